@@ -1,0 +1,8 @@
+//! Tributary's content plane: where file bytes live between the publisher and the
+//! consumer. Object stores (S3-compatible, local filesystem), content caches and the git
+//! fetcher grow here; every constructor takes a typed config, none reads the environment.
+
+pub mod error;
+pub mod s3;
+
+pub use error::ContentError;

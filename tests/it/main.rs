@@ -1,0 +1,4 @@
+//! The integration suite: one test binary, run against the real Kafka, S3 and git
+//! servers from deploy/local.
+
+mod smoke;
