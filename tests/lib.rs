@@ -41,7 +41,9 @@ fn require_port(what: &str, hostport: &str) {
         .to_socket_addrs()
         .unwrap_or_else(|e| panic!("{what}: cannot resolve {hostport}: {e}; {SETUP}"))
         .collect();
-    let up = addrs.iter().any(|a| TcpStream::connect_timeout(a, Duration::from_secs(2)).is_ok());
+    let up = addrs
+        .iter()
+        .any(|a| TcpStream::connect_timeout(a, Duration::from_secs(2)).is_ok());
     assert!(up, "{what} does not answer on {hostport}; {SETUP}");
 }
 
@@ -68,7 +70,11 @@ impl Services {
         }
         require_port("s3", host_port(&s.s3_endpoint));
         require_port("git daemon", host_port(&s.git_url));
-        assert!(s.git_root.is_dir(), "git root {} does not exist; {SETUP}", s.git_root.display());
+        assert!(
+            s.git_root.is_dir(),
+            "git root {} does not exist; {SETUP}",
+            s.git_root.display()
+        );
         s
     }
 

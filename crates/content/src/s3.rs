@@ -59,7 +59,9 @@ impl S3Config {
         if let Some(ep) = &self.endpoint
             && !(ep.starts_with("http://") || ep.starts_with("https://"))
         {
-            return Err(ContentError::Config(format!("endpoint {ep:?} is not an http(s) URL")));
+            return Err(ContentError::Config(format!(
+                "endpoint {ep:?} is not an http(s) URL"
+            )));
         }
         Ok(())
     }
@@ -79,7 +81,8 @@ impl S3Config {
             ));
         }
         let shared = loader.load().await;
-        let mut builder = aws_sdk_s3::config::Builder::from(&shared).force_path_style(self.force_path_style);
+        let mut builder =
+            aws_sdk_s3::config::Builder::from(&shared).force_path_style(self.force_path_style);
         if let Some(ep) = &self.endpoint {
             builder = builder.endpoint_url(ep);
         }

@@ -65,7 +65,9 @@ pub enum InvalidEvent {
 impl InvalidEvent {
     pub fn reason(&self) -> Reason {
         match self {
-            InvalidEvent::CredentialsInUrl | InvalidEvent::BadCredentialRef => Reason::InvalidReference,
+            InvalidEvent::CredentialsInUrl | InvalidEvent::BadCredentialRef => {
+                Reason::InvalidReference
+            }
             _ => Reason::Malformed,
         }
     }
@@ -106,7 +108,10 @@ pub enum InvalidFile {
     #[error("unknown change {0:?}")]
     UnknownChange(String),
     #[error("{strategy} content is missing field `{field}`")]
-    MissingField { strategy: &'static str, field: &'static str },
+    MissingField {
+        strategy: &'static str,
+        field: &'static str,
+    },
     #[error("unknown content_encoding {0:?}")]
     UnknownEncoding(String),
     #[error("object_key {0:?} is not a valid key")]
@@ -122,10 +127,12 @@ impl InvalidFile {
         match self {
             InvalidFile::MissingPath | InvalidFile::Path { .. } => Reason::InvalidPath,
             InvalidFile::MissingChecksum | InvalidFile::Checksum(_) => Reason::InvalidChecksum,
-            InvalidFile::UnknownStrategy(_) | InvalidFile::MissingStrategy => Reason::UnknownContentStrategy,
-            InvalidFile::CredentialsInUrl | InvalidFile::BadObjectKey(_) | InvalidFile::BadCommit(_) => {
-                Reason::InvalidReference
+            InvalidFile::UnknownStrategy(_) | InvalidFile::MissingStrategy => {
+                Reason::UnknownContentStrategy
             }
+            InvalidFile::CredentialsInUrl
+            | InvalidFile::BadObjectKey(_)
+            | InvalidFile::BadCommit(_) => Reason::InvalidReference,
             InvalidFile::MissingSize
             | InvalidFile::UnknownChange(_)
             | InvalidFile::MissingField { .. }
@@ -143,9 +150,17 @@ impl InvalidFile {
             InvalidFile::MissingStrategy => "strategy_missing",
             InvalidFile::UnknownStrategy(_) => "strategy_unknown",
             InvalidFile::UnknownChange(_) => "change_unknown",
-            InvalidFile::MissingField { field: "content_encoding", .. } => "inline_encoding_missing",
-            InvalidFile::MissingField { field: "content", .. } => "inline_content_missing",
-            InvalidFile::MissingField { field: "object_key", .. } => "object_key_missing",
+            InvalidFile::MissingField {
+                field: "content_encoding",
+                ..
+            } => "inline_encoding_missing",
+            InvalidFile::MissingField {
+                field: "content", ..
+            } => "inline_content_missing",
+            InvalidFile::MissingField {
+                field: "object_key",
+                ..
+            } => "object_key_missing",
             InvalidFile::MissingField { .. } => "field_missing",
             InvalidFile::UnknownEncoding(_) => "encoding_unknown",
             InvalidFile::BadObjectKey(_) => "object_key_invalid",

@@ -57,7 +57,9 @@ fn major(version: &str) -> Option<u32> {
 pub fn decode(bytes: &[u8]) -> Result<IndexEvent, EventError> {
     let head: Head<'_> =
         serde_json::from_slice(bytes).map_err(|source| EventError::Malformed { source })?;
-    let version = head.schema_version.ok_or(EventError::MissingSchemaVersion)?;
+    let version = head
+        .schema_version
+        .ok_or(EventError::MissingSchemaVersion)?;
     let event_type = head.event_type.as_deref().unwrap_or_default();
     let unknown_type = || EventError::UnknownEventType {
         version: version.to_string(),
@@ -77,7 +79,8 @@ pub fn decode(bytes: &[u8]) -> Result<IndexEvent, EventError> {
         }
         Some(2) => match event_type {
             v2::EVENT_INDEX_PROJECT_REQUESTED => {
-                let ev: v2::IndexProjectRequested = serde_json::from_slice(bytes).map_err(malformed)?;
+                let ev: v2::IndexProjectRequested =
+                    serde_json::from_slice(bytes).map_err(malformed)?;
                 ev.validate_envelope()?;
                 Ok(IndexEvent::Requested(ev))
             }
@@ -88,7 +91,9 @@ pub fn decode(bytes: &[u8]) -> Result<IndexEvent, EventError> {
             }
             _ => Err(unknown_type()),
         },
-        _ => Err(EventError::UnknownSchema { version: version.into_owned() }),
+        _ => Err(EventError::UnknownSchema {
+            version: version.into_owned(),
+        }),
     }
 }
 

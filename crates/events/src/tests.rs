@@ -51,14 +51,21 @@ fn rust_verdict(schema: &str, bytes: &[u8]) -> Result<Value, String> {
         "malformed".to_owned()
     };
     match schema {
-        "index-project-requested.v2.json" | "index-run-completed.v2.json" | "index-event.v1.json" => {
+        "index-project-requested.v2.json"
+        | "index-run-completed.v2.json"
+        | "index-event.v1.json" => {
             let ev = decode(bytes).map_err(|e| e.code().to_owned())?;
             match &ev {
                 IndexEvent::Requested(r) => {
                     for f in &r.files {
                         let spec = f.validate().map_err(|e| e.code().to_owned())?;
                         // The typed form converts back to the same wire entry.
-                        assert_eq!(&WireFile::from(&spec), f, "typed round-trip of {:?}", f.path);
+                        assert_eq!(
+                            &WireFile::from(&spec),
+                            f,
+                            "typed round-trip of {:?}",
+                            f.path
+                        );
                     }
                     Ok(serde_json::to_value(r).expect("serialize"))
                 }
@@ -86,7 +93,11 @@ fn rust_verdict(schema: &str, bytes: &[u8]) -> Result<Value, String> {
 #[test]
 fn golden_examples_agree_with_schemas_and_types() {
     let examples = manifest();
-    assert!(examples.len() >= 20, "manifest lists only {} examples", examples.len());
+    assert!(
+        examples.len() >= 20,
+        "manifest lists only {} examples",
+        examples.len()
+    );
     for ex in &examples {
         let path = schemas_dir().join("examples").join(&ex.file);
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", ex.file));
@@ -96,8 +107,16 @@ fn golden_examples_agree_with_schemas_and_types() {
         if ex.valid {
             assert!(schema_ok, "{} must validate against {}", ex.file, ex.schema);
             let back = rust.unwrap_or_else(|code| panic!("{} rejected by Rust: {code}", ex.file));
-            assert_eq!(back, instance, "{} does not round-trip through the Rust types", ex.file);
-            assert!(validator(&ex.schema).is_valid(&back), "{} re-serialized is invalid", ex.file);
+            assert_eq!(
+                back, instance,
+                "{} does not round-trip through the Rust types",
+                ex.file
+            );
+            assert!(
+                validator(&ex.schema).is_valid(&back),
+                "{} re-serialized is invalid",
+                ex.file
+            );
         } else {
             assert!(!schema_ok, "{} must be rejected by {}", ex.file, ex.schema);
             let want = ex.code.as_deref().expect("invalid examples name a code");
@@ -113,9 +132,16 @@ fn golden_examples_agree_with_schemas_and_types() {
 fn every_example_file_is_in_the_manifest() {
     let listed: std::collections::BTreeSet<_> = manifest().into_iter().map(|e| e.file).collect();
     for dir in ["valid", "invalid"] {
-        for entry in std::fs::read_dir(schemas_dir().join("examples").join(dir)).expect("read dir") {
-            let name = format!("{dir}/{}", entry.expect("entry").file_name().to_string_lossy());
-            assert!(listed.contains(&name), "{name} is not in examples/manifest.json");
+        for entry in std::fs::read_dir(schemas_dir().join("examples").join(dir)).expect("read dir")
+        {
+            let name = format!(
+                "{dir}/{}",
+                entry.expect("entry").file_name().to_string_lossy()
+            );
+            assert!(
+                listed.contains(&name),
+                "{name} is not in examples/manifest.json"
+            );
         }
     }
 }
@@ -132,13 +158,24 @@ fn dead_letter_reasons_match_the_schema_enum() {
     let in_rust: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
     assert_eq!(in_schema, in_rust);
     for r in Reason::ALL {
-        assert_eq!(serde_json::to_value(r).expect("serialize"), Value::from(r.as_str()));
+        assert_eq!(
+            serde_json::to_value(r).expect("serialize"),
+            Value::from(r.as_str())
+        );
     }
 }
 
 #[test]
 fn relative_paths() {
-    for ok in ["a", "src/lib.rs", "a/b/c.d.e", "dir with space/x", ".github/workflows/ci.yml", "..foo", "foo.."] {
+    for ok in [
+        "a",
+        "src/lib.rs",
+        "a/b/c.d.e",
+        "dir with space/x",
+        ".github/workflows/ci.yml",
+        "..foo",
+        "foo..",
+    ] {
         assert!(RelPath::new(ok).is_ok(), "{ok} should be accepted");
     }
     let cases = [
@@ -156,7 +193,10 @@ fn relative_paths() {
         assert_eq!(RelPath::new(bad), Err(want), "{bad:?}");
     }
     assert_eq!(RelPath::new("x".repeat(4097)), Err(PathError::TooLong));
-    assert_eq!(RelPath::new("src/lib.rs").expect("ok").extension(), Some("rs"));
+    assert_eq!(
+        RelPath::new("src/lib.rs").expect("ok").extension(),
+        Some("rs")
+    );
     assert_eq!(RelPath::new(".gitignore").expect("ok").extension(), None);
     assert_eq!(RelPath::new("Makefile").expect("ok").extension(), None);
 }
@@ -164,7 +204,10 @@ fn relative_paths() {
 #[test]
 fn checksums() {
     let c = Sha256Hex::of(b"abc");
-    assert_eq!(c.to_string(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(
+        c.to_string(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
     assert_eq!(c.to_string().parse::<Sha256Hex>(), Ok(c));
     assert!(c.matches(b"abc"));
     assert!(!c.matches(b"abd"));
@@ -188,16 +231,31 @@ fn decode_rejects_with_specific_errors() {
     let cases: [(&[u8], &str); 5] = [
         (b"not json", "malformed"),
         (b"{}", "schema_version_missing"),
-        (br#"{"schema_version":"9.0.0","event_type":"index_project_requested"}"#, "schema_version_unknown"),
-        (br#"{"schema_version":"2.0","event_type":"index_project_requested"}"#, "schema_version_unknown"),
-        (br#"{"schema_version":"2.1.0","event_type":"something_else"}"#, "event_type_unknown"),
+        (
+            br#"{"schema_version":"9.0.0","event_type":"index_project_requested"}"#,
+            "schema_version_unknown",
+        ),
+        (
+            br#"{"schema_version":"2.0","event_type":"index_project_requested"}"#,
+            "schema_version_unknown",
+        ),
+        (
+            br#"{"schema_version":"2.1.0","event_type":"something_else"}"#,
+            "event_type_unknown",
+        ),
     ];
     for (bytes, want) in cases {
         let err = decode(bytes).expect_err("must be rejected");
         assert_eq!(err.code(), want, "{}", String::from_utf8_lossy(bytes));
     }
-    assert_eq!(decode(b"[1,2").expect_err("bad").reason(), Reason::Malformed);
-    assert_eq!(decode(b"{}").expect_err("bad").reason(), Reason::UnknownSchema);
+    assert_eq!(
+        decode(b"[1,2").expect_err("bad").reason(),
+        Reason::Malformed
+    );
+    assert_eq!(
+        decode(b"{}").expect_err("bad").reason(),
+        Reason::UnknownSchema
+    );
 }
 
 #[test]
@@ -207,7 +265,9 @@ fn a_newer_minor_version_with_unknown_fields_is_read() {
     v["some_future_field"] = serde_json::json!({"x": 1});
     v["files"][0]["future_file_field"] = 3.into();
     let ev = decode(&serde_json::to_vec(&v).expect("json")).expect("2.x is read");
-    let IndexEvent::Requested(r) = ev else { panic!("wrong kind") };
+    let IndexEvent::Requested(r) = ev else {
+        panic!("wrong kind")
+    };
     assert!(r.files.iter().all(|f| f.validate().is_ok()));
 }
 
@@ -215,10 +275,15 @@ fn a_newer_minor_version_with_unknown_fields_is_read() {
 fn one_bad_file_does_not_condemn_its_batch() {
     let mut v = read_json(&schemas_dir().join("examples/valid/v2-requested-inline.json"));
     v["files"][1]["path"] = "../escape".into();
-    let IndexEvent::Requested(r) = decode(&serde_json::to_vec(&v).expect("json")).expect("decodes") else {
+    let IndexEvent::Requested(r) = decode(&serde_json::to_vec(&v).expect("json")).expect("decodes")
+    else {
         panic!("wrong kind")
     };
-    let verdicts: Vec<_> = r.files.iter().map(|f| f.validate().map_err(|e| e.reason())).collect();
+    let verdicts: Vec<_> = r
+        .files
+        .iter()
+        .map(|f| f.validate().map_err(|e| e.reason()))
+        .collect();
     assert!(verdicts[0].is_ok());
     assert_eq!(verdicts[1].as_ref().err(), Some(&Reason::InvalidPath));
     assert!(verdicts[2].is_ok());
@@ -227,7 +292,8 @@ fn one_bad_file_does_not_condemn_its_batch() {
 #[test]
 fn debug_output_hides_content_and_presigned_urls() {
     let v = read_json(&schemas_dir().join("examples/valid/v2-requested-object-storage.json"));
-    let IndexEvent::Requested(r) = decode(&serde_json::to_vec(&v).expect("json")).expect("decodes") else {
+    let IndexEvent::Requested(r) = decode(&serde_json::to_vec(&v).expect("json")).expect("decodes")
+    else {
         panic!("wrong kind")
     };
     let spec = r.files[0].validate().expect("valid");

@@ -40,8 +40,10 @@ pub struct V1FileSpec {
 
 impl V1File {
     pub fn validate(&self) -> Result<V1FileSpec, InvalidFile> {
-        let path = RelPath::new(self.file_path.as_str())
-            .map_err(|error| InvalidFile::Path { path: self.file_path.clone(), error })?;
+        let path = RelPath::new(self.file_path.as_str()).map_err(|error| InvalidFile::Path {
+            path: self.file_path.clone(),
+            error,
+        })?;
         let checksum = self
             .checksum
             .as_deref()

@@ -30,8 +30,11 @@ pub enum ContentStrategy {
 }
 
 impl ContentStrategy {
-    pub const ALL: [ContentStrategy; 3] =
-        [ContentStrategy::Inline, ContentStrategy::ObjectStorage, ContentStrategy::GitReference];
+    pub const ALL: [ContentStrategy; 3] = [
+        ContentStrategy::Inline,
+        ContentStrategy::ObjectStorage,
+        ContentStrategy::GitReference,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -102,9 +105,14 @@ impl Change {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Change::Present, Change::Added, Change::Modified, Change::Deleted]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [
+            Change::Present,
+            Change::Added,
+            Change::Modified,
+            Change::Deleted,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 }
 
@@ -264,7 +272,12 @@ impl fmt::Debug for ContentRef {
                 .field("len", &content.len())
                 .field("encoding", encoding)
                 .finish(),
-            ContentRef::ObjectStorage { object_key, content_url, expires_at, .. } => f
+            ContentRef::ObjectStorage {
+                object_key,
+                content_url,
+                expires_at,
+                ..
+            } => f
                 .debug_struct("ObjectStorage")
                 .field("object_key", object_key)
                 .field("content_url", &content_url.as_ref().map(|_| "<redacted>"))
@@ -312,7 +325,9 @@ pub fn is_valid_object_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 1024
         && !key.starts_with('/')
-        && !key.split('/').any(|c| c == ".." || c == "." || c.is_empty())
+        && !key
+            .split('/')
+            .any(|c| c == ".." || c == "." || c.is_empty())
         && !key.bytes().any(|b| b.is_ascii_control())
 }
 
@@ -321,21 +336,28 @@ fn required<'a>(
     strategy: &'static str,
     field: &'static str,
 ) -> Result<&'a str, InvalidFile> {
-    v.as_deref().ok_or(InvalidFile::MissingField { strategy, field })
+    v.as_deref()
+        .ok_or(InvalidFile::MissingField { strategy, field })
 }
 
 impl WireFile {
     /// Checks this entry against the contract and returns its typed form.
     pub fn validate(&self) -> Result<FileSpec, InvalidFile> {
         let raw_path = self.path.as_deref().ok_or(InvalidFile::MissingPath)?;
-        let path = RelPath::new(raw_path)
-            .map_err(|error| InvalidFile::Path { path: raw_path.to_owned(), error })?;
+        let path = RelPath::new(raw_path).map_err(|error| InvalidFile::Path {
+            path: raw_path.to_owned(),
+            error,
+        })?;
         let change = match self.change.as_deref() {
             None => Change::Present,
             Some(c) => Change::parse(c).ok_or_else(|| InvalidFile::UnknownChange(c.to_owned()))?,
         };
         if change == Change::Deleted {
-            return Ok(FileSpec { path, change, body: None });
+            return Ok(FileSpec {
+                path,
+                change,
+                body: None,
+            });
         }
         let checksum = self
             .checksum
@@ -344,7 +366,10 @@ impl WireFile {
             .parse::<Sha256Hex>()
             .map_err(InvalidFile::Checksum)?;
         let size = self.size.ok_or(InvalidFile::MissingSize)?;
-        let strategy = self.content_strategy.as_deref().ok_or(InvalidFile::MissingStrategy)?;
+        let strategy = self
+            .content_strategy
+            .as_deref()
+            .ok_or(InvalidFile::MissingStrategy)?;
         let content = match ContentStrategy::parse(strategy) {
             None => return Err(InvalidFile::UnknownStrategy(strategy.to_owned())),
             Some(ContentStrategy::Inline) => {
@@ -384,10 +409,21 @@ impl WireFile {
                 if !is_commit_sha(git_ref) {
                     return Err(InvalidFile::BadCommit(git_ref.to_owned()));
                 }
-                ContentRef::GitReference { git_url: git_url.to_owned(), git_ref: git_ref.to_owned() }
+                ContentRef::GitReference {
+                    git_url: git_url.to_owned(),
+                    git_ref: git_ref.to_owned(),
+                }
             }
         };
-        Ok(FileSpec { path, change, body: Some(FileBody { size, checksum, content }) })
+        Ok(FileSpec {
+            path,
+            change,
+            body: Some(FileBody {
+                size,
+                checksum,
+                content,
+            }),
+        })
     }
 }
 
@@ -407,12 +443,19 @@ impl From<&FileSpec> for WireFile {
                 w.content = Some(content.clone());
                 w.content_encoding = Some(encoding.as_str().to_owned());
             }
-            ContentRef::ObjectStorage { object_key, content_url, content_url_type, expires_at } => {
+            ContentRef::ObjectStorage {
+                object_key,
+                content_url,
+                content_url_type,
+                expires_at,
+            } => {
                 w.object_key = Some(object_key.clone());
                 w.content_url = content_url.clone();
                 w.content_url_type = content_url_type.clone();
-                w.expires_at = expires_at
-                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
+                w.expires_at = expires_at.and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                });
             }
             ContentRef::GitReference { git_url, git_ref } => {
                 w.git_url = Some(git_url.clone());
@@ -439,7 +482,10 @@ impl IndexProjectRequested {
 impl IndexProjectRequested {
     /// The credentials reference, if any.
     pub fn credentials(&self) -> Result<Option<CredentialRef>, InvalidEvent> {
-        self.git_credentials.clone().map(CredentialRef::try_from).transpose()
+        self.git_credentials
+            .clone()
+            .map(CredentialRef::try_from)
+            .transpose()
     }
 }
 
