@@ -89,6 +89,9 @@ impl Services {
                 access_key_id: self.s3_access_key.clone(),
                 secret_access_key: self.s3_secret_key.clone(),
             }),
+            server_side_encryption: None,
+            operation_timeout_secs: 60,
+            max_attempts: 4,
         }
     }
 }

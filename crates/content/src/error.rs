@@ -1,17 +1,46 @@
-//! The content crate's error type.
+//! The content crate's error type. Callers decide retry or dead-letter from
+//! [`ContentError::is_retryable`] and the variants, never from message text.
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Everything that can go wrong moving content.
 #[derive(Debug, thiserror::Error)]
 pub enum ContentError {
     #[error("invalid object store configuration: {0}")]
     Config(String),
+    #[error("object {key:?} does not exist")]
+    NotFound { key: String },
+    /// The store answered but refuses: missing bucket, access denied, bad credentials.
+    #[error("object store refused {op} (HTTP {status}): {code}")]
+    Refused {
+        op: &'static str,
+        status: u16,
+        code: String,
+    },
+    /// The store could not be reached or failed transiently, after the client's retries.
+    #[error("object store unavailable during {op}")]
+    Unavailable {
+        op: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    #[error("local store i/o error on {path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl ContentError {
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            ContentError::Config(_) => false,
+            ContentError::Unavailable { .. } => true,
+            ContentError::Refused { status, .. } => *status >= 500 || *status == 429,
+            ContentError::Config(_) | ContentError::NotFound { .. } | ContentError::Io { .. } => {
+                false
+            }
         }
     }
 }

@@ -3,6 +3,9 @@
 //! fetcher grow here; every constructor takes a typed config, none reads the environment.
 
 pub mod error;
+pub mod local;
 pub mod s3;
+pub mod store;
 
 pub use error::ContentError;
+pub use store::{ObjectStore, PresignedUrl, PutOutcome};

@@ -1,1 +1,94 @@
-fn main() {}
+//! tributary-publisher: parse flags, wire logging, metrics and signals, run, report.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use tokio_util::sync::CancellationToken;
+use tributary_publisher::cli::{Cli, Command, LogFormat};
+use tributary_publisher::report::chain;
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", chain(e.as_ref()));
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Publish(args) => {
+            let report_json = args.report_json;
+            let config = args.into_config()?;
+            let cancel = CancellationToken::new();
+            let metrics_server = match config.metrics_addr {
+                Some(addr) => {
+                    let handle =
+                        metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+                    Some(
+                        tributary_publisher::telemetry::serve_metrics(
+                            addr,
+                            handle,
+                            cancel.child_token(),
+                        )
+                        .await?,
+                    )
+                }
+                None => None,
+            };
+            let on_signal = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    tracing::warn!("interrupted: stopping the run");
+                    on_signal.cancel();
+                }
+            });
+            let report = tributary_publisher::publish(config, cancel.clone()).await?;
+            if report.dry_run {
+                for p in &report.plan {
+                    println!("{:<15} {:>10}  {}", p.strategy, p.size, p.path);
+                }
+            }
+            if report_json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.summary());
+            }
+            cancel.cancel();
+            if let Some(server) = metrics_server {
+                let _ = server.await;
+            }
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}

@@ -10,6 +10,9 @@ fn config() -> S3Config {
             access_key_id: "AKIDEXAMPLE".into(),
             secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
         }),
+        server_side_encryption: None,
+        operation_timeout_secs: 60,
+        max_attempts: 4,
     }
 }
 

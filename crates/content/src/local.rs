@@ -1,0 +1,90 @@
+//! The local-filesystem object store: the embedded default for single-machine use and
+//! unit tests. Keys map to files under a root folder; writes are atomic (temp + rename).
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+
+use crate::error::ContentError;
+use crate::store::PutOutcome;
+
+/// Objects as files under `root`.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ContentError + '_ {
+    move |source| ContentError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+impl LocalStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path_of(&self, key: &str) -> Result<PathBuf, ContentError> {
+        if !tributary_events::v2::is_valid_object_key(key) {
+            return Err(ContentError::Config(format!("invalid object key {key:?}")));
+        }
+        Ok(self.root.join(key))
+    }
+
+    pub(crate) async fn preflight(&self) -> Result<(), ContentError> {
+        tokio::fs::create_dir_all(&self.root)
+            .await
+            .map_err(io(&self.root))?;
+        let probe = self
+            .root
+            .join(format!(".tributary-probe-{}", std::process::id()));
+        tokio::fs::write(&probe, b"")
+            .await
+            .map_err(io(&self.root))?;
+        tokio::fs::remove_file(&probe).await.map_err(io(&probe))
+    }
+
+    pub(crate) async fn put_if_absent(
+        &self,
+        key: &str,
+        bytes: &[u8],
+    ) -> Result<PutOutcome, ContentError> {
+        let path = self.path_of(key)?;
+        if tokio::fs::try_exists(&path).await.map_err(io(&path))? {
+            return Ok(PutOutcome::AlreadyPresent);
+        }
+        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+        tokio::fs::create_dir_all(&dir).await.map_err(io(&dir))?;
+        let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), uuid_like()));
+        tokio::fs::write(&tmp, bytes).await.map_err(io(&tmp))?;
+        tokio::fs::rename(&tmp, &path).await.map_err(io(&path))?;
+        Ok(PutOutcome::Uploaded)
+    }
+
+    pub(crate) async fn get(&self, key: &str) -> Result<Bytes, ContentError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::read(&path).await {
+            Ok(b) => Ok(Bytes::from(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ContentError::NotFound {
+                key: key.to_owned(),
+            }),
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+}
+
+/// A process-unique suffix for temp files (no randomness needed: pid + counter).
+fn uuid_like() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests;

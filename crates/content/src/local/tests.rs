@@ -1,0 +1,53 @@
+use super::*;
+
+#[tokio::test]
+async fn put_get_and_dedup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::new(dir.path().join("objects"));
+    store.preflight().await.expect("preflight creates the root");
+    assert_eq!(
+        store
+            .put_if_absent("projects/p/a.bin", b"one")
+            .await
+            .expect("put"),
+        PutOutcome::Uploaded
+    );
+    assert_eq!(
+        store
+            .put_if_absent("projects/p/a.bin", b"two")
+            .await
+            .expect("put"),
+        PutOutcome::AlreadyPresent
+    );
+    assert_eq!(
+        &store.get("projects/p/a.bin").await.expect("get")[..],
+        b"one"
+    );
+    assert!(matches!(
+        store.get("projects/p/none").await,
+        Err(ContentError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.get("../escape").await,
+        Err(ContentError::Config(_))
+    ));
+    // no temp files are left behind
+    let names: Vec<_> = std::fs::read_dir(dir.path().join("objects/projects/p"))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["a.bin".to_owned()]);
+}
+
+#[tokio::test]
+async fn preflight_fails_on_an_unwritable_root() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").expect("write");
+    let err = LocalStore::new(file.join("sub"))
+        .preflight()
+        .await
+        .expect_err("a file is in the way");
+    assert!(matches!(err, ContentError::Io { .. }));
+    assert!(!err.is_retryable());
+}

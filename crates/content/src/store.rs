@@ -1,0 +1,185 @@
+//! Object storage for claim-checked content: content-addressed keys, put-if-absent,
+//! presigned GETs. One enum over the backends so callers need no trait objects.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+use tributary_events::Sha256Hex;
+
+use crate::error::ContentError;
+use crate::local::LocalStore;
+use crate::s3::S3Store;
+
+/// The default object key template (the seed's layout).
+pub const DEFAULT_KEY_TEMPLATE: &str = "projects/{project}/{sha256}.{ext}";
+
+/// What `put_if_absent` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Uploaded,
+    /// An object with this key was already there; content-addressed keys make that a
+    /// guaranteed duplicate, so nothing was sent.
+    AlreadyPresent,
+}
+
+/// A URL the consumer may GET without credentials until `expires_at`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PresignedUrl {
+    pub url: String,
+    pub expires_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for PresignedUrl {
+    // A presigned URL is a bearer credential until it expires: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PresignedUrl")
+            .field("url", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// A configured object store.
+#[derive(Debug, Clone)]
+pub enum ObjectStore {
+    S3(S3Store),
+    Local(LocalStore),
+}
+
+impl ObjectStore {
+    /// A short name for logs and labels: `s3` or `local`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ObjectStore::S3(_) => "s3",
+            ObjectStore::Local(_) => "local",
+        }
+    }
+
+    /// Checks that the store is reachable and the bucket (or folder) is usable.
+    pub async fn preflight(&self) -> Result<(), ContentError> {
+        match self {
+            ObjectStore::S3(s) => s.preflight().await,
+            ObjectStore::Local(l) => l.preflight().await,
+        }
+    }
+
+    /// Stores `bytes` under `key` unless an object is already there.
+    pub async fn put_if_absent(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        checksum: &Sha256Hex,
+    ) -> Result<PutOutcome, ContentError> {
+        match self {
+            ObjectStore::S3(s) => s.put_if_absent(key, bytes, checksum).await,
+            ObjectStore::Local(l) => l.put_if_absent(key, &bytes).await,
+        }
+    }
+
+    /// Reads a whole object.
+    pub async fn get(&self, key: &str) -> Result<Bytes, ContentError> {
+        match self {
+            ObjectStore::S3(s) => s.get(key).await,
+            ObjectStore::Local(l) => l.get(key).await,
+        }
+    }
+
+    /// A presigned GET URL, for stores that have them (`None` for the local store).
+    pub async fn presign_get(
+        &self,
+        key: &str,
+        expiry: Duration,
+    ) -> Result<Option<PresignedUrl>, ContentError> {
+        match self {
+            ObjectStore::S3(s) => s.presign_get(key, expiry).await.map(Some),
+            ObjectStore::Local(_) => Ok(None),
+        }
+    }
+}
+
+/// Renders an object key from a template with `{project}`, `{sha256}`, `{hh}` (the
+/// first two hex characters) and `{ext}`. Without an extension, `.{ext}` disappears.
+/// The project is made key-safe: characters outside `[A-Za-z0-9._/-]` become `_`, and
+/// empty, `.` or `..` segments become `_`.
+pub fn render_key(
+    template: &str,
+    project: &str,
+    checksum: &Sha256Hex,
+    ext: Option<&str>,
+) -> String {
+    let sha = checksum.to_string();
+    let project = safe_segments(project);
+    let mut key = template.to_owned();
+    match ext.map(safe_ext).filter(|e| !e.is_empty()) {
+        Some(ext) => key = key.replace("{ext}", &ext),
+        None => key = key.replace(".{ext}", "").replace("{ext}", ""),
+    }
+    key.replace("{project}", &project)
+        .replace("{hh}", &sha[..2])
+        .replace("{sha256}", &sha)
+}
+
+fn safe_ext(ext: &str) -> String {
+    ext.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+fn safe_segments(project: &str) -> String {
+    project
+        .split('/')
+        .map(|seg| {
+            let seg: String = seg
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            if seg.is_empty() || seg == "." || seg == ".." {
+                "_".to_owned()
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Checks a key template: it must name `{sha256}` (keys are content-addressed) and use
+/// only known placeholders.
+pub fn validate_key_template(template: &str) -> Result<(), ContentError> {
+    if !template.contains("{sha256}") {
+        return Err(ContentError::Config(format!(
+            "object key template {template:?} lacks {{sha256}}"
+        )));
+    }
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..]
+            .find('}')
+            .ok_or_else(|| ContentError::Config(format!("unclosed placeholder in {template:?}")))?;
+        let name = &rest[start + 1..start + end];
+        if !matches!(name, "project" | "sha256" | "hh" | "ext") {
+            return Err(ContentError::Config(format!(
+                "unknown placeholder {{{name}}} in {template:?}"
+            )));
+        }
+        rest = &rest[start + end + 1..];
+    }
+    if template.starts_with('/') {
+        return Err(ContentError::Config(
+            "object key template must not start with /".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

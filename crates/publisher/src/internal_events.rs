@@ -1,0 +1,132 @@
+//! Everything the publisher reports about itself. Each struct is one occurrence and the
+//! only place that both logs it and counts it. Labels come from closed sets only.
+
+use std::time::Duration;
+
+use metrics::{counter, histogram};
+use tributary_events::v2::ContentStrategy;
+
+use crate::source::SkipReason;
+
+pub struct FileEmitted {
+    pub strategy: ContentStrategy,
+    pub bytes: u64,
+}
+
+impl FileEmitted {
+    pub fn emit(&self) {
+        counter!("tributary_ingestion_files_total", "content_strategy" => self.strategy.as_str())
+            .increment(1);
+        counter!("tributary_ingestion_bytes_total", "content_strategy" => self.strategy.as_str())
+            .increment(self.bytes);
+    }
+}
+
+pub struct FileSkipped<'a> {
+    pub path: &'a str,
+    pub reason: SkipReason,
+}
+
+impl FileSkipped<'_> {
+    pub fn emit(&self) {
+        tracing::debug!(
+            path = self.path,
+            reason = self.reason.as_str(),
+            "file skipped"
+        );
+        counter!("tributary_ingestion_skipped_files_total", "reason" => self.reason.as_str())
+            .increment(1);
+    }
+}
+
+pub struct FileFailed<'a> {
+    pub path: &'a str,
+    pub message: &'a str,
+}
+
+impl FileFailed<'_> {
+    pub fn emit(&self) {
+        tracing::error!(path = self.path, error = self.message, "file not published");
+        counter!("tributary_ingestion_failed_files_total").increment(1);
+    }
+}
+
+pub struct ObjectStored {
+    pub uploaded: bool,
+    pub elapsed: Duration,
+}
+
+impl ObjectStored {
+    pub fn emit(&self) {
+        let result = if self.uploaded {
+            "uploaded"
+        } else {
+            "already_present"
+        };
+        counter!("tributary_storage_puts_total", "result" => result).increment(1);
+        histogram!("tributary_storage_upload_duration_seconds").record(self.elapsed.as_secs_f64());
+    }
+}
+
+pub struct StoreUnavailable<'a> {
+    pub error: &'a (dyn std::error::Error + 'static),
+}
+
+impl StoreUnavailable<'_> {
+    pub fn emit(&self) {
+        tracing::warn!(
+            error = %crate::report::chain(self.error),
+            "object store unavailable: falling back to inline for files that fit, failing the others"
+        );
+        counter!("tributary_storage_unavailable_total").increment(1);
+    }
+}
+
+pub struct BatchProduced {
+    pub bytes: usize,
+}
+
+impl BatchProduced {
+    pub fn emit(&self) {
+        counter!("tributary_ingestion_batches_total").increment(1);
+        histogram!("tributary_ingestion_batch_size_bytes").record(self.bytes as f64);
+    }
+}
+
+pub struct BatchFailed<'a> {
+    pub batch: u32,
+    pub error: &'a rdkafka::error::KafkaError,
+}
+
+impl BatchFailed<'_> {
+    pub fn emit(&self) {
+        tracing::error!(batch = self.batch, error = %self.error, "batch not delivered");
+        counter!("tributary_ingestion_batch_failures_total").increment(1);
+    }
+}
+
+pub struct GitSourceResolved {
+    pub elapsed: Duration,
+    pub remote: bool,
+}
+
+impl GitSourceResolved {
+    pub fn emit(&self) {
+        if self.remote {
+            histogram!("tributary_git_clone_duration_seconds").record(self.elapsed.as_secs_f64());
+        }
+    }
+}
+
+pub struct RunFinished {
+    pub elapsed: Duration,
+    pub ok: bool,
+}
+
+impl RunFinished {
+    pub fn emit(&self) {
+        let result = if self.ok { "ok" } else { "failed" };
+        histogram!("tributary_ingestion_duration_seconds", "result" => result)
+            .record(self.elapsed.as_secs_f64());
+    }
+}

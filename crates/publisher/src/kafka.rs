@@ -1,0 +1,116 @@
+//! The Kafka sink: an idempotent, compressed producer with a bounded number of batches
+//! in flight; every delivery report is awaited.
+
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use futures::stream::FuturesUnordered;
+use rdkafka::ClientConfig;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
+use rdkafka::util::Timeout;
+
+use crate::config::KafkaConfig;
+use crate::error::PublishError;
+
+type Delivery =
+    std::pin::Pin<Box<dyn std::future::Future<Output = (u32, Result<(), KafkaError>)> + Send>>;
+
+/// Produces run events and tracks their delivery.
+pub struct KafkaSink {
+    producer: FutureProducer,
+    topic: String,
+    max_in_flight: usize,
+    in_flight: FuturesUnordered<Delivery>,
+    /// Batches whose delivery failed, with the error.
+    pub failed: Vec<(u32, KafkaError)>,
+    pub delivered: u32,
+}
+
+impl std::fmt::Debug for KafkaSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSink")
+            .field("topic", &self.topic)
+            .field("in_flight", &self.in_flight.len())
+            .finish()
+    }
+}
+
+impl KafkaSink {
+    /// Connects and checks that the brokers answer (a metadata request) before any work.
+    pub async fn connect(cfg: &KafkaConfig) -> Result<Self, PublishError> {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &cfg.brokers)
+            .set("enable.idempotence", "true")
+            .set("compression.type", &cfg.compression)
+            .set("linger.ms", cfg.linger_ms.to_string())
+            .set("message.timeout.ms", cfg.message_timeout_ms.to_string())
+            .set("queue.buffering.max.kbytes", "262144")
+            .create()
+            .map_err(PublishError::Kafka)?;
+        let probe = producer.clone();
+        let brokers = cfg.brokers.clone();
+        tokio::task::spawn_blocking(move || {
+            probe
+                .client()
+                .fetch_metadata(None, Timeout::After(Duration::from_secs(10)))
+                .map(|_| ())
+        })
+        .await
+        .expect("metadata probe task")
+        .map_err(|source| PublishError::KafkaUnreachable { brokers, source })?;
+        Ok(Self {
+            producer,
+            topic: cfg.topic.clone(),
+            max_in_flight: cfg.max_in_flight_batches,
+            in_flight: FuturesUnordered::new(),
+            failed: Vec::new(),
+            delivered: 0,
+        })
+    }
+
+    /// Enqueues one message; waits for an earlier delivery first when too many are in
+    /// flight. A full local queue is back-pressure: the send waits, it does not fail.
+    pub async fn send(&mut self, number: u32, key: String, payload: Vec<u8>) {
+        while self.in_flight.len() >= self.max_in_flight {
+            self.settle_one().await;
+        }
+        let producer = self.producer.clone();
+        let topic = self.topic.clone();
+        self.in_flight.push(Box::pin(async move {
+            let record = FutureRecord::to(&topic).key(&key).payload(&payload);
+            let result = producer
+                .send(record, Timeout::Never)
+                .await
+                .map(|_| ())
+                .map_err(|(e, _)| e);
+            (number, result)
+        }));
+    }
+
+    async fn settle_one(&mut self) {
+        if let Some((number, result)) = self.in_flight.next().await {
+            match result {
+                Ok(()) => self.delivered += 1,
+                Err(e) => self.failed.push((number, e)),
+            }
+        }
+    }
+
+    /// Waits for every outstanding delivery report.
+    pub async fn drain(&mut self) {
+        while !self.in_flight.is_empty() {
+            self.settle_one().await;
+        }
+    }
+
+    /// Produces one message and waits for its delivery.
+    pub async fn send_and_wait(&self, key: &str, payload: &[u8]) -> Result<(), KafkaError> {
+        let record = FutureRecord::to(&self.topic).key(key).payload(payload);
+        self.producer
+            .send(record, Timeout::Never)
+            .await
+            .map(|_| ())
+            .map_err(|(e, _)| e)
+    }
+}

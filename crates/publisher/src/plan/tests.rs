@@ -1,0 +1,85 @@
+use base64::Engine as _;
+use tributary_events::v2::ContentStrategy::{GitReference as Git, Inline, ObjectStorage as Object};
+
+use super::*;
+
+const ALL: Availability = Availability {
+    store_configured: true,
+    git_reference: true,
+};
+
+#[test]
+fn utf8_goes_as_is_and_everything_else_as_base64() {
+    assert_eq!(
+        encode_inline(b"fn main() {}\n"),
+        ("fn main() {}\n".to_owned(), ContentEncoding::Utf8)
+    );
+    assert_eq!(encode_inline(b""), (String::new(), ContentEncoding::Utf8));
+    for bytes in [&b"caf\xe9"[..], &b"\xff\xfe\x00\x01"[..], &b"ok \xc3"[..]] {
+        let (s, enc) = encode_inline(bytes);
+        assert_eq!(enc, ContentEncoding::Base64);
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .expect("decodes"),
+            bytes
+        );
+    }
+    assert!(looks_binary(b"a\0b"));
+    assert!(!looks_binary("naïve".as_bytes()));
+}
+
+#[test]
+fn auto_mode_follows_size_then_availability() {
+    let limit = 100 * 1024;
+    assert_eq!(
+        preferences(StrategyMode::Auto, 10, limit, ALL),
+        vec![Inline, Object, Git]
+    );
+    assert_eq!(
+        preferences(StrategyMode::Auto, limit, limit, ALL),
+        vec![Inline, Object, Git]
+    );
+    assert_eq!(
+        preferences(StrategyMode::Auto, limit + 1, limit, ALL),
+        vec![Object, Inline, Git]
+    );
+    let no_store = Availability {
+        store_configured: false,
+        git_reference: true,
+    };
+    assert_eq!(
+        preferences(StrategyMode::Auto, limit + 1, limit, no_store),
+        vec![Git]
+    );
+    let nothing = Availability {
+        store_configured: false,
+        git_reference: false,
+    };
+    assert!(preferences(StrategyMode::Auto, limit + 1, limit, nothing).is_empty());
+    assert_eq!(
+        preferences(StrategyMode::Auto, 1, limit, nothing),
+        vec![Inline]
+    );
+}
+
+#[test]
+fn forced_modes() {
+    assert_eq!(
+        preferences(StrategyMode::Inline, 10 << 20, 1, ALL),
+        vec![Inline, Object, Git]
+    );
+    assert_eq!(
+        preferences(StrategyMode::ObjectStorage, 1, 1 << 20, ALL),
+        vec![Object, Inline]
+    );
+    assert_eq!(
+        preferences(StrategyMode::GitReference, 1, 1 << 20, ALL),
+        vec![Git]
+    );
+    let no_git = Availability {
+        store_configured: true,
+        git_reference: false,
+    };
+    assert!(preferences(StrategyMode::GitReference, 1, 1 << 20, no_git).is_empty());
+}

@@ -1,0 +1,152 @@
+//! What a run did: the report printed at the end and returned to library callers.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use tributary_events::v2::{SkippedFile, StrategyCounts};
+use uuid::Uuid;
+
+/// Skipped and failed files listed by name, at most (all are counted).
+pub const LISTED_FILES_MAX: usize = 1000;
+
+/// A file that should have been published and was not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedFile {
+    pub path: String,
+    pub message: String,
+}
+
+/// One line of a dry run's plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedFile {
+    pub path: String,
+    pub strategy: &'static str,
+    pub size: u64,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub run_id: Uuid,
+    pub project: String,
+    pub commit: Option<String>,
+    pub dry_run: bool,
+    /// Files emitted (or planned), by strategy.
+    pub files: StrategyCounts,
+    pub bytes: StrategyCounts,
+    /// Objects written to the store, and objects that were already there.
+    pub uploaded: u64,
+    pub already_present: u64,
+    pub skipped_total: u64,
+    pub skipped_by_reason: BTreeMap<String, u64>,
+    pub skipped: Vec<SkippedFile>,
+    pub failed_total: u64,
+    pub failed: Vec<FailedFile>,
+    /// Batches handed to Kafka, acknowledged, and not delivered (by number).
+    pub batches_produced: u32,
+    pub batches_delivered: u32,
+    pub batches_failed: Vec<u32>,
+    /// Whether the `index_run_completed` event was produced and acknowledged.
+    pub completed: bool,
+    pub cancelled: bool,
+    /// Set on dry runs only.
+    pub plan: Vec<PlannedFile>,
+    pub duration_ms: u64,
+}
+
+impl RunReport {
+    /// Whether everything that should have been published was.
+    pub fn ok(&self) -> bool {
+        self.failed_total == 0
+            && self.batches_failed.is_empty()
+            && !self.cancelled
+            && (self.dry_run || self.completed)
+    }
+
+    /// A human summary, several lines.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let verb = if self.dry_run { "planned" } else { "published" };
+        let _ = writeln!(
+            s,
+            "run {} of {}{}: {} files {verb} ({} inline, {} object storage, {} git reference), {} bytes",
+            self.run_id,
+            self.project,
+            self.commit
+                .as_deref()
+                .map(|c| format!(" at {c}"))
+                .unwrap_or_default(),
+            self.files.total(),
+            self.files.inline,
+            self.files.object_storage,
+            self.files.git_reference,
+            self.bytes.total(),
+        );
+        if self.uploaded + self.already_present > 0 {
+            let _ = writeln!(
+                s,
+                "objects: {} uploaded, {} already present",
+                self.uploaded, self.already_present
+            );
+        }
+        let _ = writeln!(
+            s,
+            "batches: {} produced, {} delivered{}",
+            self.batches_produced,
+            self.batches_delivered,
+            if self.batches_failed.is_empty() {
+                String::new()
+            } else {
+                format!(", NOT delivered: {:?}", self.batches_failed)
+            }
+        );
+        if self.skipped_total > 0 {
+            let by: Vec<String> = self
+                .skipped_by_reason
+                .iter()
+                .map(|(r, n)| format!("{r}: {n}"))
+                .collect();
+            let _ = writeln!(s, "skipped: {} ({})", self.skipped_total, by.join(", "));
+        }
+        if self.failed_total > 0 {
+            let _ = writeln!(s, "FAILED files: {}", self.failed_total);
+            for f in self.failed.iter().take(20) {
+                let _ = writeln!(s, "  {}: {}", f.path, f.message);
+            }
+        }
+        if self.cancelled {
+            let _ = writeln!(
+                s,
+                "run was interrupted: the completion event was not produced"
+            );
+        } else if !self.dry_run {
+            let _ = writeln!(
+                s,
+                "completion event: {}",
+                if self.completed {
+                    "produced"
+                } else {
+                    "NOT produced (see failures above)"
+                }
+            );
+        }
+        let _ = write!(s, "took {:.3} s", self.duration_ms as f64 / 1000.0);
+        s
+    }
+}
+
+/// An error and its sources on one line: `a: b: c`.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let msg = e.to_string();
+        if !out.ends_with(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        cur = e.source();
+    }
+    out
+}

@@ -1,0 +1,92 @@
+//! Metrics endpoint and progress display.
+
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ProgressMode;
+use crate::error::PublishError;
+
+/// Serves `/metrics` (Prometheus text) and `/healthz` until `cancel` fires.
+pub async fn serve_metrics(
+    addr: SocketAddr,
+    handle: PrometheusHandle,
+    cancel: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>, PublishError> {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route("/metrics", get(move || std::future::ready(handle.render())))
+        .route("/healthz", get(|| std::future::ready("ok")));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| PublishError::Metrics {
+            addr: addr.to_string(),
+            source,
+        })?;
+    Ok(tokio::spawn(async move {
+        let shutdown = async move { cancel.cancelled().await };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::warn!(error = %e, "metrics server stopped");
+        }
+    }))
+}
+
+/// Shows how far a run is: a bar on a terminal, a log line every few seconds otherwise.
+#[derive(Debug)]
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    log_every: Option<Duration>,
+    last_log: Instant,
+}
+
+impl Progress {
+    pub fn new(mode: ProgressMode) -> Self {
+        let bar = match mode {
+            ProgressMode::Bar => true,
+            ProgressMode::Auto => std::io::stderr().is_terminal(),
+            ProgressMode::Log | ProgressMode::Off => false,
+        };
+        let bar = bar.then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            b.enable_steady_tick(Duration::from_millis(200));
+            b
+        });
+        let log_every =
+            (bar.is_none() && mode != ProgressMode::Off).then_some(Duration::from_secs(5));
+        Self {
+            bar,
+            log_every,
+            last_log: Instant::now(),
+        }
+    }
+
+    pub fn update(&mut self, files: u64, bytes: u64, batches: u32) {
+        if let Some(b) = &self.bar {
+            b.set_message(format!(
+                "{files} files, {} MiB, {batches} batches",
+                bytes / (1024 * 1024)
+            ));
+        } else if let Some(every) = self.log_every
+            && self.last_log.elapsed() >= every
+        {
+            self.last_log = Instant::now();
+            tracing::info!(files, bytes, batches, "progress");
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
