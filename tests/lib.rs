@@ -100,3 +100,93 @@ impl Services {
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
+
+/// Runs `git` with arguments in `dir`, panicking with its output on failure.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Tributary Tests",
+            "-c",
+            "user.email=tests@tributary.invalid",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Path of a workspace binary, built on first use if this test run did not build it.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/it-<hash> -> target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target profile dir")
+        .to_path_buf();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--quiet", "-p", "tributary-publisher", "--bins"])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building the workspace binaries failed");
+    });
+    dir.join(name)
+}
+
+/// A JSON Schema validator for one of the files under `schemas/`.
+pub fn schema(name: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas")
+        .join(name);
+    let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let value: serde_json::Value = serde_json::from_slice(&text).expect("schema is JSON");
+    jsonschema::draft202012::new(&value).expect("schema compiles")
+}
+
+/// Reads a topic from the beginning until `done` says the collected payloads are
+/// complete, or panics after `timeout`.
+pub async fn consume_until(
+    brokers: &str,
+    topic: &str,
+    timeout: Duration,
+    mut done: impl FnMut(&[Vec<u8>]) -> bool,
+) -> Vec<Vec<u8>> {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::message::Message;
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", unique("it-reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !done(&got) {
+        let msg = tokio::time::timeout_at(deadline, consumer.recv())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{topic}: incomplete after {timeout:?} ({} messages)",
+                    got.len()
+                )
+            })
+            .expect("consume");
+        got.push(msg.payload().unwrap_or_default().to_vec());
+    }
+    got
+}

@@ -1,4 +1,5 @@
 //! The integration suite: one test binary, run against the real Kafka, S3 and git
 //! servers from deploy/local.
 
+mod publisher;
 mod smoke;

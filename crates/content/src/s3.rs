@@ -156,9 +156,15 @@ where
         Some(404) if op != "head_bucket" => ContentError::NotFound {
             key: key.to_owned(),
         },
+        // HEAD answers carry no body, hence no error code: name the common cases.
+        Some(404) => ContentError::Refused {
+            op,
+            status: 404,
+            code: "NoSuchBucket".into(),
+        },
         Some(status) => {
-            let fallback = if status == 404 {
-                "NoSuchBucket"
+            let fallback = if status == 403 {
+                "AccessDenied"
             } else {
                 "unknown"
             };

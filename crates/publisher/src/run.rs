@@ -41,7 +41,7 @@ const WALK_CHANNEL_CAPACITY: usize = 256;
 /// What planning made of one item.
 enum Planned {
     Entry {
-        wire: WireFile,
+        wire: Box<WireFile>,
         size: usize,
         strategy: ContentStrategy,
         bytes: u64,
@@ -166,7 +166,7 @@ impl PlanCtx {
             let entry_bytes = entry_size(&wire);
             if entry_bytes <= self.max_entry_bytes {
                 return Planned::Entry {
-                    wire,
+                    wire: Box::new(wire),
                     size: entry_bytes,
                     strategy,
                     bytes: size,
@@ -358,7 +358,7 @@ pub async fn publish(cfg: Config, cancel: CancellationToken) -> Result<RunReport
                 } else {
                     FileEmitted { strategy, bytes }.emit();
                 }
-                if let Some(batch) = batcher.push(wire, size) {
+                if let Some(batch) = batcher.push(*wire, size) {
                     produce(&mut sink, &mut report, &cfg.project, batch).await;
                 }
             }
