@@ -24,6 +24,26 @@ pub enum ContentError {
         #[source]
         source: BoxError,
     },
+    /// A git URL whose scheme or host is not allowlisted.
+    #[error("git url {url:?} is not allowed: {why}")]
+    GitForbidden { url: String, why: &'static str },
+    /// The remote could not be reached or the fetch failed or timed out.
+    #[error("git fetch from {url} failed")]
+    GitUnavailable {
+        url: String,
+        #[source]
+        source: git2::Error,
+    },
+    /// The commit, or the path in it, does not exist (or is not a regular file).
+    #[error("{what} not found in {url} at {commit}")]
+    GitMissing {
+        url: String,
+        commit: String,
+        what: String,
+    },
+    /// A credentials reference that cannot be resolved here.
+    #[error("cannot resolve credentials reference {0}")]
+    Credentials(String),
     #[error("local store i/o error on {path}")]
     Io {
         path: String,
@@ -36,11 +56,29 @@ impl ContentError {
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            ContentError::Unavailable { .. } => true,
+            ContentError::Unavailable { .. } | ContentError::GitUnavailable { .. } => true,
             ContentError::Refused { status, .. } => *status >= 500 || *status == 429,
-            ContentError::Config(_) | ContentError::NotFound { .. } | ContentError::Io { .. } => {
-                false
-            }
+            ContentError::Config(_)
+            | ContentError::NotFound { .. }
+            | ContentError::Io { .. }
+            | ContentError::GitForbidden { .. }
+            | ContentError::GitMissing { .. }
+            | ContentError::Credentials(_) => false,
         }
     }
+}
+
+/// An error and its sources on one line: `a: b: c`.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let msg = e.to_string();
+        if !out.ends_with(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        cur = e.source();
+    }
+    out
 }

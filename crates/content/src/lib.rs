@@ -2,7 +2,9 @@
 //! consumer. Object stores (S3-compatible, local filesystem), content caches and the git
 //! fetcher grow here; every constructor takes a typed config, none reads the environment.
 
+pub mod cache;
 pub mod error;
+pub mod git;
 pub mod local;
 pub mod s3;
 pub mod store;

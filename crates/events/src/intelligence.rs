@@ -78,8 +78,11 @@ pub struct Flags {
 /// Where the analysed bytes came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocSource {
-    pub content_strategy: ContentStrategy,
-    pub run_id: Uuid,
+    /// `None` for v1 events (files read from a shared mount).
+    pub content_strategy: Option<ContentStrategy>,
+    /// `None` for v1 events, which have no runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<Uuid>,
     pub event_id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git_url: Option<String>,

@@ -1,1 +1,180 @@
-//! tributary-intel
+//! tributary-intel: analysers from `(path, bytes)` to file intelligence. This crate does
+//! no I/O: it never opens a file, a socket or the environment.
+//!
+//! Today: language (tokei's tables, shebangs), code/comment/blank lines (tokei's
+//! parser), and flags (binary, generated, vendored, minified). Complexity, symbols,
+//! licenses and secrets arrive with issue #5.
+
+use std::path::Path;
+
+use tributary_events::RelPath;
+use tributary_events::intelligence::{Flags, Lines};
+
+/// What the analysers found in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    /// Language name as tokei spells it, `None` when unknown or binary.
+    pub language: Option<&'static str>,
+    pub lines: Lines,
+    pub flags: Flags,
+}
+
+/// Bytes examined for binary detection (as git does).
+const BINARY_PROBE: usize = 8000;
+
+/// Analyses one file.
+pub fn analyse(path: &RelPath, bytes: &[u8]) -> Analysis {
+    let binary = bytes[..bytes.len().min(BINARY_PROBE)].contains(&0);
+    let flags = Flags {
+        binary,
+        generated: !binary && is_generated(path, bytes),
+        vendored: is_vendored(path),
+        minified: !binary && is_minified(path, bytes),
+    };
+    if binary {
+        return Analysis {
+            language: None,
+            lines: Lines::default(),
+            flags,
+        };
+    }
+    let language = detect_language(path, bytes);
+    let lines = match language {
+        Some(lang) => {
+            let stats = lang
+                .parse_from_slice(bytes, &tokei::Config::default())
+                .summarise();
+            Lines {
+                code: stats.code as u64,
+                comment: stats.comments as u64,
+                blank: stats.blanks as u64,
+            }
+        }
+        None => plain_lines(bytes),
+    };
+    Analysis {
+        language: language.map(tokei::LanguageType::name),
+        lines,
+        flags,
+    }
+}
+
+/// Language from the file name and extension (tokei's tables), else from a shebang.
+pub fn detect_language(path: &RelPath, bytes: &[u8]) -> Option<tokei::LanguageType> {
+    // tokei's `from_path` falls back to opening the file for a shebang when there is no
+    // extension. A leading NUL makes that open fail before any system call, so the
+    // lookup stays pure; the shebang is read from the bytes we have instead.
+    let unopenable = Path::new("\0").join(path.as_str());
+    tokei::LanguageType::from_path(&unopenable, &tokei::Config::default())
+        .or_else(|| from_shebang(bytes))
+}
+
+fn from_shebang(bytes: &[u8]) -> Option<tokei::LanguageType> {
+    use tokei::LanguageType as L;
+    let line = bytes.strip_prefix(b"#!")?.split(|b| *b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?;
+    let mut words = line.split_whitespace();
+    let first = words.next()?;
+    let interpreter = if first.ends_with("/env") {
+        words.find(|w| !w.starts_with('-'))?
+    } else {
+        first.rsplit('/').next()?
+    };
+    let name = interpreter.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    match name {
+        "sh" | "dash" | "ash" => Some(L::Sh),
+        "bash" => Some(L::Bash),
+        "zsh" => Some(L::Zsh),
+        "python" => Some(L::Python),
+        "perl" => Some(L::Perl),
+        "ruby" => Some(L::Ruby),
+        "node" | "nodejs" => Some(L::JavaScript),
+        "php" => Some(L::Php),
+        "lua" => Some(L::Lua),
+        "Rscript" => Some(L::R),
+        "tclsh" | "wish" => Some(L::Tcl),
+        _ => None,
+    }
+}
+
+/// Lines of a file in no known language: blank or code.
+fn plain_lines(bytes: &[u8]) -> Lines {
+    let mut lines = Lines::default();
+    for line in bytes.split(|b| *b == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            lines.blank += 1;
+        } else {
+            lines.code += 1;
+        }
+    }
+    // a trailing newline ends the last line; it does not start a new one
+    if bytes.ends_with(b"\n") || bytes.is_empty() {
+        lines.blank = lines.blank.saturating_sub(1);
+    }
+    lines
+}
+
+const VENDOR_DIRS: [&str; 6] = [
+    "vendor",
+    "node_modules",
+    "third_party",
+    "third-party",
+    "external",
+    "bower_components",
+];
+
+fn is_vendored(path: &RelPath) -> bool {
+    let mut parts: Vec<&str> = path.as_str().split('/').collect();
+    parts.pop(); // the file name itself
+    parts.iter().any(|p| VENDOR_DIRS.contains(p))
+}
+
+const LOCKFILES: [&str; 8] = [
+    "Cargo.lock",
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "poetry.lock",
+    "Gemfile.lock",
+    "composer.lock",
+    "go.sum",
+];
+
+fn is_generated(path: &RelPath, bytes: &[u8]) -> bool {
+    let name = path.as_str().rsplit('/').next().unwrap_or_default();
+    if LOCKFILES.contains(&name) || name.ends_with(".pb.go") || name.ends_with("_pb2.py") {
+        return true;
+    }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]);
+    [
+        "@generated",
+        "DO NOT EDIT",
+        "Code generated",
+        "autogenerated",
+        "auto-generated",
+    ]
+    .iter()
+    .any(|m| head.contains(m))
+}
+
+fn is_minified(path: &RelPath, bytes: &[u8]) -> bool {
+    let name = path.as_str();
+    if name.ends_with(".min.js") || name.ends_with(".min.css") {
+        return true;
+    }
+    let web = [".js", ".css", ".mjs", ".cjs"]
+        .iter()
+        .any(|e| name.ends_with(e));
+    if !web || bytes.len() < 1024 {
+        return false;
+    }
+    let lines = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count()
+        .max(1);
+    bytes.len() / lines > 500
+}
+
+#[cfg(test)]
+mod tests;

@@ -7,7 +7,7 @@ pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod error;
-mod internal_events;
+pub mod internal_events;
 pub mod kafka;
 pub mod plan;
 pub mod report;

@@ -51,14 +51,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Some(addr) => {
                     let handle =
                         metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
-                    Some(
-                        tributary_publisher::telemetry::serve_metrics(
-                            addr,
-                            handle,
-                            cancel.child_token(),
-                        )
-                        .await?,
+                    let (task, local) = tributary_publisher::telemetry::serve_metrics(
+                        addr,
+                        handle,
+                        cancel.child_token(),
                     )
+                    .await?;
+                    tracing::info!(%local, "serving /metrics");
+                    Some(task)
                 }
                 None => None,
             };

@@ -90,17 +90,25 @@ impl RunReport {
                 self.uploaded, self.already_present
             );
         }
-        let _ = writeln!(
-            s,
-            "batches: {} produced, {} delivered{}",
-            self.batches_produced,
-            self.batches_delivered,
-            if self.batches_failed.is_empty() {
-                String::new()
-            } else {
-                format!(", NOT delivered: {:?}", self.batches_failed)
-            }
-        );
+        if self.dry_run {
+            let _ = writeln!(
+                s,
+                "batches: {} planned; nothing was uploaded or produced (dry run)",
+                self.batches_produced
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "batches: {} produced, {} delivered{}",
+                self.batches_produced,
+                self.batches_delivered,
+                if self.batches_failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(", NOT delivered: {:?}", self.batches_failed)
+                }
+            );
+        }
         if self.skipped_total > 0 {
             let by: Vec<String> = self
                 .skipped_by_reason
@@ -136,17 +144,4 @@ impl RunReport {
     }
 }
 
-/// An error and its sources on one line: `a: b: c`.
-pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        let msg = e.to_string();
-        if !out.ends_with(&msg) {
-            out.push_str(": ");
-            out.push_str(&msg);
-        }
-        cur = e.source();
-    }
-    out
-}
+pub use tributary_content::error::chain;

@@ -192,26 +192,11 @@ fn resolve_local_repo(
     })
 }
 
-/// Credentials callbacks from a reference: the file or variable holds `user:secret`, or a
-/// bare token (sent as user `x-access-token`, what GitHub and Gitea expect).
-pub fn remote_callbacks(
+fn remote_callbacks(
     creds: Option<&CredentialRef>,
 ) -> Result<git2::RemoteCallbacks<'static>, PublishError> {
-    let mut cb = git2::RemoteCallbacks::new();
-    let Some(creds) = creds else { return Ok(cb) };
-    let secret = match creds {
-        CredentialRef::Env(name) => std::env::var(name)
-            .map_err(|_| PublishError::Credentials(format!("env:{name} (variable not set)")))?,
-        CredentialRef::File(path) => std::fs::read_to_string(path)
-            .map_err(|e| PublishError::Credentials(format!("file:{path} ({})", e.kind())))?,
-    };
-    let secret = secret.trim().to_owned();
-    let (user, pass) = match secret.split_once(':') {
-        Some((u, p)) => (u.to_owned(), p.to_owned()),
-        None => ("x-access-token".to_owned(), secret),
-    };
-    cb.credentials(move |_url, _user, _allowed| git2::Cred::userpass_plaintext(&user, &pass));
-    Ok(cb)
+    tributary_content::git::credential_callbacks(creds)
+        .map_err(|e| PublishError::Credentials(e.to_string()))
 }
 
 fn resolve_remote(cfg: &SourceConfig) -> Result<Resolved, PublishError> {

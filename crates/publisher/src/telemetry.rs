@@ -10,12 +10,13 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ProgressMode;
 use crate::error::PublishError;
 
-/// Serves `/metrics` (Prometheus text) and `/healthz` until `cancel` fires.
+/// Serves `/metrics` (Prometheus text) and `/healthz` until `cancel` fires. Returns the
+/// server task and the address it listens on (useful with port 0).
 pub async fn serve_metrics(
     addr: SocketAddr,
     handle: PrometheusHandle,
     cancel: CancellationToken,
-) -> Result<tokio::task::JoinHandle<()>, PublishError> {
+) -> Result<(tokio::task::JoinHandle<()>, SocketAddr), PublishError> {
     use axum::routing::get;
     let app = axum::Router::new()
         .route("/metrics", get(move || std::future::ready(handle.render())))
@@ -26,7 +27,13 @@ pub async fn serve_metrics(
             addr: addr.to_string(),
             source,
         })?;
-    Ok(tokio::spawn(async move {
+    let local = listener
+        .local_addr()
+        .map_err(|source| PublishError::Metrics {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let task = tokio::spawn(async move {
         let shutdown = async move { cancel.cancelled().await };
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
@@ -34,8 +41,12 @@ pub async fn serve_metrics(
         {
             tracing::warn!(error = %e, "metrics server stopped");
         }
-    }))
+    });
+    Ok((task, local))
 }
+
+#[cfg(test)]
+mod tests;
 
 /// Shows how far a run is: a bar on a terminal, a log line every few seconds otherwise.
 #[derive(Debug)]

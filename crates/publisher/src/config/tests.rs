@@ -1,12 +1,21 @@
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 use super::*;
 use crate::cli::{Cli, Command, default_project, parse_size};
 
+/// Parses flags with every environment fallback switched off: hermetic whatever the
+/// shell exports (the test suite runs with the local services' variables set).
+fn parse(argv: &[&str]) -> Result<Cli, clap::Error> {
+    let cmd = Cli::command()
+        .mut_subcommand("publish", |s| s.mut_args(|a| a.env(None)))
+        .mut_args(|a| a.env(None));
+    Cli::from_arg_matches(&cmd.try_get_matches_from(argv)?)
+}
+
 fn args(extra: &[&str]) -> Result<Config, PublishError> {
     let mut argv = vec!["tributary-publisher", "publish", "--repo", "/tmp/some/repo"];
     argv.extend_from_slice(extra);
-    let cli = Cli::try_parse_from(argv).map_err(|e| PublishError::Config(e.to_string()))?;
+    let cli = parse(&argv).map_err(|e| PublishError::Config(e.to_string()))?;
     let Command::Publish(a) = cli.command;
     a.into_config()
 }
@@ -51,8 +60,7 @@ fn cross_field_rules_are_enforced() {
 
 #[test]
 fn urls_with_passwords_are_refused() {
-    let cli = Cli::try_parse_from(["p", "publish", "--repo", "https://u:secret@host/r.git"])
-        .expect("parses");
+    let cli = parse(&["p", "publish", "--repo", "https://u:secret@host/r.git"]).expect("parses");
     let Command::Publish(a) = cli.command;
     let e = a.into_config().expect_err("password in URL").to_string();
     assert!(e.contains("password"), "{e}");

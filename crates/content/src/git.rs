@@ -1,0 +1,321 @@
+//! The git fetcher: reads one file of one commit from a remote, through a cache of bare
+//! repositories (one per remote URL, evicted least-recently-used by size). It fetches
+//! only the wanted commit (shallow, by SHA), reads the blob straight from the object
+//! database — never a worktree, never a symlink — and only from allowlisted URLs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+use tributary_events::RelPath;
+use tributary_events::v2::CredentialRef;
+
+use crate::error::ContentError;
+
+/// How the fetcher may reach remotes and how much it may keep.
+#[derive(Debug, Clone)]
+pub struct GitConfig {
+    pub cache_dir: PathBuf,
+    pub max_bytes: u64,
+    pub clone_timeout: Duration,
+    /// Allowed URL schemes (`https`, `http`, `git`, `ssh`); `file` only if listed.
+    pub allowed_schemes: Vec<String>,
+    /// Allowed hosts; empty means any host (schemes still apply).
+    pub allowed_hosts: Vec<String>,
+    /// File reads at once (design default 10).
+    pub max_concurrent_reads: usize,
+}
+
+/// Fetches files of commits.
+#[derive(Debug)]
+pub struct GitFetcher {
+    cfg: GitConfig,
+    repos: Mutex<Repos>,
+    reads: tokio::sync::Semaphore,
+}
+
+#[derive(Debug)]
+struct Repos {
+    lru: LruCache<String, u64>,
+    bytes: u64,
+    locks: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// Splits `scheme://[user@]host[:port]/path` (or scp-like `user@host:path`, which is
+/// ssh) into scheme and host.
+pub fn scheme_and_host(url: &str) -> Option<(String, String)> {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let authority = rest.split('/').next().unwrap_or("");
+        let host_port = authority.rsplit('@').next().unwrap_or(authority);
+        let host = if let Some(v6) = host_port.strip_prefix('[') {
+            v6.split(']').next().unwrap_or("")
+        } else {
+            host_port.split(':').next().unwrap_or("")
+        };
+        return Some((scheme.to_ascii_lowercase(), host.to_ascii_lowercase()));
+    }
+    let (userhost, _) = url.split_once(':')?;
+    let host = userhost.rsplit('@').next().unwrap_or(userhost);
+    (!host.is_empty() && !host.contains('/')).then(|| ("ssh".to_owned(), host.to_ascii_lowercase()))
+}
+
+impl GitFetcher {
+    pub fn new(cfg: GitConfig) -> Result<Self, ContentError> {
+        std::fs::create_dir_all(&cfg.cache_dir).map_err(|source| ContentError::Io {
+            path: cfg.cache_dir.display().to_string(),
+            source,
+        })?;
+        let reads = tokio::sync::Semaphore::new(cfg.max_concurrent_reads.max(1));
+        let fetcher = Self {
+            cfg,
+            repos: Mutex::new(Repos {
+                lru: LruCache::unbounded(),
+                bytes: 0,
+                locks: HashMap::new(),
+            }),
+            reads,
+        };
+        // Index repositories kept from earlier runs.
+        if let Ok(dir) = std::fs::read_dir(&fetcher.cfg.cache_dir) {
+            let mut repos = fetcher.lock();
+            for e in dir.flatten() {
+                let path = e.path();
+                if let Ok(url) = std::fs::read_to_string(path.join("tributary-url")) {
+                    let size = dir_size(&path);
+                    repos.lru.put(url, size);
+                    repos.bytes += size;
+                }
+            }
+        }
+        Ok(fetcher)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Repos> {
+        self.repos
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Checks a URL against the allowlist. `ext::` transports, `-`-prefixed hosts and
+    /// `file` (unless allowed) are always refused.
+    pub fn check_url(&self, url: &str) -> Result<(), ContentError> {
+        let forbid = |why| {
+            Err(ContentError::GitForbidden {
+                url: url.to_owned(),
+                why,
+            })
+        };
+        if url.starts_with("ext::") || url.contains("::") {
+            return forbid("transport helpers (ext::) are never allowed");
+        }
+        let Some((scheme, host)) = scheme_and_host(url) else {
+            return forbid("not a URL");
+        };
+        if host.starts_with('-') {
+            return forbid("host starts with '-'");
+        }
+        if !self
+            .cfg
+            .allowed_schemes
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(&scheme))
+        {
+            return forbid("scheme not allowed");
+        }
+        if scheme != "file" && host.is_empty() {
+            return forbid("no host");
+        }
+        if !self.cfg.allowed_hosts.is_empty()
+            && !self
+                .cfg
+                .allowed_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(&host))
+        {
+            return forbid("host not allowed");
+        }
+        Ok(())
+    }
+
+    fn repo_dir(&self, url: &str) -> PathBuf {
+        let digest = Sha256::digest(url.as_bytes());
+        self.cfg.cache_dir.join(hex::encode(&digest[..12]))
+    }
+
+    /// The bytes of `path` at `commit` in the repository at `url`.
+    pub async fn read(
+        &self,
+        url: &str,
+        commit: &str,
+        path: &RelPath,
+        callbacks: impl FnOnce() -> git2::RemoteCallbacks<'static> + Send + 'static,
+    ) -> Result<Bytes, ContentError> {
+        self.check_url(url)?;
+        let _permit = self
+            .reads
+            .acquire()
+            .await
+            .expect("semaphore is never closed");
+        let lock = {
+            let mut repos = self.lock();
+            repos.locks.entry(url.to_owned()).or_default().clone()
+        };
+        let _guard = lock.lock().await;
+        let dir = self.repo_dir(url);
+        let (url_s, commit_s, path_s, timeout) = (
+            url.to_owned(),
+            commit.to_owned(),
+            path.as_str().to_owned(),
+            self.cfg.clone_timeout,
+        );
+        let dir2 = dir.clone();
+        let (bytes, fetched) = tokio::task::spawn_blocking(move || {
+            read_blocking(&dir2, &url_s, &commit_s, &path_s, timeout, callbacks)
+        })
+        .await
+        .map_err(|e| ContentError::Io {
+            path: dir.display().to_string(),
+            source: std::io::Error::other(e),
+        })??;
+        self.touch(url, &dir, fetched);
+        Ok(bytes)
+    }
+
+    /// Marks a repository used; after a fetch, re-measures it and evicts others.
+    fn touch(&self, url: &str, dir: &Path, fetched: bool) {
+        let mut repos = self.lock();
+        if fetched || !repos.lru.contains(url) {
+            let size = dir_size(dir);
+            if let Some(old) = repos.lru.put(url.to_owned(), size) {
+                repos.bytes -= old;
+            }
+            repos.bytes += size;
+        } else {
+            repos.lru.get(url);
+        }
+        while repos.bytes > self.cfg.max_bytes && repos.lru.len() > 1 {
+            let Some((victim, size)) = repos.lru.pop_lru() else {
+                break;
+            };
+            repos.bytes -= size;
+            let _ = std::fs::remove_dir_all(self.repo_dir(&victim));
+        }
+    }
+
+    /// (repositories, bytes) held now.
+    pub fn usage(&self) -> (u64, u64) {
+        let repos = self.lock();
+        (repos.lru.len() as u64, repos.bytes)
+    }
+}
+
+/// Credentials callbacks from a reference, resolved on this machine: the variable or
+/// file holds `user:secret`, or a bare token (sent as user `x-access-token`, what GitHub
+/// and Gitea expect). This is the one place a library reads the environment: resolving
+/// an `env:NAME` reference is what the reference is for.
+pub fn credential_callbacks(
+    creds: Option<&CredentialRef>,
+) -> Result<git2::RemoteCallbacks<'static>, ContentError> {
+    let mut cb = git2::RemoteCallbacks::new();
+    let Some(creds) = creds else { return Ok(cb) };
+    let secret = match creds {
+        CredentialRef::Env(name) => std::env::var(name)
+            .map_err(|_| ContentError::Credentials(format!("env:{name} (variable not set)")))?,
+        CredentialRef::File(path) => std::fs::read_to_string(path)
+            .map_err(|e| ContentError::Credentials(format!("file:{path} ({})", e.kind())))?,
+    };
+    let secret = secret.trim().to_owned();
+    let (user, pass) = match secret.split_once(':') {
+        Some((u, p)) => (u.to_owned(), p.to_owned()),
+        None => ("x-access-token".to_owned(), secret),
+    };
+    cb.credentials(move |_url, _user, _allowed| git2::Cred::userpass_plaintext(&user, &pass));
+    Ok(cb)
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            match e.metadata() {
+                Ok(m) if m.is_dir() => stack.push(e.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+fn read_blocking(
+    dir: &Path,
+    url: &str,
+    commit: &str,
+    path: &str,
+    timeout: Duration,
+    callbacks: impl FnOnce() -> git2::RemoteCallbacks<'static>,
+) -> Result<(Bytes, bool), ContentError> {
+    let unavailable = |source| ContentError::GitUnavailable {
+        url: url.to_owned(),
+        source,
+    };
+    let missing = |what: String| ContentError::GitMissing {
+        url: url.to_owned(),
+        commit: commit.to_owned(),
+        what,
+    };
+    let oid = git2::Oid::from_str(commit).map_err(|_| missing(format!("commit {commit:?}")))?;
+    let repo = match git2::Repository::open_bare(dir) {
+        Ok(r) => r,
+        Err(_) => {
+            let r = git2::Repository::init_bare(dir).map_err(unavailable)?;
+            std::fs::write(dir.join("tributary-url"), url).map_err(|source| ContentError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+            r
+        }
+    };
+    let mut fetched = false;
+    if repo.find_commit(oid).is_err() {
+        let deadline = Instant::now() + timeout;
+        let mut cb = callbacks();
+        // libgit2 has no fetch timeout: abort from the progress callback past the deadline.
+        cb.transfer_progress(move |_| Instant::now() < deadline);
+        let mut fo = git2::FetchOptions::new();
+        fo.remote_callbacks(cb);
+        fo.depth(1);
+        let mut remote = repo.remote_anonymous(url).map_err(unavailable)?;
+        match remote.fetch(&[commit], Some(&mut fo), None) {
+            Ok(()) => fetched = true,
+            // A server that does not have the commit answers "not our ref" / not found.
+            Err(e) if e.class() == git2::ErrorClass::Net && e.message().contains("not our ref") => {
+                return Err(missing(format!("commit {commit}")));
+            }
+            Err(e) => return Err(unavailable(e)),
+        }
+    }
+    let c = repo
+        .find_commit(oid)
+        .map_err(|_| missing(format!("commit {commit}")))?;
+    let tree = c.tree().map_err(unavailable)?;
+    let entry = tree
+        .get_path(Path::new(path))
+        .map_err(|_| missing(format!("path {path:?}")))?;
+    if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
+        return Err(missing(format!("regular file {path:?}")));
+    }
+    let blob = repo.find_blob(entry.id()).map_err(unavailable)?;
+    Ok((Bytes::copy_from_slice(blob.content()), fetched))
+}
+
+#[cfg(test)]
+mod tests;
