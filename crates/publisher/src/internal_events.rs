@@ -8,6 +8,7 @@ use tributary_events::v2::ContentStrategy;
 
 use crate::source::SkipReason;
 
+#[derive(Debug)]
 pub struct FileEmitted {
     pub strategy: ContentStrategy,
     pub bytes: u64,
@@ -22,6 +23,7 @@ impl FileEmitted {
     }
 }
 
+#[derive(Debug)]
 pub struct FileSkipped<'a> {
     pub path: &'a str,
     pub reason: SkipReason,
@@ -39,6 +41,7 @@ impl FileSkipped<'_> {
     }
 }
 
+#[derive(Debug)]
 pub struct FileFailed<'a> {
     pub path: &'a str,
     pub message: &'a str,
@@ -51,6 +54,7 @@ impl FileFailed<'_> {
     }
 }
 
+#[derive(Debug)]
 pub struct ObjectStored {
     pub uploaded: bool,
     pub elapsed: Duration,
@@ -68,6 +72,7 @@ impl ObjectStored {
     }
 }
 
+#[derive(Debug)]
 pub struct StoreUnavailable<'a> {
     pub error: &'a (dyn std::error::Error + 'static),
 }
@@ -82,6 +87,7 @@ impl StoreUnavailable<'_> {
     }
 }
 
+#[derive(Debug)]
 pub struct BatchProduced {
     pub bytes: usize,
 }
@@ -93,6 +99,7 @@ impl BatchProduced {
     }
 }
 
+#[derive(Debug)]
 pub struct BatchFailed<'a> {
     pub batch: u32,
     pub error: &'a rdkafka::error::KafkaError,
@@ -105,6 +112,7 @@ impl BatchFailed<'_> {
     }
 }
 
+#[derive(Debug)]
 pub struct GitSourceResolved {
     pub elapsed: Duration,
     pub remote: bool,
@@ -118,6 +126,7 @@ impl GitSourceResolved {
     }
 }
 
+#[derive(Debug)]
 pub struct RunFinished {
     pub elapsed: Duration,
     pub ok: bool,
