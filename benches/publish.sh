@@ -15,6 +15,7 @@ read -r -a sizes <<<"${sizes[*]}"
 deploy/local/services up >/dev/null
 eval "$(deploy/local/services env)"
 cargo build --release --quiet -p tributary-publisher -p tributary-benches
+bin=${CARGO_TARGET_DIR:-target}/release
 
 work=${TRIBUTARY_BENCH_DIR:-$HOME/.cache/tributary/bench}
 mkdir -p "$work"
@@ -27,7 +28,7 @@ if [[ ! -s $list ]]; then
 fi
 available=$(wc -l <"$list")
 
-sha=$(target/release/sha256-speed | awk '{print $2}')
+sha=$("$bin/sha256-speed" | awk '{print $2}')
 
 # Kafka's own producer at a comparable record size (mean event size of a run ~ 800 kB
 # batches; use 100 kB records x 2000 = 200 MB, zstd, acks=all, idempotent).
@@ -54,7 +55,7 @@ for n in "${sizes[@]}"; do
   topic=bench-publish-$n-$RANDOM$RANDOM
   stats=$(mktemp)
   start=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$stats" target/release/tributary-publisher publish --repo "$corpus" \
+  /usr/bin/time -f %M -o "$stats" "$bin/tributary-publisher" publish --repo "$corpus" \
     --project "bench-$n" --topic "$topic" --storage-provider minio --progress off --report-json >"$work/report-$n.json" 2>"$work/log-$n.txt" || true
   end=$(date +%s.%N)
   rss_kb=$(tail -1 "$stats"); rm -f "$stats"

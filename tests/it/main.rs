@@ -1,5 +1,6 @@
 //! The integration suite: one test binary, run against the real Kafka, S3 and git
 //! servers from deploy/local.
 
+mod consumer;
 mod publisher;
 mod smoke;

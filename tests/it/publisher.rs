@@ -14,18 +14,18 @@ use tributary_publisher::{Config, PublishError, RunReport};
 use tributary_tests::{Services, consume_until, git, schema, unique, workspace_bin};
 
 /// A repository with every kind of file the publisher must carry, committed with git.
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
-    work: PathBuf,
+    pub(crate) work: PathBuf,
     /// Committed files: path -> bytes.
-    files: BTreeMap<String, Vec<u8>>,
-    commit: String,
+    pub(crate) files: BTreeMap<String, Vec<u8>>,
+    pub(crate) commit: String,
 }
 
 const LARGE: usize = 150 * 1024;
 
 impl Fixture {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let work = dir.path().join("widgets");
         let mut files = BTreeMap::new();
@@ -79,7 +79,7 @@ impl Fixture {
     }
 
     /// Serves the repository from the git daemon; returns its git:// URL.
-    fn serve(&self, svc: &Services) -> String {
+    pub(crate) fn serve(&self, svc: &Services) -> String {
         let name = format!("{}.git", unique("widgets"));
         let bare = svc.git_root.join(&name);
         git(
@@ -96,14 +96,14 @@ impl Fixture {
     }
 }
 
-fn config(argv: &[&str]) -> Config {
+pub(crate) fn config(argv: &[&str]) -> Config {
     let mut full = vec!["tributary-publisher", "publish", "--progress", "off"];
     full.extend_from_slice(argv);
     let Command::Publish(args) = Cli::try_parse_from(full).expect("flags parse").command;
     args.into_config().expect("valid config")
 }
 
-fn s3_flags(svc: &Services) -> Vec<String> {
+pub(crate) fn s3_flags(svc: &Services) -> Vec<String> {
     vec![
         "--storage-provider".into(),
         "minio".into(),
@@ -118,14 +118,14 @@ fn s3_flags(svc: &Services) -> Vec<String> {
     ]
 }
 
-fn argv<'a>(base: &'a [&'a str], more: &'a [String]) -> Vec<&'a str> {
+pub(crate) fn argv<'a>(base: &'a [&'a str], more: &'a [String]) -> Vec<&'a str> {
     base.iter()
         .copied()
         .chain(more.iter().map(String::as_str))
         .collect()
 }
 
-async fn publish(cfg: Config) -> RunReport {
+pub(crate) async fn publish(cfg: Config) -> RunReport {
     tributary_publisher::publish(cfg, CancellationToken::new())
         .await
         .expect("run starts")
@@ -190,7 +190,7 @@ fn files_of(batches: &[Value]) -> BTreeMap<String, Value> {
     out
 }
 
-fn sha_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 

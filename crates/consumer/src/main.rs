@@ -1,1 +1,101 @@
-fn main() {}
+//! tributary-consumer: parse flags, wire logging, metrics and signals, run the daemon.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser as _;
+use tokio_util::sync::CancellationToken;
+use tributary_consumer::cli::{Cli, Command, LogFormat};
+use tributary_consumer::error::chain;
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", chain(e.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let Command::Run(args) = cli.command;
+    let config = args.into_config()?;
+    let cancel = CancellationToken::new();
+    let server = match config.metrics_addr {
+        Some(addr) => {
+            let handle =
+                metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+            let (task, local) = tributary_consumer::telemetry::serve(
+                addr,
+                handle,
+                config.kafka.brokers.clone(),
+                cancel.child_token(),
+            )
+            .await?;
+            tracing::info!(%local, "serving /metrics, /healthz, /readyz");
+            Some(task)
+        }
+        None => None,
+    };
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested: draining");
+        on_signal.cancel();
+    });
+    let stats = Arc::new(tributary_consumer::Stats::default());
+    let result = tributary_consumer::run(config, cancel.clone(), stats.clone()).await;
+    use std::sync::atomic::Ordering::Relaxed;
+    tracing::info!(
+        messages = stats.messages.load(Relaxed),
+        documents = stats.documents.load(Relaxed),
+        tombstones = stats.tombstones.load(Relaxed),
+        dead_letters = stats.dead_letters.load(Relaxed),
+        "consumer stopped"
+    );
+    cancel.cancel();
+    if let Some(task) = server {
+        let _ = task.await;
+    }
+    Ok(result?)
+}

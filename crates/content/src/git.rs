@@ -152,7 +152,7 @@ impl GitFetcher {
         url: &str,
         commit: &str,
         path: &RelPath,
-        callbacks: impl FnOnce() -> git2::RemoteCallbacks<'static> + Send + 'static,
+        creds: Option<&CredentialRef>,
     ) -> Result<Bytes, ContentError> {
         self.check_url(url)?;
         let _permit = self
@@ -173,8 +173,9 @@ impl GitFetcher {
             self.cfg.clone_timeout,
         );
         let dir2 = dir.clone();
+        let creds = creds.cloned();
         let (bytes, fetched) = tokio::task::spawn_blocking(move || {
-            read_blocking(&dir2, &url_s, &commit_s, &path_s, timeout, callbacks)
+            read_blocking(&dir2, &url_s, &commit_s, &path_s, timeout, creds.as_ref())
         })
         .await
         .map_err(|e| ContentError::Io {
@@ -261,7 +262,7 @@ fn read_blocking(
     commit: &str,
     path: &str,
     timeout: Duration,
-    callbacks: impl FnOnce() -> git2::RemoteCallbacks<'static>,
+    creds: Option<&CredentialRef>,
 ) -> Result<(Bytes, bool), ContentError> {
     let unavailable = |source| ContentError::GitUnavailable {
         url: url.to_owned(),
@@ -287,7 +288,7 @@ fn read_blocking(
     let mut fetched = false;
     if repo.find_commit(oid).is_err() {
         let deadline = Instant::now() + timeout;
-        let mut cb = callbacks();
+        let mut cb = credential_callbacks(creds)?;
         // libgit2 has no fetch timeout: abort from the progress callback past the deadline.
         cb.transfer_progress(move |_| Instant::now() < deadline);
         let mut fo = git2::FetchOptions::new();

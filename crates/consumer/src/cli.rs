@@ -1,0 +1,244 @@
+//! Command-line flags with environment fallbacks, turned into a validated [`Config`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tributary_content::git::GitConfig;
+use tributary_content::s3::{S3Config, StaticCredentials};
+
+use crate::config::{CacheConfig, Config, KafkaConfig, StoreConfig};
+use crate::error::ConsumerError;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tributary-consumer",
+    version,
+    about = "Turn Tributary index events into intelligence documents"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log format: human-readable or JSON lines.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        env = "LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the consumer-group daemon.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    S3,
+    Minio,
+    Local,
+    None,
+}
+
+const GIB: u64 = 1 << 30;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+    pub brokers: String,
+    #[arg(long, env = "KAFKA_GROUP", default_value = "tributary-consumer")]
+    pub group: String,
+    #[arg(long, env = "TRIBUTARY_INPUT_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
+    pub input_topic: String,
+    #[arg(long, env = "TRIBUTARY_OUTPUT_TOPIC", default_value = tributary_events::topics::INTELLIGENCE_V1)]
+    pub output_topic: String,
+    #[arg(long, env = "TRIBUTARY_DLQ_TOPIC", default_value = tributary_events::topics::DLQ)]
+    pub dlq_topic: String,
+    /// Static group membership id (e.g. the pod name) to avoid rebalances on restart.
+    #[arg(long, env = "KAFKA_GROUP_INSTANCE_ID")]
+    pub group_instance_id: Option<String>,
+    #[arg(long, env = "KAFKA_SESSION_TIMEOUT_MS", default_value_t = 45_000)]
+    pub session_timeout_ms: u64,
+    #[arg(long, env = "KAFKA_MAX_POLL_INTERVAL_MS", default_value_t = 600_000)]
+    pub max_poll_interval_ms: u64,
+    #[arg(long, env = "KAFKA_COMPRESSION", default_value = "zstd")]
+    pub compression: String,
+
+    #[arg(
+        long,
+        env = "CONTENT_STORAGE_PROVIDER",
+        value_enum,
+        default_value = "local"
+    )]
+    pub storage_provider: ProviderArg,
+    #[arg(
+        long,
+        env = "CONTENT_STORAGE_DIR",
+        default_value = "/tmp/tributary-objects"
+    )]
+    pub storage_dir: PathBuf,
+    #[arg(long, env = "CONTENT_STORAGE_BUCKET", default_value = "tributary")]
+    pub storage_bucket: String,
+    #[arg(long, env = "CONTENT_STORAGE_REGION", default_value = "us-east-1")]
+    pub storage_region: String,
+    #[arg(long, env = "CONTENT_STORAGE_ENDPOINT")]
+    pub storage_endpoint: Option<String>,
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub storage_access_key_id: Option<String>,
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub storage_secret_access_key: Option<String>,
+
+    /// Memory cache budget in MiB.
+    #[arg(long, env = "CONTENT_MEMORY_CACHE_MB", default_value_t = 256)]
+    pub memory_cache_mb: u64,
+    #[arg(
+        long,
+        env = "CONTENT_CACHE_DIR",
+        default_value = "/tmp/tributary-cache/"
+    )]
+    pub cache_dir: PathBuf,
+    #[arg(long, env = "CONTENT_CACHE_MAX_SIZE_GB", default_value_t = 10.0)]
+    pub cache_max_size_gb: f64,
+    #[arg(
+        long,
+        env = "GIT_CACHE_DIR",
+        default_value = "/tmp/tributary-git-cache/"
+    )]
+    pub git_cache_dir: PathBuf,
+    #[arg(long, env = "GIT_CACHE_MAX_SIZE_GB", default_value_t = 50.0)]
+    pub git_cache_max_size_gb: f64,
+    /// Git URL schemes consumers may fetch from (file only when listed).
+    #[arg(
+        long,
+        env = "GIT_ALLOWED_SCHEMES",
+        value_delimiter = ',',
+        default_value = "https,http,git,ssh"
+    )]
+    pub git_allowed_schemes: Vec<String>,
+    /// Git hosts consumers may fetch from (empty: any).
+    #[arg(long, env = "GIT_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub git_allowed_hosts: Vec<String>,
+    #[arg(long, env = "GIT_CLONE_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub git_clone_timeout: Duration,
+    #[arg(long, env = "GIT_PARALLEL_FETCHES", default_value_t = 10)]
+    pub git_parallel_fetches: usize,
+
+    /// Root folder v1 `file_path`s resolve under (v1 events are dead-lettered without it).
+    #[arg(long, env = "V1_MOUNT_ROOT")]
+    pub mount_root: Option<PathBuf>,
+    /// Largest file content accepted (bytes, or with KiB/MiB/GiB).
+    #[arg(long, env = "MAX_CONTENT_SIZE", default_value = "256MiB", value_parser = tributary_content::parse_size)]
+    pub max_content_size: u64,
+    #[arg(long, env = "DOWNLOAD_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub download_timeout: Duration,
+    /// Attempts for transient failures before dead-lettering (1 + retries).
+    #[arg(long, env = "MAX_ATTEMPTS", default_value_t = 4)]
+    pub max_attempts: u32,
+    #[arg(long, default_value_t = 16)]
+    pub file_concurrency: usize,
+    /// Analyses at once (default: the number of cores).
+    #[arg(long, env = "ANALYSIS_THREADS")]
+    pub analysis_threads: Option<usize>,
+    #[arg(long, default_value_t = 4)]
+    pub partition_queue: usize,
+    /// Exit once nothing arrived for this long and all work is done (batch use, tests).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub exit_when_idle: Option<Duration>,
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+    /// Serve /metrics, /healthz and /readyz here.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+fn gb(v: f64) -> u64 {
+    (v.max(0.0) * GIB as f64) as u64
+}
+
+impl RunArgs {
+    pub fn into_config(self) -> Result<Config, ConsumerError> {
+        let credentials = match (self.storage_access_key_id, self.storage_secret_access_key) {
+            (Some(a), Some(s)) => Some(StaticCredentials {
+                access_key_id: a,
+                secret_access_key: s,
+            }),
+            _ => None,
+        };
+        let s3 = |path_style| {
+            StoreConfig::S3(S3Config {
+                bucket: self.storage_bucket.clone(),
+                region: self.storage_region.clone(),
+                endpoint: self.storage_endpoint.clone(),
+                force_path_style: path_style,
+                credentials: credentials.clone(),
+                server_side_encryption: None,
+                operation_timeout_secs: self.download_timeout.as_secs().max(1),
+                max_attempts: 4,
+            })
+        };
+        let store = match self.storage_provider {
+            ProviderArg::None => StoreConfig::None,
+            ProviderArg::Local => StoreConfig::Local {
+                root: self.storage_dir.clone(),
+            },
+            ProviderArg::S3 => s3(self.storage_endpoint.is_some()),
+            ProviderArg::Minio if self.storage_endpoint.is_none() => {
+                return Err(ConsumerError::Config(
+                    "--storage-provider minio needs --storage-endpoint".into(),
+                ));
+            }
+            ProviderArg::Minio => s3(true),
+        };
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cfg = Config {
+            kafka: KafkaConfig {
+                brokers: self.brokers,
+                group: self.group,
+                input_topic: self.input_topic,
+                output_topic: self.output_topic,
+                dlq_topic: self.dlq_topic,
+                instance_id: self.group_instance_id,
+                session_timeout_ms: self.session_timeout_ms,
+                max_poll_interval_ms: self.max_poll_interval_ms,
+                compression: self.compression,
+            },
+            store,
+            cache: CacheConfig {
+                memory_max_bytes: self.memory_cache_mb << 20,
+                disk_dir: self.cache_dir,
+                disk_max_bytes: gb(self.cache_max_size_gb),
+            },
+            git: GitConfig {
+                cache_dir: self.git_cache_dir,
+                max_bytes: gb(self.git_cache_max_size_gb),
+                clone_timeout: self.git_clone_timeout,
+                allowed_schemes: self.git_allowed_schemes,
+                allowed_hosts: self.git_allowed_hosts,
+                max_concurrent_reads: self.git_parallel_fetches,
+            },
+            mount_root: self.mount_root,
+            max_content_bytes: self.max_content_size,
+            download_timeout: self.download_timeout,
+            max_attempts: self.max_attempts,
+            file_concurrency: self.file_concurrency,
+            analysis_threads: self.analysis_threads.unwrap_or(threads),
+            partition_queue: self.partition_queue,
+            exit_when_idle: self.exit_when_idle,
+            shutdown_grace: self.shutdown_grace,
+            metrics_addr: self.metrics_addr,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}

@@ -1,0 +1,97 @@
+//! The consumer's typed configuration; built by `cli.rs` or directly by tests.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tributary_content::git::GitConfig;
+use tributary_content::s3::S3Config;
+
+use crate::error::ConsumerError;
+
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    pub brokers: String,
+    pub group: String,
+    pub input_topic: String,
+    pub output_topic: String,
+    pub dlq_topic: String,
+    /// Static membership (`group.instance.id`): restarts within the session timeout
+    /// keep their partitions without a rebalance.
+    pub instance_id: Option<String>,
+    pub session_timeout_ms: u64,
+    pub max_poll_interval_ms: u64,
+    pub compression: String,
+}
+
+/// Where objects are read from (the consumer's own credentials, by key).
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    None,
+    Local { root: PathBuf },
+    S3(S3Config),
+}
+
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    pub memory_max_bytes: u64,
+    pub disk_dir: PathBuf,
+    pub disk_max_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub kafka: KafkaConfig,
+    pub store: StoreConfig,
+    pub cache: CacheConfig,
+    pub git: GitConfig,
+    /// Root that v1 `file_path`s resolve under; `None` dead-letters v1 events.
+    pub mount_root: Option<PathBuf>,
+    /// Largest file content accepted from any source (`too_large` beyond).
+    pub max_content_bytes: u64,
+    /// Timeout of one presigned-URL download.
+    pub download_timeout: Duration,
+    /// Attempts for transient failures (first included) before `retries_exhausted`.
+    pub max_attempts: u32,
+    /// Files of one event resolved and analysed at once.
+    pub file_concurrency: usize,
+    /// Analyses running at once on the blocking pool.
+    pub analysis_threads: usize,
+    /// Events queued per partition before the partition is paused.
+    pub partition_queue: usize,
+    /// Stop once nothing arrived for this long and all work is done.
+    pub exit_when_idle: Option<Duration>,
+    /// Time allowed to finish in-flight work on shutdown.
+    pub shutdown_grace: Duration,
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+impl Config {
+    pub fn validate(&self) -> Result<(), ConsumerError> {
+        let bad = |m: &str| Err(ConsumerError::Config(m.to_owned()));
+        let k = &self.kafka;
+        if k.input_topic.is_empty() || k.output_topic.is_empty() || k.dlq_topic.is_empty() {
+            return bad("topics must not be empty");
+        }
+        if k.input_topic == k.output_topic || k.input_topic == k.dlq_topic {
+            return bad("the input topic must differ from the output and dead-letter topics");
+        }
+        if k.group.is_empty() {
+            return bad("group must not be empty");
+        }
+        if self.file_concurrency == 0 || self.analysis_threads == 0 || self.partition_queue == 0 {
+            return bad("concurrency limits must be at least 1");
+        }
+        if self.max_attempts == 0 {
+            return bad("max attempts must be at least 1");
+        }
+        if let StoreConfig::S3(s3) = &self.store {
+            s3.validate()
+                .map_err(|e| ConsumerError::Config(e.to_string()))?;
+        }
+        if self.cache.memory_max_bytes == 0 && self.cache.disk_max_bytes == 0 {
+            return bad("at least one cache tier needs a budget");
+        }
+        Ok(())
+    }
+}

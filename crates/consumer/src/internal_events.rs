@@ -1,0 +1,134 @@
+//! Everything the consumer reports about itself: one struct per occurrence, the only
+//! place that both logs and counts it. Labels come from closed sets only.
+
+use std::time::Duration;
+
+use metrics::{counter, gauge, histogram};
+use tributary_content::cache::Evicted;
+use tributary_events::dlq::{Reason, Stage};
+
+use crate::resolve::Tier;
+
+#[derive(Debug)]
+pub struct CacheLookup {
+    pub cache: &'static str,
+    pub hit: bool,
+    pub corrupt: bool,
+}
+
+impl CacheLookup {
+    pub fn emit(&self) {
+        if self.hit {
+            counter!("tributary_cache_hits_total", "cache" => self.cache).increment(1);
+        } else {
+            counter!("tributary_cache_misses_total", "cache" => self.cache).increment(1);
+        }
+        if self.corrupt {
+            tracing::warn!(
+                cache = self.cache,
+                "corrupt cache entry evicted; refetching"
+            );
+            counter!("tributary_cache_corrupt_total", "cache" => self.cache).increment(1);
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct CacheStored {
+    pub cache: &'static str,
+    pub evicted: Evicted,
+    pub usage: (u64, u64),
+}
+
+impl CacheStored {
+    pub fn emit(&self) {
+        counter!("tributary_cache_evictions_total", "cache" => self.cache)
+            .increment(self.evicted.entries);
+        gauge!("tributary_cache_size_bytes", "cache" => self.cache).set(self.usage.1 as f64);
+        gauge!("tributary_cache_entries", "cache" => self.cache).set(self.usage.0 as f64);
+    }
+}
+
+#[derive(Debug)]
+pub struct Fetched {
+    pub tier: Tier,
+    pub elapsed: Duration,
+}
+
+impl Fetched {
+    pub fn emit(&self) {
+        let name = match self.tier {
+            Tier::Git => "tributary_git_fetch_duration_seconds",
+            _ => "tributary_storage_download_duration_seconds",
+        };
+        histogram!(name, "source" => self.tier.as_str()).record(self.elapsed.as_secs_f64());
+    }
+}
+
+#[derive(Debug)]
+pub struct FileProcessed {
+    pub tier: Tier,
+    pub bytes: u64,
+    pub resolve: Duration,
+    pub analyse: Duration,
+}
+
+impl FileProcessed {
+    pub fn emit(&self) {
+        counter!("tributary_consumer_files_total", "source" => self.tier.as_str()).increment(1);
+        counter!("tributary_consumer_bytes_total").increment(self.bytes);
+        histogram!("tributary_consumer_stage_duration_seconds", "stage" => "resolve")
+            .record(self.resolve.as_secs_f64());
+        histogram!("tributary_consumer_stage_duration_seconds", "stage" => "analyse")
+            .record(self.analyse.as_secs_f64());
+    }
+}
+
+#[derive(Debug)]
+pub struct DeadLettered<'a> {
+    pub reason: Reason,
+    pub stage: Stage,
+    pub path: Option<&'a str>,
+    pub message: &'a str,
+}
+
+impl DeadLettered<'_> {
+    pub fn emit(&self) {
+        tracing::warn!(
+            reason = self.reason.as_str(),
+            stage = ?self.stage,
+            path = self.path.unwrap_or("-"),
+            message = self.message,
+            "dead-lettered"
+        );
+        counter!("tributary_consumer_dlq_total", "reason" => self.reason.as_str()).increment(1);
+    }
+}
+
+#[derive(Debug)]
+pub struct EventDone {
+    pub elapsed: Duration,
+    pub lag_ms: Option<i64>,
+}
+
+impl EventDone {
+    pub fn emit(&self) {
+        counter!("tributary_consumer_events_total").increment(1);
+        histogram!("tributary_consumer_event_duration_seconds").record(self.elapsed.as_secs_f64());
+        if let Some(lag) = self.lag_ms {
+            gauge!("tributary_consumer_lag_seconds").set(lag.max(0) as f64 / 1000.0);
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct OutputFailed<'a> {
+    pub error: &'a rdkafka::error::KafkaError,
+}
+
+impl OutputFailed<'_> {
+    pub fn emit(&self) {
+        tracing::error!(error = %self.error, "output not acknowledged; the event will be redelivered");
+        counter!("tributary_consumer_output_failures_total").increment(1);
+    }
+}

@@ -1,0 +1,413 @@
+//! The consumer daemon against the real Kafka, S3 server and git daemon.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use base64::Engine as _;
+use clap::Parser as _;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use tributary_consumer::cli::{Cli, Command};
+use tributary_consumer::{Config, Stats};
+use tributary_tests::{Services, consume_until, schema, unique};
+
+use crate::publisher::{Fixture, argv, config as publish_config, publish, s3_flags, sha_hex};
+
+/// Topics and cache folders of one test.
+struct Setup {
+    input: String,
+    output: String,
+    dlq: String,
+    caches: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new(name: &str) -> Self {
+        Self {
+            input: unique(&format!("{name}-in")),
+            output: unique(&format!("{name}-out")),
+            dlq: unique(&format!("{name}-dlq")),
+            caches: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn config(&self, svc: &Services, extra: &[&str]) -> Config {
+        let cache = self.caches.path().join("content");
+        let git = self.caches.path().join("git");
+        let group = unique("it-consumer");
+        let mut a: Vec<String> = [
+            "tributary-consumer",
+            "run",
+            "--brokers",
+            &svc.kafka_brokers,
+            "--group",
+            &group,
+            "--input-topic",
+            &self.input,
+            "--output-topic",
+            &self.output,
+            "--dlq-topic",
+            &self.dlq,
+            "--cache-dir",
+            cache.to_str().expect("utf-8"),
+            "--git-cache-dir",
+            git.to_str().expect("utf-8"),
+            "--exit-when-idle",
+            "4s",
+            "--max-attempts",
+            "2",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(s3_flags(svc));
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let Command::Run(args) = Cli::try_parse_from(a).expect("flags parse").command;
+        args.into_config().expect("valid config")
+    }
+}
+
+async fn run_consumer(cfg: Config) -> Arc<Stats> {
+    let stats = Arc::new(Stats::default());
+    tokio::time::timeout(
+        Duration::from_secs(180),
+        tributary_consumer::run(cfg, CancellationToken::new(), stats.clone()),
+    )
+    .await
+    .expect("consumer finishes when idle")
+    .expect("consumer runs");
+    stats
+}
+
+/// Documents on the output topic by key, each validated against the schema.
+async fn documents(svc: &Services, topic: &str, n: usize) -> BTreeMap<String, Vec<Value>> {
+    let docs = consume_until(&svc.kafka_brokers, topic, Duration::from_secs(60), |got| {
+        got.len() >= n
+    })
+    .await;
+    let v = schema("intelligence.v1.json");
+    let mut by_key: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for d in docs {
+        let doc: Value = serde_json::from_slice(&d).expect("JSON document");
+        assert!(
+            v.is_valid(&doc),
+            "document violates intelligence.v1.json: {doc}"
+        );
+        let key = format!(
+            "{}/{}",
+            doc["project"].as_str().expect("project"),
+            doc["path"].as_str().expect("path")
+        );
+        by_key.entry(key).or_default().push(doc);
+    }
+    by_key
+}
+
+async fn dead_letters(svc: &Services, topic: &str, n: usize) -> Vec<Value> {
+    let recs = consume_until(&svc.kafka_brokers, topic, Duration::from_secs(60), |got| {
+        got.len() >= n
+    })
+    .await;
+    let v = schema("dead-letter.v1.json");
+    recs.iter()
+        .map(|r| {
+            let rec: Value = serde_json::from_slice(r).expect("JSON record");
+            assert!(
+                v.is_valid(&rec),
+                "record violates dead-letter.v1.json: {rec}"
+            );
+            rec
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rerun() {
+    let svc = Services::require();
+    let fx = Fixture::new();
+    let url = fx.serve(&svc);
+    let setup = Setup::new("e2e");
+    let s3 = s3_flags(&svc);
+    let repo = fx.work.to_str().expect("utf-8");
+    let (p_auto, p_git) = (unique("auto"), unique("git"));
+    let base = [
+        "--repo",
+        repo,
+        "--project",
+        &p_auto,
+        "--brokers",
+        &svc.kafka_brokers,
+        "--topic",
+        &setup.input,
+    ];
+    let auto = publish(publish_config(&argv(&base, &s3))).await;
+    assert!(auto.ok(), "{}", auto.summary());
+    let git = publish(publish_config(&[
+        "--repo",
+        &url,
+        "--project",
+        &p_git,
+        "--brokers",
+        &svc.kafka_brokers,
+        "--topic",
+        &setup.input,
+        "--content-strategy",
+        "git-reference",
+        "--storage-provider",
+        "none",
+    ]))
+    .await;
+    assert!(git.ok(), "{}", git.summary());
+
+    let stats = run_consumer(setup.config(&svc, &[])).await;
+    let n = fx.files.len() * 2;
+    assert_eq!(stats.documents.load(Relaxed) as usize, n);
+    assert_eq!(stats.dead_letters.load(Relaxed), 0);
+    let docs = documents(&svc, &setup.output, n).await;
+    assert_eq!(docs.len(), n);
+    for project in [&p_auto, &p_git] {
+        for (path, bytes) in &fx.files {
+            let key = format!("{project}/{path}");
+            let these = docs
+                .get(&key)
+                .unwrap_or_else(|| panic!("no document for {key}"));
+            assert_eq!(these.len(), 1, "{key} has {} documents", these.len());
+            assert_eq!(these[0]["checksum"], sha_hex(bytes), "{key}");
+            assert_eq!(these[0]["size"], bytes.len() as u64);
+        }
+    }
+    let main = &docs[&format!("{p_auto}/src/main.rs")][0];
+    assert_eq!(main["language"], "Rust");
+    assert_eq!(main["lines"], json!({"code": 3, "comment": 0, "blank": 0}));
+    assert_eq!(
+        docs[&format!("{p_auto}/data/large.txt")][0]["source"]["content_strategy"],
+        "object_storage"
+    );
+    assert_eq!(
+        docs[&format!("{p_git}/src/main.rs")][0]["source"]["content_strategy"],
+        "git_reference"
+    );
+    assert_eq!(
+        docs[&format!("{p_auto}/assets/logo.bin")][0]["flags"]["binary"],
+        true
+    );
+    // first pass: every object and git file came from the network
+    assert_eq!(stats.cache_hits.load(Relaxed), 0);
+    assert_eq!(
+        stats.cache_lookups.load(Relaxed) as usize,
+        1 + fx.files.len()
+    );
+
+    // a new consumer process (empty memory cache) over the same disk cache: served locally
+    let again = Setup {
+        input: setup.input.clone(),
+        output: unique("e2e-out2"),
+        dlq: unique("e2e-dlq2"),
+        caches: setup.caches,
+    };
+    let stats = run_consumer(again.config(&svc, &[])).await;
+    let (hits, lookups) = (
+        stats.cache_hits.load(Relaxed),
+        stats.cache_lookups.load(Relaxed),
+    );
+    assert!(
+        lookups > 0 && hits as f64 / lookups as f64 > 0.95,
+        "cache hit rate {hits}/{lookups}"
+    );
+    assert_eq!(stats.documents.load(Relaxed) as usize, n);
+}
+
+fn event(project: &str, files: Value) -> Value {
+    json!({
+        "schema_version": "2.0.0",
+        "event_type": "index_project_requested",
+        "event_id": uuid::Uuid::now_v7().to_string(),
+        "run_id": uuid::Uuid::now_v7().to_string(),
+        "occurred_at": "2026-11-23T10:00:00Z",
+        "project": project,
+        "source": {},
+        "batch": 0,
+        "files": files,
+    })
+}
+
+async fn produce(svc: &Services, topic: &str, payloads: &[Vec<u8>]) {
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &svc.kafka_brokers)
+        .create()
+        .expect("producer");
+    for (i, p) in payloads.iter().enumerate() {
+        // one partition, so the good event provably comes after the bad ones
+        let rec = FutureRecord::to(topic).key("k").partition(0).payload(p);
+        producer
+            .send(rec, Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|(e, _)| panic!("produce {i}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn bad_records_go_to_the_dead_letter_topic_with_reasons_and_the_daemon_keeps_going() {
+    let svc = Services::require();
+    let setup = Setup::new("dlq");
+    let client = svc.s3_config().client().await.expect("s3");
+    let prefix = unique("dlq-objects");
+    let put = |key: String, body: Vec<u8>| {
+        let client = client.clone();
+        let bucket = svc.s3_bucket.clone();
+        async move {
+            client
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(aws_sdk_s3::primitives::ByteStream::from(body))
+                .send()
+                .await
+                .expect("put");
+        }
+    };
+    let original = b"the original bytes\n".to_vec();
+    put(
+        format!("{prefix}/overwritten"),
+        b"someone overwrote this\n".to_vec(),
+    )
+    .await;
+    let obj = |key: &str, bytes: &[u8], extra: Value| {
+        let mut f = json!({
+            "path": key.rsplit('/').next().unwrap_or(key), "size": bytes.len(), "checksum": sha_hex(bytes),
+            "content_strategy": "object_storage", "object_key": key,
+        });
+        f.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        f
+    };
+    let random: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let mount = tempfile::tempdir().expect("mount");
+    std::fs::create_dir_all(mount.path().join("repo")).expect("mkdir");
+    std::fs::write(mount.path().join("repo/legacy.txt"), b"legacy\n").expect("write");
+
+    let project = unique("dlq");
+    let mut payloads: Vec<Vec<u8>> = vec![
+        b"not json at all {".to_vec(),
+        br#"{"schema_version":"9.0.0","event_type":"index_project_requested"}"#.to_vec(),
+    ];
+    let files = json!([
+        obj(&format!("{prefix}/overwritten"), &original, json!({})),
+        obj(&format!("{prefix}/never-written"), &original, json!({})),
+        obj(&format!("{prefix}/ssrf"), &original, json!({"content_url": "http://169.254.169.254/latest/meta-data/", "content_url_type": "s3_presigned"})),
+        {"path": "../../etc/passwd", "size": 1, "checksum": sha_hex(b"x"), "content_strategy": "inline", "content": "x", "content_encoding": "utf-8"},
+        {"path": "big.bin", "size": random.len(), "checksum": sha_hex(&random), "content_strategy": "inline",
+         "content": base64::engine::general_purpose::STANDARD.encode(&random), "content_encoding": "base64"},
+        {"path": "bad-b64.bin", "size": 3, "checksum": sha_hex(b"abc"), "content_strategy": "inline", "content": "!!!not base64!!!", "content_encoding": "base64"},
+        {"path": "wrong-sum.txt", "size": 2, "checksum": sha_hex(b"no"), "content_strategy": "inline", "content": "yes", "content_encoding": "utf-8"},
+        {"path": "git.txt", "size": 1, "checksum": sha_hex(b"x"), "content_strategy": "git_reference",
+         "git_url": "ext::sh -c touch% /tmp/pwned", "git_ref": "3f786850e387550fdab836ed7e6dc881de23001b"},
+    ]);
+    payloads.push(serde_json::to_vec(&event(&project, files)).expect("json"));
+    payloads.push(
+        serde_json::to_vec(&json!({
+            "schema_version": "1.0.0", "event_type": "index_project_requested",
+            "event_id": uuid::Uuid::now_v7().to_string(), "project": project,
+            "files": [{"file_path": "repo/legacy.txt", "checksum": sha_hex(b"legacy\n")}, {"file_path": "repo/../../outside.txt"}],
+        }))
+        .expect("json"),
+    );
+    let good = b"still alive\n";
+    payloads.push(
+        serde_json::to_vec(&event(&project, json!([{"path": "good.txt", "size": good.len(), "checksum": sha_hex(good),
+            "content_strategy": "inline", "content": "still alive\n", "content_encoding": "utf-8"}])))
+        .expect("json"),
+    );
+    produce(&svc, &setup.input, &payloads).await;
+
+    let cfg = setup.config(
+        &svc,
+        &[
+            "--max-content-size",
+            "64KiB",
+            "--mount-root",
+            mount.path().to_str().expect("utf-8"),
+        ],
+    );
+    let stats = run_consumer(cfg).await;
+    let recs = dead_letters(&svc, &setup.dlq, 11).await;
+    let mut reasons: BTreeMap<String, String> = BTreeMap::new();
+    for r in &recs {
+        let what = r["path"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("offset {}", r["source"]["offset"]));
+        reasons.insert(what, r["reason"].as_str().expect("reason").to_owned());
+        let msg = r["message"].as_str().expect("message");
+        assert!(
+            !msg.contains("169.254.169.254/latest"),
+            "no URLs in messages: {msg}"
+        );
+    }
+    let want: BTreeMap<String, String> = [
+        ("offset 0", "malformed"),
+        ("offset 1", "unknown_schema"),
+        ("overwritten", "checksum_mismatch"),
+        ("never-written", "object_missing"),
+        ("ssrf", "ssrf_blocked"),
+        ("../../etc/passwd", "invalid_path"),
+        ("big.bin", "too_large"),
+        ("bad-b64.bin", "bad_encoding"),
+        ("wrong-sum.txt", "checksum_mismatch"),
+        ("git.txt", "git_forbidden"),
+        ("repo/../../outside.txt", "invalid_path"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
+    assert_eq!(reasons, want);
+    // the dead letters of a file carry the event narrowed to it, re-publishable as is
+    let ssrf = recs
+        .iter()
+        .find(|r| r["path"] == "ssrf")
+        .expect("ssrf record");
+    assert_eq!(ssrf["payload"]["kind"], "event");
+    assert_eq!(
+        ssrf["payload"]["event"]["files"]
+            .as_array()
+            .expect("files")
+            .len(),
+        1
+    );
+    assert!(schema("index-project-requested.v2.json").is_valid(&ssrf["payload"]["event"]));
+    let raw = recs
+        .iter()
+        .find(|r| r["source"]["offset"] == 0)
+        .expect("raw record");
+    assert_eq!(
+        raw["payload"],
+        json!({"kind": "raw", "encoding": "utf-8", "data": "not json at all {", "truncated": false})
+    );
+
+    // the good files after all that still got their documents
+    assert_eq!(stats.documents.load(Relaxed), 2);
+    let docs = documents(&svc, &setup.output, 2).await;
+    assert!(docs.contains_key(&format!("{project}/good.txt")));
+    assert_eq!(
+        docs[&format!("{project}/repo/legacy.txt")][0]["source"]["content_strategy"],
+        Value::Null
+    );
+
+    // without a mount root, v1 events are dead-lettered with a clear reason
+    let no_mount = Setup::new("dlq-v1");
+    produce(&svc, &no_mount.input, &payloads[3..4]).await;
+    let stats = run_consumer(no_mount.config(&svc, &[])).await;
+    assert_eq!(stats.documents.load(Relaxed), 0);
+    let recs = dead_letters(&svc, &no_mount.dlq, 2).await;
+    let reasons: Vec<&str> = recs
+        .iter()
+        .map(|r| r["reason"].as_str().expect("reason"))
+        .collect();
+    assert!(reasons.contains(&"no_mount_root"), "{reasons:?}");
+}
