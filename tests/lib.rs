@@ -137,7 +137,15 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "tributary-publisher", "--bins"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "tributary-publisher",
+                "-p",
+                "tributary-consumer",
+                "--bins",
+            ])
             .status()
             .expect("run cargo build");
         assert!(status.success(), "building the workspace binaries failed");
@@ -184,9 +192,15 @@ pub async fn consume_until(
                     "{topic}: incomplete after {timeout:?} ({} messages)",
                     got.len()
                 )
-            })
-            .expect("consume");
-        got.push(msg.payload().unwrap_or_default().to_vec());
+            });
+        match msg {
+            Ok(msg) => got.push(msg.payload().unwrap_or_default().to_vec()),
+            // The topic is created by its first producer, which may not have run yet.
+            Err(rdkafka::error::KafkaError::MessageConsumption(
+                rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
+            )) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Err(e) => panic!("consume {topic}: {e}"),
+        }
     }
     got
 }

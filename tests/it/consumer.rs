@@ -21,6 +21,7 @@ struct Setup {
     input: String,
     output: String,
     dlq: String,
+    group: String,
     caches: tempfile::TempDir,
 }
 
@@ -30,6 +31,7 @@ impl Setup {
             input: unique(&format!("{name}-in")),
             output: unique(&format!("{name}-out")),
             dlq: unique(&format!("{name}-dlq")),
+            group: unique(&format!("{name}-group")),
             caches: tempfile::tempdir().expect("tempdir"),
         }
     }
@@ -37,7 +39,7 @@ impl Setup {
     fn config(&self, svc: &Services, extra: &[&str]) -> Config {
         let cache = self.caches.path().join("content");
         let git = self.caches.path().join("git");
-        let group = unique("it-consumer");
+        let group = &self.group;
         let mut a: Vec<String> = [
             "tributary-consumer",
             "run",
@@ -65,7 +67,9 @@ impl Setup {
         .collect();
         a.extend(s3_flags(svc));
         a.extend(extra.iter().map(|s| s.to_string()));
-        let Command::Run(args) = Cli::try_parse_from(a).expect("flags parse").command;
+        let Command::Run(args) = Cli::try_parse_from(a).expect("flags parse").command else {
+            unreachable!("run was parsed")
+        };
         args.into_config().expect("valid config")
     }
 }
@@ -206,6 +210,7 @@ async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rer
         input: setup.input.clone(),
         output: unique("e2e-out2"),
         dlq: unique("e2e-dlq2"),
+        group: unique("e2e-group2"),
         caches: setup.caches,
     };
     let stats = run_consumer(again.config(&svc, &[])).await;
@@ -410,4 +415,231 @@ async fn bad_records_go_to_the_dead_letter_topic_with_reasons_and_the_daemon_kee
         .map(|r| r["reason"].as_str().expect("reason"))
         .collect();
     assert!(reasons.contains(&"no_mount_root"), "{reasons:?}");
+}
+
+#[tokio::test]
+async fn dlq_replay_after_the_cause_is_fixed() {
+    let svc = Services::require();
+    let setup = Setup::new("replay");
+    let client = svc.s3_config().client().await.expect("s3");
+    let key = format!("{}/late", unique("replay-objects"));
+    let bytes = b"arrives late\n".to_vec();
+    let project = unique("replay");
+    let ev = event(
+        &project,
+        json!([{"path": "late.txt", "size": bytes.len(), "checksum": sha_hex(&bytes),
+        "content_strategy": "object_storage", "object_key": key}]),
+    );
+    produce(
+        &svc,
+        &setup.input,
+        &[serde_json::to_vec(&ev).expect("json")],
+    )
+    .await;
+    let stats = run_consumer(setup.config(&svc, &[])).await;
+    assert_eq!(
+        (
+            stats.documents.load(Relaxed),
+            stats.dead_letters.load(Relaxed)
+        ),
+        (0, 1)
+    );
+
+    // fix the cause, then replay: the event comes back and is processed
+    client
+        .put_object()
+        .bucket(&svc.s3_bucket)
+        .key(&key)
+        .body(aws_sdk_s3::primitives::ByteStream::from(bytes.clone()))
+        .send()
+        .await
+        .expect("put");
+    let cfg = tributary_consumer::replay::ReplayConfig {
+        brokers: svc.kafka_brokers.clone(),
+        dlq_topic: setup.dlq.clone(),
+        input_topic: setup.input.clone(),
+        group: unique("replay-group"),
+        reasons: vec![tributary_events::dlq::Reason::ObjectMissing],
+        idle: Duration::from_secs(3),
+    };
+    let report = tributary_consumer::replay::replay(&cfg)
+        .await
+        .expect("replay");
+    assert_eq!(report.replayed, 1);
+    // a second replay with the same group sends nothing again
+    assert_eq!(
+        tributary_consumer::replay::replay(&cfg)
+            .await
+            .expect("replay")
+            .replayed,
+        0
+    );
+    let stats = run_consumer(setup.config(&svc, &[])).await;
+    assert_eq!(stats.documents.load(Relaxed), 1);
+    let docs = documents(&svc, &setup.output, 1).await;
+    assert_eq!(
+        docs[&format!("{project}/late.txt")][0]["checksum"],
+        sha_hex(&bytes)
+    );
+}
+
+/// Starts the consumer binary on a setup, with a fixed group.
+fn spawn_daemon(svc: &Services, setup: &Setup, group: &str) -> std::process::Child {
+    let cache = setup.caches.path().join("content");
+    let git = setup.caches.path().join("git");
+    std::process::Command::new(tributary_tests::workspace_bin("tributary-consumer"))
+        .args([
+            "run",
+            "--brokers",
+            &svc.kafka_brokers,
+            "--group",
+            group,
+            "--input-topic",
+            &setup.input,
+        ])
+        .args([
+            "--output-topic",
+            &setup.output,
+            "--dlq-topic",
+            &setup.dlq,
+            "--storage-provider",
+            "none",
+        ])
+        .args([
+            "--cache-dir",
+            cache.to_str().expect("utf-8"),
+            "--git-cache-dir",
+            git.to_str().expect("utf-8"),
+        ])
+        .args([
+            "--file-concurrency",
+            "1",
+            "--analysis-threads",
+            "1",
+            "--exit-when-idle",
+            "5s",
+        ])
+        // static membership: a restart takes its partitions back at once instead of
+        // waiting out the killed member's session
+        .args(["--group-instance-id", "crash-test-instance"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start consumer")
+}
+
+#[tokio::test]
+async fn kill_and_sigterm_lose_nothing() {
+    let svc = Services::require();
+    let setup = Setup::new("crash");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = 1500;
+    for i in 0..n {
+        let body: String = (0..400)
+            .map(|l| format!("let v{l} = {i} * {l}; // line {l}\n"))
+            .collect();
+        std::fs::write(dir.path().join(format!("f{i:04}.rs")), body).expect("write");
+    }
+    let project = unique("crash");
+    let report = publish(publish_config(&[
+        "--repo",
+        dir.path().to_str().expect("utf-8"),
+        "--project",
+        &project,
+        "--brokers",
+        &svc.kafka_brokers,
+        "--topic",
+        &setup.input,
+        "--storage-provider",
+        "none",
+        "--batch-max-files",
+        "10",
+    ]))
+    .await;
+    assert!(report.ok(), "{}", report.summary());
+    let group = unique("crash-group");
+
+    // 1. kill -9 as soon as documents flow
+    let mut child = spawn_daemon(&svc, &setup, &group);
+    consume_until(
+        &svc.kafka_brokers,
+        &setup.output,
+        Duration::from_secs(60),
+        |got| !got.is_empty(),
+    )
+    .await;
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+
+    // 2. restart, then SIGTERM: it drains, commits and exits 0
+    let child = spawn_daemon(&svc, &setup, &group);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pid = child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "SIGTERM must end in a clean exit"
+    );
+
+    // offsets were committed for the group
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    let probe: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &svc.kafka_brokers)
+        .set("group.id", &group)
+        .create()
+        .expect("probe");
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in 0..3 {
+        tpl.add_partition(&setup.input, p);
+    }
+    let committed = probe
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
+    let total: i64 = committed
+        .elements()
+        .iter()
+        .filter_map(|e| e.offset().to_raw())
+        .filter(|o| *o > 0)
+        .sum();
+    assert!(total > 0, "no offsets committed: {committed:?}");
+
+    // 3. a final run finishes the rest: every file has (at least) one document
+    let mut child = spawn_daemon(&svc, &setup, &group);
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(status.success());
+    let want: std::collections::BTreeSet<String> =
+        (0..n).map(|i| format!("{project}/f{i:04}.rs")).collect();
+    let got = consume_until(
+        &svc.kafka_brokers,
+        &setup.output,
+        Duration::from_secs(60),
+        |got| {
+            let keys: std::collections::BTreeSet<String> = got
+                .iter()
+                .filter_map(|p| serde_json::from_slice::<Value>(p).ok())
+                .map(|d| {
+                    format!(
+                        "{}/{}",
+                        d["project"].as_str().unwrap_or(""),
+                        d["path"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
+            want.is_subset(&keys)
+        },
+    )
+    .await;
+    assert!(got.len() >= n);
 }

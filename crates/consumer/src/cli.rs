@@ -41,6 +41,57 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the consumer-group daemon.
     Run(RunArgs),
+    /// Work with the dead-letter topic.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Re-publish dead-lettered events to the input topic (after fixing the cause).
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+    pub brokers: String,
+    #[arg(long, env = "TRIBUTARY_DLQ_TOPIC", default_value = tributary_events::topics::DLQ)]
+    pub dlq_topic: String,
+    #[arg(long, env = "TRIBUTARY_INPUT_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
+    pub input_topic: String,
+    /// Consumer group that remembers how far replays got.
+    #[arg(long, default_value = "tributary-dlq-replay")]
+    pub group: String,
+    /// Only records with this reason (repeatable), e.g. object_missing.
+    #[arg(long = "reason")]
+    pub reasons: Vec<String>,
+    /// Stop after this long without a new record.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub idle: Duration,
+}
+
+impl ReplayArgs {
+    pub fn into_config(self) -> Result<crate::replay::ReplayConfig, ConsumerError> {
+        let reasons = self
+            .reasons
+            .iter()
+            .map(|r| {
+                tributary_events::dlq::Reason::ALL
+                    .into_iter()
+                    .find(|x| x.as_str() == r)
+                    .ok_or_else(|| ConsumerError::Config(format!("unknown reason {r:?}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(crate::replay::ReplayConfig {
+            brokers: self.brokers,
+            dlq_topic: self.dlq_topic,
+            input_topic: self.input_topic,
+            group: self.group,
+            reasons,
+            idle: self.idle,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ pub mod error;
 pub mod internal_events;
 pub mod pipeline;
 pub mod process;
+pub mod replay;
 pub mod resolve;
 pub mod telemetry;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
-use tributary_consumer::cli::{Cli, Command, LogFormat};
+use tributary_consumer::cli::{Cli, Command, DlqCommand, LogFormat};
 use tributary_consumer::error::chain;
 
 fn init_logging(format: LogFormat) {
@@ -58,7 +58,17 @@ async fn shutdown_signal() {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let Command::Run(args) = cli.command;
+    let args = match cli.command {
+        Command::Run(args) => args,
+        Command::Dlq(DlqCommand::Replay(args)) => {
+            let report = tributary_consumer::replay::replay(&args.into_config()?).await?;
+            println!(
+                "replayed {}, skipped {}, unreadable {}",
+                report.replayed, report.skipped, report.unreadable
+            );
+            return Ok(());
+        }
+    };
     let config = args.into_config()?;
     let cancel = CancellationToken::new();
     let server = match config.metrics_addr {
