@@ -46,7 +46,7 @@ impl Setup {
             "--brokers",
             &svc.kafka_brokers,
             "--group",
-            &group,
+            group,
             "--input-topic",
             &self.input,
             "--output-topic",

@@ -40,7 +40,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the consumer-group daemon.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Work with the dead-letter topic.
     #[command(subcommand)]
     Dlq(DlqCommand),
