@@ -24,7 +24,8 @@ if [[ ! -s $list ]]; then
   roots=("$HOME/.cargo/registry/src" /usr/include)
   for p in /usr/lib/python3* "$HOME"/.pyenv/versions/*/lib/python3.*; do [[ -d $p ]] && roots+=("$p"); done
   roots+=(/usr/share)
-  find "${roots[@]}" -type f -size -1024k -readable 2>/dev/null | grep -v -e '/\.git/' | head -n 100000 >"$list"
+  # head ends the pipeline early on purpose: ignore the SIGPIPE of find and grep
+  { find "${roots[@]}" -type f -size -1024k -readable 2>/dev/null | grep -v -e '/\.git/' | head -n 100000 >"$list"; } || true
 fi
 available=$(wc -l <"$list")
 
@@ -48,7 +49,7 @@ for n in "${sizes[@]}"; do
   corpus=$work/corpus-$n
   if [[ ! -f $corpus/.complete ]]; then
     rm -rf "$corpus" && mkdir -p "$corpus"
-    head -n "$n" "$list" | sed 's|^/||' | tar -C / -cf - -T - 2>/dev/null | tar -C "$corpus" -xf -
+    { head -n "$n" "$list" | sed 's|^/||' | tar -C / -cf - -T - 2>/dev/null | tar -C "$corpus" -xf -; } || true
     touch "$corpus/.complete"
   fi
   bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')

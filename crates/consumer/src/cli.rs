@@ -208,6 +208,10 @@ pub struct RunArgs {
     pub exit_when_idle: Option<Duration>,
     #[arg(long, env = "SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
+    /// How long a completed run waits for its last files before its summary is
+    /// produced marked incomplete (0 turns summaries off).
+    #[arg(long, env = "SUMMARY_WAIT", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub summary_wait: Duration,
     /// Serve /metrics, /healthz and /readyz here.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
@@ -287,6 +291,7 @@ impl RunArgs {
             partition_queue: self.partition_queue,
             exit_when_idle: self.exit_when_idle,
             shutdown_grace: self.shutdown_grace,
+            summary_wait: self.summary_wait,
             metrics_addr: self.metrics_addr,
         };
         cfg.validate()?;

@@ -63,6 +63,9 @@ pub struct Config {
     pub exit_when_idle: Option<Duration>,
     /// Time allowed to finish in-flight work on shutdown.
     pub shutdown_grace: Duration,
+    /// How long a completed run waits for its last files before its summary is
+    /// produced incomplete; zero turns summaries off.
+    pub summary_wait: Duration,
     pub metrics_addr: Option<SocketAddr>,
 }
 

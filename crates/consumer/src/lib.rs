@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod process;
 pub mod replay;
 pub mod resolve;
+pub mod summary;
 pub mod telemetry;
 
 pub use config::Config;

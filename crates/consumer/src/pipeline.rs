@@ -313,6 +313,7 @@ pub async fn run(
     consumer
         .subscribe(&[&cfg.kafka.input_topic])
         .map_err(ConsumerError::Kafka)?;
+    let fatal = cancel.child_token();
     let shared = Arc::new(Shared {
         consumer: consumer.clone(),
         producer: producer(&cfg)?,
@@ -320,12 +321,19 @@ pub async fn run(
             resolver,
             analysis: Arc::new(Semaphore::new(cfg.analysis_threads)),
             file_concurrency: cfg.file_concurrency,
+            summaries: (!cfg.summary_wait.is_zero()).then(|| crate::summary::SummaryConfig {
+                brokers: cfg.kafka.brokers.clone(),
+                output_topic: cfg.kafka.output_topic.clone(),
+                dlq_topic: cfg.kafka.dlq_topic.clone(),
+                wait: cfg.summary_wait,
+                stop: fatal.clone(),
+            }),
         },
         output_topic: cfg.kafka.output_topic.clone(),
         dlq_topic: cfg.kafka.dlq_topic.clone(),
         stats,
         pending: AtomicU64::new(0),
-        fatal: cancel.child_token(),
+        fatal,
         failed: AtomicBool::new(false),
     });
     tracing::info!(topic = %cfg.kafka.input_topic, group = %cfg.kafka.group, "consuming");

@@ -52,6 +52,8 @@ pub struct Processor {
     pub resolver: Arc<Resolver>,
     pub analysis: Arc<Semaphore>,
     pub file_concurrency: usize,
+    /// Summaries of completed runs; `None` turns them off.
+    pub summaries: Option<crate::summary::SummaryConfig>,
 }
 
 struct Resolved {
@@ -75,7 +77,26 @@ impl Processor {
             Ok(IndexEvent::V1(ev)) => self.process_v1(&ev, src).await,
             Ok(IndexEvent::Completed(ev)) => {
                 tracing::info!(project = %ev.project, run_id = %ev.run_id, batches = ev.batches, "run completed");
-                Vec::new()
+                let Some(cfg) = self.summaries.clone() else {
+                    return Vec::new();
+                };
+                let summary =
+                    tokio::task::spawn_blocking(move || crate::summary::collect(&cfg, &ev)).await;
+                match summary {
+                    Ok(None) => Vec::new(),
+                    Ok(Some(s)) => {
+                        tracing::info!(project = %s.project, files = s.totals.files, complete = s.complete, "project summary");
+                        let key = tributary_events::intelligence::summary_key(&s.project);
+                        vec![Output::Document {
+                            key,
+                            payload: serde_json::to_vec(&s).expect("summaries serialize"),
+                        }]
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "summary task failed");
+                        Vec::new()
+                    }
+                }
             }
         }
     }

@@ -137,3 +137,60 @@ impl FileIntelligence {
 pub fn doc_key(project: &str, path: &RelPath) -> String {
     format!("{project}/{path}")
 }
+
+pub const DOC_TYPE_PROJECT_SUMMARY: &str = "project_summary";
+
+/// Per-language totals in a project summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LanguageTotals {
+    pub files: u64,
+    pub bytes: u64,
+    pub code: u64,
+    pub comment: u64,
+    pub blank: u64,
+}
+
+/// A file among the largest by code lines (until complexity lands, the hotspot measure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hotspot {
+    pub path: String,
+    pub code: u64,
+}
+
+/// Counts of flagged files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FlagCounts {
+    pub binary: u64,
+    pub generated: u64,
+    pub vendored: u64,
+    pub minified: u64,
+}
+
+/// One per completed run, keyed `project/` (a file key always has a path after the
+/// slash), produced once every file of the run has a document or a dead-letter record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    pub schema_version: String,
+    pub doc_type: String,
+    pub project: String,
+    pub run_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Whether every file the run announced was accounted for before the deadline.
+    pub complete: bool,
+    /// Files the run announced (its completion event).
+    pub expected_files: u64,
+    pub totals: LanguageTotals,
+    /// By language name; files of unknown language under `"unknown"`.
+    pub languages: std::collections::BTreeMap<String, LanguageTotals>,
+    pub hotspots: Vec<Hotspot>,
+    pub flags: FlagCounts,
+    pub dead_lettered: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+}
+
+/// The output-topic key of a project's summary.
+pub fn summary_key(project: &str) -> String {
+    format!("{project}/")
+}

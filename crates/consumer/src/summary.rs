@@ -1,0 +1,178 @@
+//! Project summaries. When a run's `index_run_completed` arrives, the run's files may be
+//! handled by other partitions — or other consumer instances — so the summary is built
+//! from the shared truth: the output and dead-letter topics, read from the run's start
+//! (its UUIDv7 timestamp) until every announced file has a document or a dead-letter
+//! record, or the wait ends (then the summary says `complete: false`).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::message::Message as _;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use time::OffsetDateTime;
+use tributary_events::dlq::DeadLetter;
+use tributary_events::intelligence::{
+    DOC_TYPE_FILE, DOC_TYPE_PROJECT_SUMMARY, FileIntelligence, FlagCounts, Hotspot,
+    INTELLIGENCE_SCHEMA_VERSION, LanguageTotals, ProjectSummary,
+};
+use tributary_events::v2::IndexRunCompleted;
+
+/// Hotspots listed per summary.
+const HOTSPOTS: usize = 10;
+/// How far before the run's start reading begins (clock skew between machines).
+const SKEW_MS: i64 = 60_000;
+
+#[derive(Debug, Clone)]
+pub struct SummaryConfig {
+    pub brokers: String,
+    pub output_topic: String,
+    pub dlq_topic: String,
+    /// How long to wait for the run's last files.
+    pub wait: Duration,
+    /// Fires on shutdown: the wait ends and no summary is produced (the completion
+    /// event is redelivered instead).
+    pub stop: tokio_util::sync::CancellationToken,
+}
+
+/// Folds documents into a summary; pure, unit-tested.
+pub fn build(
+    run: &IndexRunCompleted,
+    docs: &HashMap<String, FileIntelligence>,
+    dead: usize,
+    complete: bool,
+) -> ProjectSummary {
+    let mut totals = LanguageTotals::default();
+    let mut languages: BTreeMap<String, LanguageTotals> = BTreeMap::new();
+    let mut flags = FlagCounts::default();
+    let mut hot: Vec<Hotspot> = Vec::new();
+    for d in docs.values() {
+        let lang = languages
+            .entry(d.language.clone().unwrap_or_else(|| "unknown".into()))
+            .or_default();
+        for t in [&mut totals, lang] {
+            t.files += 1;
+            t.bytes += d.size;
+            t.code += d.lines.code;
+            t.comment += d.lines.comment;
+            t.blank += d.lines.blank;
+        }
+        flags.binary += u64::from(d.flags.binary);
+        flags.generated += u64::from(d.flags.generated);
+        flags.vendored += u64::from(d.flags.vendored);
+        flags.minified += u64::from(d.flags.minified);
+        if !d.flags.generated && !d.flags.vendored && d.lines.code > 0 {
+            hot.push(Hotspot {
+                path: d.path.to_string(),
+                code: d.lines.code,
+            });
+        }
+    }
+    hot.sort_by(|a, b| b.code.cmp(&a.code).then_with(|| a.path.cmp(&b.path)));
+    hot.truncate(HOTSPOTS);
+    ProjectSummary {
+        schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
+        doc_type: DOC_TYPE_PROJECT_SUMMARY.to_owned(),
+        project: run.project.clone(),
+        run_id: run.run_id,
+        commit: run.commit.clone(),
+        complete,
+        expected_files: run.files.total(),
+        totals,
+        languages,
+        hotspots: hot,
+        flags,
+        dead_lettered: dead as u64,
+        generated_at: OffsetDateTime::now_utc(),
+    }
+}
+
+/// Reads the run's documents and dead letters, then builds its summary; `None` when
+/// stopped first. Blocking: call on a blocking thread.
+pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSummary> {
+    let expected = run.files.total() as usize;
+    let mut docs: HashMap<String, FileIntelligence> = HashMap::new();
+    let mut dead: HashSet<String> = HashSet::new();
+    if expected == 0 {
+        return Some(build(run, &docs, 0, true));
+    }
+    let consumer: BaseConsumer = match ClientConfig::new()
+        .set("bootstrap.servers", &cfg.brokers)
+        .set("group.id", format!("tributary-summary-{}", run.run_id))
+        .set("enable.auto.commit", "false")
+        .create()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "summary reader could not start");
+            return Some(build(run, &docs, 0, false));
+        }
+    };
+    let start_ms = run
+        .run_id
+        .get_timestamp()
+        .map(|t| {
+            let (s, n) = t.to_unix();
+            s as i64 * 1000 + i64::from(n / 1_000_000)
+        })
+        .unwrap_or(0)
+        - SKEW_MS;
+    let deadline = Instant::now() + cfg.wait;
+    let mut assigned: HashSet<String> = HashSet::new();
+    let mut last_assign = Instant::now() - Duration::from_secs(60);
+    let run_id = run.run_id;
+    while docs.len() + dead.len() < expected && Instant::now() < deadline {
+        if cfg.stop.is_cancelled() {
+            return None;
+        }
+        // (Re)assign every few seconds while a topic has not appeared yet.
+        if assigned.len() < 2 && last_assign.elapsed() > Duration::from_secs(2) {
+            last_assign = Instant::now();
+            let mut tpl = TopicPartitionList::new();
+            for topic in [&cfg.output_topic, &cfg.dlq_topic] {
+                let Ok(md) = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) else {
+                    continue;
+                };
+                for t in md.topics().iter().filter(|t| t.error().is_none()) {
+                    for p in t.partitions() {
+                        let _ = tpl.add_partition_offset(topic, p.id(), Offset::Offset(start_ms));
+                    }
+                    if !t.partitions().is_empty() {
+                        assigned.insert(topic.clone());
+                    }
+                }
+            }
+            if let Ok(tpl) = consumer.offsets_for_times(tpl, Duration::from_secs(10)) {
+                let _ = consumer.assign(&tpl);
+            }
+        }
+        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let Ok(msg) = msg else { continue };
+        let Some(payload) = msg.payload() else {
+            continue;
+        };
+        if msg.topic() == cfg.output_topic {
+            if let Ok(doc) = serde_json::from_slice::<FileIntelligence>(payload)
+                && doc.doc_type == DOC_TYPE_FILE
+                && doc.project == run.project
+                && doc.source.run_id == Some(run_id)
+            {
+                docs.insert(doc.path.to_string(), doc);
+            }
+        } else if let Ok(rec) = serde_json::from_slice::<DeadLetter>(payload)
+            && rec.run_id == Some(run_id)
+            && let Some(path) = rec.path
+        {
+            dead.insert(path);
+        }
+    }
+    // A file that failed once and succeeded on replay counts as documented.
+    dead.retain(|p| !docs.contains_key(p));
+    let complete = docs.len() + dead.len() >= expected;
+    Some(build(run, &docs, dead.len(), complete))
+}
+
+#[cfg(test)]
+mod tests;
