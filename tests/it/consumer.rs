@@ -690,3 +690,120 @@ async fn kill_and_sigterm_lose_nothing() {
     .await;
     assert!(got.len() >= n);
 }
+
+#[tokio::test]
+async fn the_daemon_serves_metrics_and_readiness() {
+    let svc = Services::require();
+    let setup = Setup::new("metrics");
+    let good = b"fn main() {}\n";
+    let project = unique("metrics");
+    let ev = event(
+        &project,
+        json!([{"path": "src/main.rs", "size": good.len(), "checksum": sha_hex(good),
+        "content_strategy": "inline", "content": "fn main() {}\n", "content_encoding": "utf-8"}]),
+    );
+    produce(
+        &svc,
+        &setup.input,
+        &[serde_json::to_vec(&ev).expect("json")],
+    )
+    .await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let cache = setup.caches.path().join("content");
+    let git = setup.caches.path().join("git");
+    let mut child =
+        std::process::Command::new(tributary_tests::workspace_bin("tributary-consumer"))
+            .args([
+                "run",
+                "--brokers",
+                &svc.kafka_brokers,
+                "--group",
+                &setup.group,
+                "--input-topic",
+                &setup.input,
+            ])
+            .args([
+                "--output-topic",
+                &setup.output,
+                "--dlq-topic",
+                &setup.dlq,
+                "--metrics-addr",
+                &addr,
+            ])
+            .args([
+                "--cache-dir",
+                cache.to_str().expect("utf-8"),
+                "--git-cache-dir",
+                git.to_str().expect("utf-8"),
+            ])
+            .args([
+                "--storage-provider",
+                "local",
+                "--storage-dir",
+                setup.caches.path().to_str().expect("utf-8"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start consumer");
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("http://{addr}{p}");
+    let mut ready = None;
+    for _ in 0..100 {
+        if let Ok(r) = http.get(url("/readyz")).send().await {
+            ready = Some((r.status().as_u16(), r.text().await.unwrap_or_default()));
+            if ready.as_ref().is_some_and(|(s, _)| *s == 200) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(ready, Some((200, "ready".to_owned())));
+    assert_eq!(
+        http.get(url("/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status(),
+        200
+    );
+    documents(&svc, &setup.output, 1).await;
+    let mut metrics = String::new();
+    for _ in 0..50 {
+        metrics = http
+            .get(url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("body");
+        if metrics.contains("tributary_consumer_events_total 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        metrics.contains("tributary_consumer_files_total{source=\"inline\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tributary_consumer_events_total 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(&project), "no project names in labels");
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    assert!(child.wait().expect("wait").success());
+}

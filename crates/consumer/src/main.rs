@@ -78,13 +78,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Some(addr) => {
             let handle =
                 metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
-            let (task, local) = tributary_consumer::telemetry::serve(
-                addr,
-                handle,
-                config.kafka.brokers.clone(),
-                cancel.child_token(),
-            )
-            .await?;
+            let readiness = tributary_consumer::telemetry::Readiness::from_config(&config).await?;
+            let (task, local) =
+                tributary_consumer::telemetry::serve(addr, handle, readiness, cancel.child_token())
+                    .await?;
             tracing::info!(%local, "serving /metrics, /healthz, /readyz");
             Some(task)
         }

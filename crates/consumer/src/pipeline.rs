@@ -73,9 +73,9 @@ impl ConsumerContext for Ctx {
 
 type GroupConsumer = StreamConsumer<Ctx>;
 
-/// Builds the resolver (caches, store, git) from the configuration.
-pub async fn build_resolver(cfg: &Config) -> Result<Resolver, ConsumerError> {
-    let store = match &cfg.store {
+/// The configured object store, if any.
+pub async fn open_store(cfg: &StoreConfig) -> Result<Option<ObjectStore>, ConsumerError> {
+    Ok(match cfg {
         StoreConfig::None => None,
         StoreConfig::Local { root } => Some(ObjectStore::Local(
             tributary_content::local::LocalStore::new(root),
@@ -85,7 +85,12 @@ pub async fn build_resolver(cfg: &Config) -> Result<Resolver, ConsumerError> {
                 .await
                 .map_err(ConsumerError::Content)?,
         )),
-    };
+    })
+}
+
+/// Builds the resolver (caches, store, git) from the configuration.
+pub async fn build_resolver(cfg: &Config) -> Result<Resolver, ConsumerError> {
+    let store = open_store(&cfg.store).await?;
     let url_authority = match &cfg.store {
         StoreConfig::S3(s3) => match &s3.endpoint {
             Some(ep) => crate::resolve::authority(ep),

@@ -1,4 +1,5 @@
-//! `/metrics`, `/healthz` (the process is alive) and `/readyz` (Kafka answers).
+//! `/metrics`, `/healthz` (the process is alive) and `/readyz` (Kafka answers, the object
+//! store answers, the cache folders are writable).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,11 +22,53 @@ async fn kafka_ready(brokers: String) -> bool {
     .unwrap_or(false)
 }
 
+/// What `/readyz` checks.
+#[derive(Debug, Clone)]
+pub struct Readiness {
+    pub brokers: String,
+    pub store: Option<tributary_content::ObjectStore>,
+    pub dirs: Vec<std::path::PathBuf>,
+}
+
+impl Readiness {
+    pub async fn from_config(cfg: &crate::Config) -> Result<Self, ConsumerError> {
+        let store = crate::pipeline::open_store(&cfg.store).await?;
+        Ok(Self {
+            brokers: cfg.kafka.brokers.clone(),
+            store,
+            dirs: vec![cfg.cache.disk_dir.clone(), cfg.git.cache_dir.clone()],
+        })
+    }
+
+    /// `Ok` when ready, else what is not.
+    pub async fn check(&self) -> Result<(), String> {
+        if !kafka_ready(self.brokers.clone()).await {
+            return Err("kafka unreachable".into());
+        }
+        if let Some(store) = &self.store {
+            match tokio::time::timeout(Duration::from_secs(5), store.preflight()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(format!("object store: {}", crate::error::chain(&e))),
+                Err(_) => return Err("object store: no answer within 5 s".into()),
+            }
+        }
+        for dir in &self.dirs {
+            let probe = dir.join(format!(".readyz-{}", std::process::id()));
+            let written = tokio::fs::write(&probe, b"").await;
+            let _ = tokio::fs::remove_file(&probe).await;
+            if written.is_err() {
+                return Err(format!("cache folder {} is not writable", dir.display()));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Serves the endpoints until `cancel` fires; returns the task and the bound address.
 pub async fn serve(
     addr: SocketAddr,
     handle: PrometheusHandle,
-    brokers: String,
+    readiness: Readiness,
     cancel: CancellationToken,
 ) -> Result<(tokio::task::JoinHandle<()>, SocketAddr), ConsumerError> {
     use axum::http::StatusCode;
@@ -36,12 +79,11 @@ pub async fn serve(
         .route(
             "/readyz",
             get(move || {
-                let brokers = brokers.clone();
+                let readiness = readiness.clone();
                 async move {
-                    if kafka_ready(brokers).await {
-                        (StatusCode::OK, "ready")
-                    } else {
-                        (StatusCode::SERVICE_UNAVAILABLE, "kafka unreachable")
+                    match readiness.check().await {
+                        Ok(()) => (StatusCode::OK, "ready".to_owned()),
+                        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
                     }
                 }
             }),
