@@ -807,3 +807,86 @@ async fn the_daemon_serves_metrics_and_readiness() {
     );
     assert!(child.wait().expect("wait").success());
 }
+
+#[tokio::test]
+async fn a_run_shared_by_two_instances_gets_one_complete_summary() {
+    let svc = Services::require();
+    let setup = Setup::new("shared");
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &svc.kafka_brokers)
+        .create()
+        .expect("admin");
+    let created = admin
+        .create_topics(
+            &[NewTopic::new(&setup.input, 3, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await
+        .expect("create topic");
+    assert!(created.iter().all(Result::is_ok));
+
+    // two instances of one group, settled on the partitions before anything is published
+    let cfg = setup.config(&svc, &["--exit-when-idle", "15s"]);
+    let (a, b) = (Arc::new(Stats::default()), Arc::new(Stats::default()));
+    let run_a = tokio::spawn(tributary_consumer::run(
+        cfg.clone(),
+        CancellationToken::new(),
+        a.clone(),
+    ));
+    let run_b = tokio::spawn(tributary_consumer::run(
+        cfg,
+        CancellationToken::new(),
+        b.clone(),
+    ));
+    tokio::time::sleep(Duration::from_secs(6)).await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = 40;
+    for i in 0..n {
+        std::fs::write(
+            dir.path().join(format!("m{i:02}.py")),
+            format!("# module {i}\nx = {i}\n"),
+        )
+        .expect("write");
+    }
+    let project = unique("shared");
+    let report = publish(publish_config(&[
+        "--repo",
+        dir.path().to_str().expect("utf-8"),
+        "--project",
+        &project,
+        "--brokers",
+        &svc.kafka_brokers,
+        "--topic",
+        &setup.input,
+        "--storage-provider",
+        "none",
+        "--batch-max-files",
+        "1",
+    ]))
+    .await;
+    assert!(report.ok(), "{}", report.summary());
+    run_a.await.expect("join").expect("instance a");
+    run_b.await.expect("join").expect("instance b");
+
+    let (ma, mb) = (a.messages.load(Relaxed), b.messages.load(Relaxed));
+    assert!(
+        ma > 0 && mb > 0,
+        "both instances worked on the run: {ma} and {mb} messages"
+    );
+    assert_eq!(
+        a.documents.load(Relaxed) + b.documents.load(Relaxed),
+        n + 1,
+        "40 files and one summary"
+    );
+    let (docs, summaries) = outputs(&svc, &setup.output, n as usize, 1).await;
+    assert_eq!(docs.len(), n as usize);
+    assert_eq!(summaries.len(), 1);
+    let s = &summaries[0];
+    assert_eq!(
+        (s["complete"].as_bool(), s["totals"]["files"].as_u64()),
+        (Some(true), Some(n))
+    );
+    assert_eq!(s["languages"]["Python"]["files"], n);
+}

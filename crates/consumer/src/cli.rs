@@ -40,6 +40,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the consumer-group daemon.
+    #[command(args_override_self = true)]
     Run(Box<RunArgs>),
     /// Work with the dead-letter topic.
     #[command(subcommand)]

@@ -43,6 +43,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Publish one repository (a folder, a local git repository, or a git URL).
+    #[command(args_override_self = true)]
     Publish(PublishArgs),
 }
 
