@@ -92,9 +92,6 @@ impl Config {
             s3.validate()
                 .map_err(|e| ConsumerError::Config(e.to_string()))?;
         }
-        if self.cache.memory_max_bytes == 0 && self.cache.disk_max_bytes == 0 {
-            return bad("at least one cache tier needs a budget");
-        }
         Ok(())
     }
 }
