@@ -43,7 +43,10 @@ fn main() {
             Some(Err(e)) => panic!("consume: {e}"),
             Some(Ok(m)) => {
                 idle = 0;
-                let Some(Ok(doc)) = m.payload().map(serde_json::from_slice::<serde_json::Value>) else { continue };
+                let Some(Ok(doc)) = m.payload().map(serde_json::from_slice::<serde_json::Value>)
+                else {
+                    continue;
+                };
                 if doc["doc_type"] != "file_intelligence" {
                     continue;
                 }

@@ -530,8 +530,34 @@ async fn dlq_replay_after_the_cause_is_fixed() {
     );
 }
 
-/// Starts the consumer binary on a setup, with a fixed group.
-fn spawn_daemon(svc: &Services, setup: &Setup, group: &str) -> std::process::Child {
+/// Publishes a generated folder to the setup's input topic, `batch_max_files` per event.
+async fn publish_folder(
+    svc: &Services,
+    dir: &std::path::Path,
+    project: &str,
+    topic: &str,
+    batch_max_files: &str,
+) {
+    let report = publish(publish_config(&[
+        "--repo",
+        dir.to_str().expect("utf-8"),
+        "--project",
+        project,
+        "--brokers",
+        &svc.kafka_brokers,
+        "--topic",
+        topic,
+        "--storage-provider",
+        "none",
+        "--batch-max-files",
+        batch_max_files,
+    ]))
+    .await;
+    assert!(report.ok(), "{}", report.summary());
+}
+
+/// Starts the consumer binary on a setup, with a fixed group and extra flags.
+fn spawn_daemon(svc: &Services, setup: &Setup, group: &str, extra: &[&str]) -> std::process::Child {
     let cache = setup.caches.path().join("content");
     let git = setup.caches.path().join("git");
     std::process::Command::new(tributary_tests::workspace_bin("tributary-consumer"))
@@ -544,36 +570,35 @@ fn spawn_daemon(svc: &Services, setup: &Setup, group: &str) -> std::process::Chi
             "--input-topic",
             &setup.input,
         ])
-        .args([
-            "--output-topic",
-            &setup.output,
-            "--dlq-topic",
-            &setup.dlq,
-            "--storage-provider",
-            "none",
-        ])
+        .args(["--output-topic", &setup.output, "--dlq-topic", &setup.dlq])
         .args([
             "--cache-dir",
             cache.to_str().expect("utf-8"),
             "--git-cache-dir",
             git.to_str().expect("utf-8"),
         ])
-        .args([
-            "--file-concurrency",
-            "1",
-            "--analysis-threads",
-            "1",
-            "--exit-when-idle",
-            "5s",
-        ])
-        // static membership: a restart takes its partitions back at once instead of
-        // waiting out the killed member's session
-        .args(["--group-instance-id", "crash-test-instance"])
+        .args(extra)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start consumer")
 }
+
+/// The crash test's daemon: slow (one file at a time) and with static membership, so a
+/// restart takes its partitions back at once instead of waiting out the killed
+/// member's session.
+const CRASH_FLAGS: [&str; 10] = [
+    "--storage-provider",
+    "none",
+    "--file-concurrency",
+    "1",
+    "--analysis-threads",
+    "1",
+    "--exit-when-idle",
+    "5s",
+    "--group-instance-id",
+    "crash-test-instance",
+];
 
 #[tokio::test]
 async fn kill_and_sigterm_lose_nothing() {
@@ -588,26 +613,11 @@ async fn kill_and_sigterm_lose_nothing() {
         std::fs::write(dir.path().join(format!("f{i:04}.rs")), body).expect("write");
     }
     let project = unique("crash");
-    let report = publish(publish_config(&[
-        "--repo",
-        dir.path().to_str().expect("utf-8"),
-        "--project",
-        &project,
-        "--brokers",
-        &svc.kafka_brokers,
-        "--topic",
-        &setup.input,
-        "--storage-provider",
-        "none",
-        "--batch-max-files",
-        "10",
-    ]))
-    .await;
-    assert!(report.ok(), "{}", report.summary());
+    publish_folder(&svc, dir.path(), &project, &setup.input, "10").await;
     let group = unique("crash-group");
 
     // 1. kill -9 as soon as documents flow
-    let mut child = spawn_daemon(&svc, &setup, &group);
+    let mut child = spawn_daemon(&svc, &setup, &group, &CRASH_FLAGS);
     consume_until(
         &svc.kafka_brokers,
         &setup.output,
@@ -619,7 +629,7 @@ async fn kill_and_sigterm_lose_nothing() {
     child.wait().expect("reap");
 
     // 2. restart, then SIGTERM: it drains, commits and exits 0
-    let child = spawn_daemon(&svc, &setup, &group);
+    let child = spawn_daemon(&svc, &setup, &group, &CRASH_FLAGS);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let pid = child.id().to_string();
     let status = std::process::Command::new("kill")
@@ -660,7 +670,7 @@ async fn kill_and_sigterm_lose_nothing() {
     assert!(total > 0, "no offsets committed: {committed:?}");
 
     // 3. a final run finishes the rest: every file has (at least) one document
-    let mut child = spawn_daemon(&svc, &setup, &group);
+    let mut child = spawn_daemon(&svc, &setup, &group, &CRASH_FLAGS);
     let status = tokio::task::spawn_blocking(move || child.wait())
         .await
         .expect("join")
@@ -714,43 +724,20 @@ async fn the_daemon_serves_metrics_and_readiness() {
         .expect("addr")
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let cache = setup.caches.path().join("content");
-    let git = setup.caches.path().join("git");
-    let mut child =
-        std::process::Command::new(tributary_tests::workspace_bin("tributary-consumer"))
-            .args([
-                "run",
-                "--brokers",
-                &svc.kafka_brokers,
-                "--group",
-                &setup.group,
-                "--input-topic",
-                &setup.input,
-            ])
-            .args([
-                "--output-topic",
-                &setup.output,
-                "--dlq-topic",
-                &setup.dlq,
-                "--metrics-addr",
-                &addr,
-            ])
-            .args([
-                "--cache-dir",
-                cache.to_str().expect("utf-8"),
-                "--git-cache-dir",
-                git.to_str().expect("utf-8"),
-            ])
-            .args([
-                "--storage-provider",
-                "local",
-                "--storage-dir",
-                setup.caches.path().to_str().expect("utf-8"),
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start consumer");
+    let store = setup.caches.path().to_str().expect("utf-8").to_owned();
+    let mut child = spawn_daemon(
+        &svc,
+        &setup,
+        &setup.group,
+        &[
+            "--metrics-addr",
+            &addr,
+            "--storage-provider",
+            "local",
+            "--storage-dir",
+            &store,
+        ],
+    );
     let http = reqwest::Client::new();
     let url = |p: &str| format!("http://{addr}{p}");
     let mut ready = None;
@@ -851,22 +838,7 @@ async fn a_run_shared_by_two_instances_gets_one_complete_summary() {
         .expect("write");
     }
     let project = unique("shared");
-    let report = publish(publish_config(&[
-        "--repo",
-        dir.path().to_str().expect("utf-8"),
-        "--project",
-        &project,
-        "--brokers",
-        &svc.kafka_brokers,
-        "--topic",
-        &setup.input,
-        "--storage-provider",
-        "none",
-        "--batch-max-files",
-        "1",
-    ]))
-    .await;
-    assert!(report.ok(), "{}", report.summary());
+    publish_folder(&svc, dir.path(), &project, &setup.input, "1").await;
     run_a.await.expect("join").expect("instance a");
     run_b.await.expect("join").expect("instance b");
 
