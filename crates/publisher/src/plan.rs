@@ -18,11 +18,6 @@ pub fn encode_inline(bytes: &[u8]) -> (String, ContentEncoding) {
     }
 }
 
-/// Whether bytes look binary (a NUL in the first 8000 bytes, as git decides).
-pub fn looks_binary(bytes: &[u8]) -> bool {
-    bytes[..bytes.len().min(8000)].contains(&0)
-}
-
 /// What is available for this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Availability {

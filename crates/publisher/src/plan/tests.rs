@@ -25,8 +25,6 @@ fn utf8_goes_as_is_and_everything_else_as_base64() {
             bytes
         );
     }
-    assert!(looks_binary(b"a\0b"));
-    assert!(!looks_binary("naïve".as_bytes()));
 }
 
 #[test]
