@@ -68,10 +68,12 @@ echo "corpus: $files files, $bytes bytes; sha256 ${sha} MB/s; memory cache 256 M
 echo
 echo "| phase | docs | wall s | files/s | MB/s | MB/s ÷ sha256 | resolve p50 µs | resolve p99 µs | analyse p50 µs | max RSS MiB |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-consume inline "$t_inline" ""
-consume object-cold "$t_object" ""
-consume object-warm-disk "$t_object" ""          # same disk cache, new process: memory is cold
-consume git-cold "$t_git" ""
+# Each strategy gets its own caches: the corpus is the same bytes, and a checksum hit
+# from another phase would make a cold phase warm.
+consume inline "$t_inline" -inline
+consume object-cold "$t_object" -object
+consume object-warm-disk "$t_object" -object     # same disk cache, new process: memory is cold
+consume git-cold "$t_git" -git --cache-max-size-gb 0 --memory-cache-mb 0
 # warm git: the clone cache has the commit; content caches off so reads come from git
-consume git-warm "$t_git" "" --cache-max-size-gb 0 --memory-cache-mb 0
+consume git-warm "$t_git" -git --cache-max-size-gb 0 --memory-cache-mb 0
 rm -rf "$caches"

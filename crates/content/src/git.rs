@@ -160,28 +160,50 @@ impl GitFetcher {
             .acquire()
             .await
             .expect("semaphore is never closed");
+        let dir = self.repo_dir(url);
+        let io_err = |e: tokio::task::JoinError| ContentError::Io {
+            path: dir.display().to_string(),
+            source: std::io::Error::other(e),
+        };
+        let args = (
+            dir.clone(),
+            url.to_owned(),
+            commit.to_owned(),
+            path.as_str().to_owned(),
+        );
+        // Fast path, no lock: the commit is already in the clone cache. Concurrent
+        // readers each open their own handle, which libgit2 supports.
+        let a = args.clone();
+        if let Some(bytes) = tokio::task::spawn_blocking(move || read_local(&a.0, &a.1, &a.2, &a.3))
+            .await
+            .map_err(io_err)??
+        {
+            self.touch(url, &dir, false);
+            return Ok(bytes);
+        }
+        // Slow path: one fetch per remote at a time; whoever waited re-checks first.
         let lock = {
             let mut repos = self.lock();
             repos.locks.entry(url.to_owned()).or_default().clone()
         };
         let _guard = lock.lock().await;
-        let dir = self.repo_dir(url);
-        let (url_s, commit_s, path_s, timeout) = (
-            url.to_owned(),
-            commit.to_owned(),
-            path.as_str().to_owned(),
-            self.cfg.clone_timeout,
-        );
-        let dir2 = dir.clone();
-        let creds = creds.cloned();
+        let (timeout, creds) = (self.cfg.clone_timeout, creds.cloned());
         let (bytes, fetched) = tokio::task::spawn_blocking(move || {
-            read_blocking(&dir2, &url_s, &commit_s, &path_s, timeout, creds.as_ref())
+            let (dir, url, commit, path) = &args;
+            if let Some(bytes) = read_local(dir, url, commit, path)? {
+                return Ok((bytes, false));
+            }
+            fetch(dir, url, commit, timeout, creds.as_ref())?;
+            let bytes =
+                read_local(dir, url, commit, path)?.ok_or_else(|| ContentError::GitMissing {
+                    url: url.clone(),
+                    commit: commit.clone(),
+                    what: format!("commit {commit}"),
+                })?;
+            Ok::<_, ContentError>((bytes, true))
         })
         .await
-        .map_err(|e| ContentError::Io {
-            path: dir.display().to_string(),
-            source: std::io::Error::other(e),
-        })??;
+        .map_err(io_err)??;
         self.touch(url, &dir, fetched);
         Ok(bytes)
     }
@@ -256,24 +278,53 @@ fn dir_size(dir: &Path) -> u64 {
     total
 }
 
-fn read_blocking(
+/// The file at `path` in `commit`, if the commit is in the cached repository.
+fn read_local(
     dir: &Path,
     url: &str,
     commit: &str,
     path: &str,
-    timeout: Duration,
-    creds: Option<&CredentialRef>,
-) -> Result<(Bytes, bool), ContentError> {
-    let unavailable = |source| ContentError::GitUnavailable {
-        url: url.to_owned(),
-        source,
-    };
+) -> Result<Option<Bytes>, ContentError> {
     let missing = |what: String| ContentError::GitMissing {
         url: url.to_owned(),
         commit: commit.to_owned(),
         what,
     };
     let oid = git2::Oid::from_str(commit).map_err(|_| missing(format!("commit {commit:?}")))?;
+    let Ok(repo) = git2::Repository::open_bare(dir) else {
+        return Ok(None);
+    };
+    let Ok(c) = repo.find_commit(oid) else {
+        return Ok(None);
+    };
+    let unavailable = |source| ContentError::GitUnavailable {
+        url: url.to_owned(),
+        source,
+    };
+    let tree = c.tree().map_err(unavailable)?;
+    let entry = tree
+        .get_path(Path::new(path))
+        .map_err(|_| missing(format!("path {path:?}")))?;
+    // Never a symlink (it could point anywhere), never a submodule or a tree.
+    if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
+        return Err(missing(format!("regular file {path:?}")));
+    }
+    let blob = repo.find_blob(entry.id()).map_err(unavailable)?;
+    Ok(Some(Bytes::copy_from_slice(blob.content())))
+}
+
+/// Fetches one commit (shallow, by SHA) into the cached repository, creating it.
+fn fetch(
+    dir: &Path,
+    url: &str,
+    commit: &str,
+    timeout: Duration,
+    creds: Option<&CredentialRef>,
+) -> Result<(), ContentError> {
+    let unavailable = |source| ContentError::GitUnavailable {
+        url: url.to_owned(),
+        source,
+    };
     let repo = match git2::Repository::open_bare(dir) {
         Ok(r) => r,
         Err(_) => {
@@ -285,37 +336,24 @@ fn read_blocking(
             r
         }
     };
-    let mut fetched = false;
-    if repo.find_commit(oid).is_err() {
-        let deadline = Instant::now() + timeout;
-        let mut cb = credential_callbacks(creds)?;
-        // libgit2 has no fetch timeout: abort from the progress callback past the deadline.
-        cb.transfer_progress(move |_| Instant::now() < deadline);
-        let mut fo = git2::FetchOptions::new();
-        fo.remote_callbacks(cb);
-        fo.depth(1);
-        let mut remote = repo.remote_anonymous(url).map_err(unavailable)?;
-        match remote.fetch(&[commit], Some(&mut fo), None) {
-            Ok(()) => fetched = true,
-            // A server that does not have the commit answers "not our ref" / not found.
-            Err(e) if e.class() == git2::ErrorClass::Net && e.message().contains("not our ref") => {
-                return Err(missing(format!("commit {commit}")));
-            }
-            Err(e) => return Err(unavailable(e)),
-        }
+    let deadline = Instant::now() + timeout;
+    let mut cb = credential_callbacks(creds)?;
+    // libgit2 has no fetch timeout: abort from the progress callback past the deadline.
+    cb.transfer_progress(move |_| Instant::now() < deadline);
+    let mut fo = git2::FetchOptions::new();
+    fo.remote_callbacks(cb);
+    fo.depth(1);
+    let mut remote = repo.remote_anonymous(url).map_err(unavailable)?;
+    match remote.fetch(&[commit], Some(&mut fo), None) {
+        Ok(()) => Ok(()),
+        // A server that does not have the commit answers "not our ref".
+        Err(e) if e.message().contains("not our ref") => Err(ContentError::GitMissing {
+            url: url.to_owned(),
+            commit: commit.to_owned(),
+            what: format!("commit {commit}"),
+        }),
+        Err(e) => Err(unavailable(e)),
     }
-    let c = repo
-        .find_commit(oid)
-        .map_err(|_| missing(format!("commit {commit}")))?;
-    let tree = c.tree().map_err(unavailable)?;
-    let entry = tree
-        .get_path(Path::new(path))
-        .map_err(|_| missing(format!("path {path:?}")))?;
-    if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
-        return Err(missing(format!("regular file {path:?}")));
-    }
-    let blob = repo.find_blob(entry.id()).map_err(unavailable)?;
-    Ok((Bytes::copy_from_slice(blob.content()), fetched))
 }
 
 #[cfg(test)]
