@@ -2,5 +2,6 @@
 //! servers from deploy/local.
 
 mod consumer;
+mod git;
 mod publisher;
 mod smoke;
