@@ -584,15 +584,18 @@ fn spawn_daemon(svc: &Services, setup: &Setup, group: &str, extra: &[&str]) -> s
         .expect("start consumer")
 }
 
-/// The crash test's daemon: slow (one file at a time) and with static membership, so a
+/// The crash test's daemon: slow (one file at a time, one queued event per partition,
+/// so partitions are paused and resumed all along) and with static membership, so a
 /// restart takes its partitions back at once instead of waiting out the killed
 /// member's session.
-const CRASH_FLAGS: [&str; 10] = [
+const CRASH_FLAGS: [&str; 12] = [
     "--storage-provider",
     "none",
     "--file-concurrency",
     "1",
     "--analysis-threads",
+    "1",
+    "--partition-queue",
     "1",
     "--exit-when-idle",
     "5s",

@@ -3,7 +3,7 @@
 //! its offset only after every output was acknowledged. Auto-commit then commits stored
 //! offsets; shutdown and revocation commit what is done.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -347,6 +347,22 @@ pub async fn run(
     let mut workers: HashMap<i32, mpsc::Sender<OwnedMessage>> = HashMap::new();
     let mut last_message = Instant::now();
     let idle_tick = Duration::from_millis(200);
+    // Messages of partitions whose worker queue is full: those partitions are paused
+    // (the loop keeps polling, so the group membership never lapses) and resumed once
+    // their worker has room again.
+    let mut stalled: HashMap<i32, VecDeque<OwnedMessage>> = HashMap::new();
+    let pause = |p: i32, on: bool| {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&cfg.kafka.input_topic, p);
+        let r = if on {
+            consumer.pause(&tpl)
+        } else {
+            consumer.resume(&tpl)
+        };
+        if let Err(e) = r {
+            tracing::debug!(error = %e, partition = p, pause = on, "pause/resume failed");
+        }
+    };
     loop {
         let revoked: Vec<i32> = std::mem::take(
             &mut *consumer
@@ -357,7 +373,32 @@ pub async fn run(
         );
         for p in revoked {
             workers.remove(&p); // the worker finishes its queue and exits
+            if let Some(q) = stalled.remove(&p) {
+                // not handled, not stored: the partition's new owner gets them again
+                shared.pending.fetch_sub(q.len() as u64, Ordering::Relaxed);
+            }
         }
+        stalled.retain(|p, q| {
+            while let Some(m) = q.pop_front() {
+                match workers.get(p).map(|tx| tx.try_send(m)) {
+                    Some(Ok(())) => {}
+                    Some(Err(mpsc::error::TrySendError::Full(m))) => {
+                        q.push_front(m);
+                        return true;
+                    }
+                    Some(Err(mpsc::error::TrySendError::Closed(_))) | None => {
+                        shared.pending.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            pause(*p, false);
+            false
+        });
+        let idle_tick = if stalled.is_empty() {
+            idle_tick
+        } else {
+            Duration::from_millis(5)
+        };
         let msg = tokio::select! {
             biased;
             () = shared.fatal.cancelled() => break,
@@ -396,9 +437,20 @@ pub async fn run(
             });
             tx
         });
-        // A full queue is back-pressure: wait for the partition's worker.
-        if tx.send(msg).await.is_err() {
-            shared.pending.fetch_sub(1, Ordering::Relaxed);
+        if let Some(q) = stalled.get_mut(&partition) {
+            q.push_back(msg); // keep the partition's order behind what already waits
+            continue;
+        }
+        match tx.try_send(msg) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(msg)) => {
+                tracing::debug!(partition, "worker queue full: partition paused");
+                pause(partition, true);
+                stalled.entry(partition).or_default().push_back(msg);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                shared.pending.fetch_sub(1, Ordering::Relaxed);
+            }
         }
     }
 
