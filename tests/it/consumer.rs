@@ -787,6 +787,25 @@ async fn the_daemon_serves_metrics_and_readiness() {
         "{metrics}"
     );
     assert!(!metrics.contains(&project), "no project names in labels");
+    // the group's lag, from librdkafka's statistics (every 5 s): nothing left behind
+    for _ in 0..80 {
+        metrics = http
+            .get(url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("body");
+        if metrics.contains("tributary_consumer_lag_messages 0") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        metrics.contains("tributary_consumer_lag_messages 0"),
+        "{metrics}"
+    );
     let pid = child.id().to_string();
     assert!(
         std::process::Command::new("kill")

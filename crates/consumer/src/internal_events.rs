@@ -132,3 +132,14 @@ impl OutputFailed<'_> {
         counter!("tributary_consumer_output_failures_total").increment(1);
     }
 }
+
+#[derive(Debug)]
+pub struct LagMeasured {
+    pub messages: i64,
+}
+
+impl LagMeasured {
+    pub fn emit(&self) {
+        gauge!("tributary_consumer_lag_messages").set(self.messages as f64);
+    }
+}

@@ -49,7 +49,20 @@ struct Ctx {
     revoked: std::sync::Mutex<Vec<i32>>,
 }
 
-impl ClientContext for Ctx {}
+impl ClientContext for Ctx {
+    /// librdkafka's statistics (every `statistics.interval.ms`): the group's lag, in
+    /// messages, summed over the partitions this instance owns.
+    fn stats(&self, stats: rdkafka::Statistics) {
+        let lag: i64 = stats
+            .topics
+            .values()
+            .flat_map(|t| t.partitions.values())
+            .filter(|p| p.partition >= 0 && p.consumer_lag >= 0)
+            .map(|p| p.consumer_lag)
+            .sum();
+        crate::internal_events::LagMeasured { messages: lag }.emit();
+    }
+}
 
 impl ConsumerContext for Ctx {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -151,7 +164,8 @@ fn consumer(cfg: &Config) -> Result<Arc<GroupConsumer>, ConsumerError> {
         .set("auto.offset.reset", "earliest")
         .set("partition.assignment.strategy", "cooperative-sticky")
         .set("session.timeout.ms", k.session_timeout_ms.to_string())
-        .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string());
+        .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
+        .set("statistics.interval.ms", "5000");
     if let Some(id) = &k.instance_id {
         c.set("group.instance.id", id);
     }

@@ -1,5 +1,5 @@
 //! `/metrics`, `/healthz` (the process is alive) and `/readyz` (Kafka answers, the object
-//! store answers, the cache folders are writable).
+//! store answers, the cache folders are writable and have room).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,6 +21,10 @@ async fn kafka_ready(brokers: String) -> bool {
     .await
     .unwrap_or(false)
 }
+
+/// Below this much free space a cache folder makes the daemon not ready: writes would
+/// start failing (the caches degrade gracefully, but an operator should know).
+pub const MIN_FREE_BYTES: u64 = 256 << 20;
 
 /// What `/readyz` checks.
 #[derive(Debug, Clone)]
@@ -58,6 +62,18 @@ impl Readiness {
             let _ = tokio::fs::remove_file(&probe).await;
             if written.is_err() {
                 return Err(format!("cache folder {} is not writable", dir.display()));
+            }
+            let d = dir.clone();
+            let free = tokio::task::spawn_blocking(move || fs4::available_space(d)).await;
+            match free {
+                Ok(Ok(bytes)) if bytes < MIN_FREE_BYTES => {
+                    return Err(format!(
+                        "cache folder {} has only {bytes} bytes free",
+                        dir.display()
+                    ));
+                }
+                Ok(Ok(_)) => {}
+                _ => return Err(format!("free space of {} unknown", dir.display())),
             }
         }
         Ok(())
