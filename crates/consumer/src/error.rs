@@ -37,6 +37,8 @@ pub struct Failure {
     pub message: String,
     /// Whether trying again later may succeed (the pipeline retries these first).
     pub retryable: bool,
+    /// How many times it was tried.
+    pub attempts: u32,
 }
 
 impl Failure {
@@ -46,6 +48,7 @@ impl Failure {
             stage,
             message: message.into(),
             retryable: false,
+            attempts: 1,
         }
     }
 
@@ -68,6 +71,7 @@ impl Failure {
             stage: Stage::Resolve,
             message,
             retryable,
+            attempts: 1,
         }
     }
 }

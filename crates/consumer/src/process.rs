@@ -327,7 +327,7 @@ fn record(src: &SourceRecord, f: &Failure, path: Option<&str>, payload: Payload)
         run_id: None,
         project: None,
         path: path.map(str::to_owned),
-        attempts: 1,
+        attempts: f.attempts,
         failed_at: OffsetDateTime::now_utc(),
         payload,
     }

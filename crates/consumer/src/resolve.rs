@@ -132,6 +132,7 @@ impl Resolver {
                 }
                 Err(mut f) if f.retryable => {
                     f.message = format!("after {attempt} attempts: {}", f.message);
+                    f.attempts = attempt;
                     return Err(f);
                 }
                 other => return other,
