@@ -704,6 +704,27 @@ async fn kill_and_sigterm_lose_nothing() {
     assert!(got.len() >= n);
 }
 
+/// Scrapes `url` every 200 ms until the body contains `needle`; panics with the last
+/// body after `tries` attempts.
+async fn scrape_until(http: &reqwest::Client, url: &str, needle: &str, tries: usize) -> String {
+    let mut body = String::new();
+    for _ in 0..tries {
+        body = http
+            .get(url)
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("body");
+        if body.contains(needle) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{needle:?} never appeared on {url}:\n{body}");
+}
+
 #[tokio::test]
 async fn the_daemon_serves_metrics_and_readiness() {
     let svc = Services::require();
@@ -763,49 +784,26 @@ async fn the_daemon_serves_metrics_and_readiness() {
         200
     );
     documents(&svc, &setup.output, 1).await;
-    let mut metrics = String::new();
-    for _ in 0..50 {
-        metrics = http
-            .get(url("/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("body");
-        if metrics.contains("tributary_consumer_events_total 1") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let metrics = scrape_until(
+        &http,
+        &url("/metrics"),
+        "tributary_consumer_events_total 1",
+        50,
+    )
+    .await;
     assert!(
         metrics.contains("tributary_consumer_files_total{source=\"inline\"} 1"),
         "{metrics}"
     );
-    assert!(
-        metrics.contains("tributary_consumer_events_total 1"),
-        "{metrics}"
-    );
     assert!(!metrics.contains(&project), "no project names in labels");
     // the group's lag, from librdkafka's statistics (every 5 s): nothing left behind
-    for _ in 0..80 {
-        metrics = http
-            .get(url("/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("body");
-        if metrics.contains("tributary_consumer_lag_messages 0") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    assert!(
-        metrics.contains("tributary_consumer_lag_messages 0"),
-        "{metrics}"
-    );
+    scrape_until(
+        &http,
+        &url("/metrics"),
+        "tributary_consumer_lag_messages 0",
+        80,
+    )
+    .await;
     let pid = child.id().to_string();
     assert!(
         std::process::Command::new("kill")

@@ -223,9 +223,6 @@ impl Resolver {
                     elapsed: t.elapsed(),
                 }
                 .emit();
-                if bytes.len() as u64 > self.max_content_bytes {
-                    return Err(too_large(bytes.len() as u64, self.max_content_bytes));
-                }
                 let bytes = self.verify(bytes, checksum)?;
                 self.remember(checksum, &bytes).await;
                 Ok((bytes, Tier::Git))
@@ -280,9 +277,7 @@ impl Resolver {
             elapsed: t.elapsed(),
         }
         .emit();
-        if bytes.len() as u64 > self.max_content_bytes {
-            return Err(too_large(bytes.len() as u64, self.max_content_bytes));
-        }
+        // (the size limit is enforced by `verify`, which every fetched byte goes through)
         Ok((bytes, Tier::ObjectStore))
     }
 
