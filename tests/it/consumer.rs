@@ -869,7 +869,7 @@ async fn a_run_shared_by_two_instances_gets_one_complete_summary() {
     );
     // at least once: a rebalance during the run could repeat work, never lose it
     assert!(
-        a.documents.load(Relaxed) + b.documents.load(Relaxed) >= n + 1,
+        a.documents.load(Relaxed) + b.documents.load(Relaxed) > n,
         "40 files and one summary"
     );
     let (docs, summaries) = outputs(&svc, &setup.output, n as usize, 1).await;
