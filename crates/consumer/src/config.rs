@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tributary_content::git::GitConfig;
-use tributary_content::s3::S3Config;
 
 use crate::error::ConsumerError;
 
@@ -25,12 +24,7 @@ pub struct KafkaConfig {
 }
 
 /// Where objects are read from (the consumer's own credentials, by key).
-#[derive(Debug, Clone)]
-pub enum StoreConfig {
-    None,
-    Local { root: PathBuf },
-    S3(S3Config),
-}
+pub use tributary_content::store::StoreConfig;
 
 #[derive(Debug, Clone)]
 pub struct CacheConfig {

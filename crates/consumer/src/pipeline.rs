@@ -86,24 +86,11 @@ impl ConsumerContext for Ctx {
 
 type GroupConsumer = StreamConsumer<Ctx>;
 
-/// The configured object store, if any.
-pub async fn open_store(cfg: &StoreConfig) -> Result<Option<ObjectStore>, ConsumerError> {
-    Ok(match cfg {
-        StoreConfig::None => None,
-        StoreConfig::Local { root } => Some(ObjectStore::Local(
-            tributary_content::local::LocalStore::new(root),
-        )),
-        StoreConfig::S3(s3) => Some(ObjectStore::S3(
-            tributary_content::s3::S3Store::connect(s3)
-                .await
-                .map_err(ConsumerError::Content)?,
-        )),
-    })
-}
-
 /// Builds the resolver (caches, store, git) from the configuration.
 pub async fn build_resolver(cfg: &Config) -> Result<Resolver, ConsumerError> {
-    let store = open_store(&cfg.store).await?;
+    let store = ObjectStore::open(&cfg.store)
+        .await
+        .map_err(ConsumerError::Content)?;
     let url_authority = match &cfg.store {
         StoreConfig::S3(s3) => match &s3.endpoint {
             Some(ep) => crate::resolve::authority(ep),

@@ -36,7 +36,9 @@ pub struct Readiness {
 
 impl Readiness {
     pub async fn from_config(cfg: &crate::Config) -> Result<Self, ConsumerError> {
-        let store = crate::pipeline::open_store(&cfg.store).await?;
+        let store = tributary_content::ObjectStore::open(&cfg.store)
+            .await
+            .map_err(ConsumerError::Content)?;
         Ok(Self {
             brokers: cfg.kafka.brokers.clone(),
             store,

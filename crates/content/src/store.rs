@@ -40,6 +40,26 @@ impl std::fmt::Debug for PresignedUrl {
     }
 }
 
+/// Which object store to use.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    None,
+    /// Files under a folder (the embedded default).
+    Local {
+        root: std::path::PathBuf,
+    },
+    S3(crate::s3::S3Config),
+}
+
+impl StoreConfig {
+    pub fn validate(&self) -> Result<(), ContentError> {
+        match self {
+            StoreConfig::S3(s3) => s3.validate(),
+            StoreConfig::None | StoreConfig::Local { .. } => Ok(()),
+        }
+    }
+}
+
 /// A configured object store.
 #[derive(Debug, Clone)]
 pub enum ObjectStore {
@@ -48,6 +68,15 @@ pub enum ObjectStore {
 }
 
 impl ObjectStore {
+    /// The store a configuration names (`None` for [`StoreConfig::None`]).
+    pub async fn open(cfg: &StoreConfig) -> Result<Option<Self>, ContentError> {
+        Ok(match cfg {
+            StoreConfig::None => None,
+            StoreConfig::Local { root } => Some(ObjectStore::Local(LocalStore::new(root))),
+            StoreConfig::S3(s3) => Some(ObjectStore::S3(S3Store::connect(s3).await?)),
+        })
+    }
+
     /// A short name for logs and labels: `s3` or `local`.
     pub fn kind(&self) -> &'static str {
         match self {

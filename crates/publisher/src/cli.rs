@@ -10,7 +10,7 @@ use tributary_content::s3::{S3Config, StaticCredentials};
 use tributary_events::v2::CredentialRef;
 
 use crate::config::{
-    Config, KafkaConfig, ProgressMode, SourceConfig, StorageConfig, StorageSettings, StrategyMode,
+    Config, KafkaConfig, ProgressMode, SourceConfig, StorageSettings, StoreConfig, StrategyMode,
 };
 use crate::error::PublishError;
 
@@ -243,7 +243,7 @@ impl PublishArgs {
                 }),
                 _ => None,
             };
-            StorageConfig::S3(S3Config {
+            StoreConfig::S3(S3Config {
                 bucket: self.storage_bucket.clone(),
                 region: self.storage_region.clone(),
                 endpoint: self.storage_endpoint.clone(),
@@ -255,8 +255,8 @@ impl PublishArgs {
             })
         };
         let provider = match self.storage_provider {
-            ProviderArg::None => StorageConfig::None,
-            ProviderArg::Local => StorageConfig::Local {
+            ProviderArg::None => StoreConfig::None,
+            ProviderArg::Local => StoreConfig::Local {
                 root: self.storage_dir.clone(),
             },
             // Custom endpoints (MinIO and most S3-compatible servers) want path-style.

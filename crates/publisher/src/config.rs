@@ -2,10 +2,8 @@
 //! binary, or directly by tests; this library never reads the environment.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use tributary_content::s3::S3Config;
 use tributary_events::v2::{CredentialRef, url_has_password};
 
 use crate::error::PublishError;
@@ -25,13 +23,7 @@ pub enum StrategyMode {
     GitReference,
 }
 
-/// Where claim-checked objects go.
-#[derive(Debug, Clone)]
-pub enum StorageConfig {
-    None,
-    Local { root: PathBuf },
-    S3(S3Config),
-}
+pub use tributary_content::store::StoreConfig;
 
 /// What to read.
 #[derive(Debug, Clone)]
@@ -71,7 +63,7 @@ pub struct KafkaConfig {
 
 #[derive(Debug, Clone)]
 pub struct StorageSettings {
-    pub provider: StorageConfig,
+    pub provider: StoreConfig,
     pub key_template: String,
     pub presign_expiry: Duration,
 }
@@ -152,12 +144,12 @@ impl Config {
         }
         tributary_content::store::validate_key_template(&self.storage.key_template)
             .map_err(|e| PublishError::Config(e.to_string()))?;
-        if let StorageConfig::S3(s3) = &self.storage.provider {
+        if let StoreConfig::S3(s3) = &self.storage.provider {
             s3.validate()
                 .map_err(|e| PublishError::Config(e.to_string()))?;
         }
         if self.strategy == StrategyMode::ObjectStorage
-            && matches!(self.storage.provider, StorageConfig::None)
+            && matches!(self.storage.provider, StoreConfig::None)
         {
             return bad("--content-strategy object-storage needs a storage provider".into());
         }

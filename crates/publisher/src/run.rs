@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
-use tributary_content::s3::S3Store;
 use tributary_content::store::render_key;
 use tributary_content::{ObjectStore, PutOutcome};
 use tributary_events::v2::{
@@ -23,7 +22,7 @@ use tributary_events::v2::{
 use uuid::Uuid;
 
 use crate::batch::{Batch, Batcher, entry_size};
-use crate::config::{Config, StorageConfig, StrategyMode};
+use crate::config::{Config, StrategyMode};
 use crate::error::PublishError;
 use crate::internal_events::{
     BatchFailed, BatchProduced, FileEmitted, FileFailed, FileSkipped, GitSourceResolved,
@@ -210,18 +209,6 @@ impl PlanCtx {
     }
 }
 
-async fn open_store(cfg: &Config) -> Result<Option<ObjectStore>, PublishError> {
-    Ok(match &cfg.storage.provider {
-        StorageConfig::None => None,
-        StorageConfig::Local { root } => Some(ObjectStore::Local(
-            tributary_content::local::LocalStore::new(root),
-        )),
-        StorageConfig::S3(s3) => Some(ObjectStore::S3(
-            S3Store::connect(s3).await.map_err(PublishError::Store)?,
-        )),
-    })
-}
-
 /// Runs one publish. Errors are returned for what stops a run before anything was
 /// produced (configuration, source, unreachable Kafka, a store that refuses us); what
 /// goes wrong later is in the report, whose [`RunReport::ok`] says whether all went out.
@@ -249,7 +236,9 @@ pub async fn publish(cfg: Config, cancel: CancellationToken) -> Result<RunReport
         ));
     }
 
-    let store = open_store(&cfg).await?;
+    let store = ObjectStore::open(&cfg.storage.provider)
+        .await
+        .map_err(PublishError::Store)?;
     let mut store_up = store.is_some() && !cfg.dry_run;
     if let (Some(store), false) = (&store, cfg.dry_run) {
         match store.preflight().await {
