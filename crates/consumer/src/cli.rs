@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use tributary_content::git::GitConfig;
-use tributary_content::s3::{S3Config, StaticCredentials};
+pub use tributary_runtime::{LogFormat, ProviderArg, StorageArgs};
 
-use crate::config::{CacheConfig, Config, KafkaConfig, StoreConfig};
+use crate::config::{CacheConfig, Config, KafkaConfig};
 use crate::error::ConsumerError;
 
 #[derive(Debug, Parser)]
@@ -29,12 +29,6 @@ pub struct Cli {
         env = "LOG_FORMAT"
     )]
     pub log_format: LogFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Human,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,14 +89,6 @@ impl ReplayArgs {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProviderArg {
-    S3,
-    Minio,
-    Local,
-    None,
-}
-
 const GIB: u64 = 1 << 30;
 
 #[derive(Debug, Args)]
@@ -127,29 +113,8 @@ pub struct RunArgs {
     #[arg(long, env = "KAFKA_COMPRESSION", default_value = "zstd")]
     pub compression: String,
 
-    #[arg(
-        long,
-        env = "CONTENT_STORAGE_PROVIDER",
-        value_enum,
-        default_value = "local"
-    )]
-    pub storage_provider: ProviderArg,
-    #[arg(
-        long,
-        env = "CONTENT_STORAGE_DIR",
-        default_value = "/tmp/tributary-objects"
-    )]
-    pub storage_dir: PathBuf,
-    #[arg(long, env = "CONTENT_STORAGE_BUCKET", default_value = "tributary")]
-    pub storage_bucket: String,
-    #[arg(long, env = "CONTENT_STORAGE_REGION", default_value = "us-east-1")]
-    pub storage_region: String,
-    #[arg(long, env = "CONTENT_STORAGE_ENDPOINT")]
-    pub storage_endpoint: Option<String>,
-    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
-    pub storage_access_key_id: Option<String>,
-    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
-    pub storage_secret_access_key: Option<String>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 
     /// Memory cache budget in MiB.
     #[arg(long, env = "CONTENT_MEMORY_CACHE_MB", default_value_t = 256)]
@@ -224,38 +189,10 @@ fn gb(v: f64) -> u64 {
 
 impl RunArgs {
     pub fn into_config(self) -> Result<Config, ConsumerError> {
-        let credentials = match (self.storage_access_key_id, self.storage_secret_access_key) {
-            (Some(a), Some(s)) => Some(StaticCredentials {
-                access_key_id: a,
-                secret_access_key: s,
-            }),
-            _ => None,
-        };
-        let s3 = |path_style| {
-            StoreConfig::S3(S3Config {
-                bucket: self.storage_bucket.clone(),
-                region: self.storage_region.clone(),
-                endpoint: self.storage_endpoint.clone(),
-                force_path_style: path_style,
-                credentials: credentials.clone(),
-                server_side_encryption: None,
-                operation_timeout_secs: self.download_timeout.as_secs().max(1),
-                max_attempts: 4,
-            })
-        };
-        let store = match self.storage_provider {
-            ProviderArg::None => StoreConfig::None,
-            ProviderArg::Local => StoreConfig::Local {
-                root: self.storage_dir.clone(),
-            },
-            ProviderArg::S3 => s3(self.storage_endpoint.is_some()),
-            ProviderArg::Minio if self.storage_endpoint.is_none() => {
-                return Err(ConsumerError::Config(
-                    "--storage-provider minio needs --storage-endpoint".into(),
-                ));
-            }
-            ProviderArg::Minio => s3(true),
-        };
+        let store = self
+            .storage
+            .store_config(self.download_timeout.as_secs().max(1), None)
+            .map_err(ConsumerError::Config)?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let cfg = Config {
             kafka: KafkaConfig {

@@ -5,24 +5,12 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
-use tributary_consumer::cli::{Cli, Command, DlqCommand, LogFormat};
+use tributary_consumer::cli::{Cli, Command, DlqCommand};
 use tributary_consumer::error::chain;
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Human => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    tributary_runtime::init_logging(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

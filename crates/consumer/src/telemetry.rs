@@ -91,35 +91,22 @@ pub async fn serve(
 ) -> Result<(tokio::task::JoinHandle<()>, SocketAddr), ConsumerError> {
     use axum::http::StatusCode;
     use axum::routing::get;
-    let app = axum::Router::new()
-        .route("/metrics", get(move || std::future::ready(handle.render())))
-        .route("/healthz", get(|| std::future::ready("ok")))
-        .route(
-            "/readyz",
-            get(move || {
-                let readiness = readiness.clone();
-                async move {
-                    match readiness.check().await {
-                        Ok(()) => (StatusCode::OK, "ready".to_owned()),
-                        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
-                    }
+    let readyz = axum::Router::new().route(
+        "/readyz",
+        get(move || {
+            let readiness = readiness.clone();
+            async move {
+                match readiness.check().await {
+                    Ok(()) => (StatusCode::OK, "ready".to_owned()),
+                    Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
                 }
-            }),
-        );
-    let err = |source| ConsumerError::Metrics {
-        addr: addr.to_string(),
-        source,
-    };
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(err)?;
-    let local = listener.local_addr().map_err(err)?;
-    let task = tokio::spawn(async move {
-        let shutdown = async move { cancel.cancelled().await };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::warn!(error = %e, "metrics server stopped");
-        }
-    });
-    Ok((task, local))
+            }
+        }),
+    );
+    tributary_runtime::serve_metrics(addr, handle, readyz, cancel)
+        .await
+        .map_err(|source| ConsumerError::Metrics {
+            addr: addr.to_string(),
+            source,
+        })
 }

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tributary_content::s3::{S3Config, StaticCredentials};
 use tributary_events::v2::CredentialRef;
+pub use tributary_runtime::{LogFormat, ProviderArg, StorageArgs};
 
 use crate::config::{
-    Config, KafkaConfig, ProgressMode, SourceConfig, StorageSettings, StoreConfig, StrategyMode,
+    Config, KafkaConfig, ProgressMode, SourceConfig, StorageSettings, StrategyMode,
 };
 use crate::error::PublishError;
 
@@ -34,12 +34,6 @@ pub struct Cli {
     pub log_format: LogFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Human,
-    Json,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Publish one repository (a folder, a local git repository, or a git URL).
@@ -53,14 +47,6 @@ pub enum StrategyArg {
     Inline,
     ObjectStorage,
     GitReference,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProviderArg {
-    S3,
-    Minio,
-    Local,
-    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -126,39 +112,14 @@ pub struct PublishArgs {
     #[arg(long, env = "BATCH_MAX_FILES", default_value_t = 500)]
     pub batch_max_files: usize,
 
-    /// Object storage provider for large files.
-    #[arg(
-        long,
-        env = "CONTENT_STORAGE_PROVIDER",
-        value_enum,
-        default_value = "local"
-    )]
-    pub storage_provider: ProviderArg,
-    /// Folder of the `local` provider.
-    #[arg(
-        long,
-        env = "CONTENT_STORAGE_DIR",
-        default_value = "/tmp/tributary-objects"
-    )]
-    pub storage_dir: PathBuf,
-    #[arg(long, env = "CONTENT_STORAGE_BUCKET", default_value = "tributary")]
-    pub storage_bucket: String,
-    #[arg(long, env = "CONTENT_STORAGE_REGION", default_value = "us-east-1")]
-    pub storage_region: String,
-    /// Custom S3 endpoint (MinIO, Garage, ...).
-    #[arg(long, env = "CONTENT_STORAGE_ENDPOINT")]
-    pub storage_endpoint: Option<String>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// Server-side encryption for uploads: AES256 or aws:kms.
     #[arg(long, env = "CONTENT_STORAGE_SSE")]
     pub storage_sse: Option<String>,
     /// Object key template: {project}, {sha256}, {hh}, {ext}.
     #[arg(long, env = "CONTENT_STORAGE_KEY_TEMPLATE", default_value = tributary_content::store::DEFAULT_KEY_TEMPLATE)]
     pub storage_key_template: String,
-    /// Static S3 access key; without it the AWS default credential chain is used.
-    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
-    pub storage_access_key_id: Option<String>,
-    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
-    pub storage_secret_access_key: Option<String>,
     /// Presigned URL lifetime (e.g. 24h; at most 7 days).
     #[arg(long, env = "PRESIGNED_URL_EXPIRY", default_value = "24h", value_parser = humantime::parse_duration)]
     pub presigned_url_expiry: Duration,
@@ -235,41 +196,10 @@ impl PublishArgs {
             ),
             (None, None) => None,
         };
-        let s3 = |path_style: bool| {
-            let credentials = match (&self.storage_access_key_id, &self.storage_secret_access_key) {
-                (Some(a), Some(s)) => Some(StaticCredentials {
-                    access_key_id: a.clone(),
-                    secret_access_key: s.clone(),
-                }),
-                _ => None,
-            };
-            StoreConfig::S3(S3Config {
-                bucket: self.storage_bucket.clone(),
-                region: self.storage_region.clone(),
-                endpoint: self.storage_endpoint.clone(),
-                force_path_style: path_style,
-                credentials,
-                server_side_encryption: self.storage_sse.clone(),
-                operation_timeout_secs: 60,
-                max_attempts: 4,
-            })
-        };
-        let provider = match self.storage_provider {
-            ProviderArg::None => StoreConfig::None,
-            ProviderArg::Local => StoreConfig::Local {
-                root: self.storage_dir.clone(),
-            },
-            // Custom endpoints (MinIO and most S3-compatible servers) want path-style.
-            ProviderArg::S3 => s3(self.storage_endpoint.is_some()),
-            ProviderArg::Minio => {
-                if self.storage_endpoint.is_none() {
-                    return Err(PublishError::Config(
-                        "--storage-provider minio needs --storage-endpoint".into(),
-                    ));
-                }
-                s3(true)
-            }
-        };
+        let provider = self
+            .storage
+            .store_config(60, self.storage_sse.clone())
+            .map_err(PublishError::Config)?;
         let batch_max_bytes = usize::try_from(self.batch_max_bytes).unwrap_or(usize::MAX);
         let cfg = Config {
             project: self

@@ -4,24 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
-use tributary_publisher::cli::{Cli, Command, LogFormat};
+use tributary_publisher::cli::{Cli, Command};
 use tributary_publisher::report::chain;
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Human => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    tributary_runtime::init_logging(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -17,32 +17,12 @@ pub async fn serve_metrics(
     handle: PrometheusHandle,
     cancel: CancellationToken,
 ) -> Result<(tokio::task::JoinHandle<()>, SocketAddr), PublishError> {
-    use axum::routing::get;
-    let app = axum::Router::new()
-        .route("/metrics", get(move || std::future::ready(handle.render())))
-        .route("/healthz", get(|| std::future::ready("ok")));
-    let listener = tokio::net::TcpListener::bind(addr)
+    tributary_runtime::serve_metrics(addr, handle, axum::Router::new(), cancel)
         .await
         .map_err(|source| PublishError::Metrics {
             addr: addr.to_string(),
             source,
-        })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| PublishError::Metrics {
-            addr: addr.to_string(),
-            source,
-        })?;
-    let task = tokio::spawn(async move {
-        let shutdown = async move { cancel.cancelled().await };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::warn!(error = %e, "metrics server stopped");
-        }
-    });
-    Ok((task, local))
+        })
 }
 
 #[cfg(test)]
