@@ -262,6 +262,12 @@ impl Shared {
             .processor
             .process(msg.payload().unwrap_or_default(), &src)
             .await;
+        if self.fatal.is_cancelled() {
+            // Stopping: work may have been cut short (a summary wait, a fetch), so it is
+            // neither produced nor acknowledged; the message is redelivered.
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
         match self.deliver(outputs).await {
             Ok(()) => {
                 // Everything of this message is acknowledged: the next offset may be committed.
