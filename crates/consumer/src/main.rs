@@ -11,19 +11,13 @@ use tributary_consumer::error::chain;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tributary_runtime::init_logging(cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
+    let result = match tributary_runtime::block_on(run(cli)) {
+        Ok(result) => result,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(cli));
-    // Blocking tasks (a git fetch, a summary wait) must not hold the exit hostage.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -10,17 +10,14 @@ use tributary_publisher::report::chain;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tributary_runtime::init_logging(cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
+    let result = match tributary_runtime::block_on(run(cli)) {
+        Ok(result) => result,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", chain(e.as_ref()));

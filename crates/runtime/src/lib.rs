@@ -32,6 +32,18 @@ pub fn init_logging(format: LogFormat) {
     }
 }
 
+/// Runs `fut` to completion on a multi-threaded runtime. Blocking tasks still running
+/// afterwards (a git fetch, a summary wait) get two seconds, so they cannot hold the
+/// process's exit hostage.
+pub fn block_on<F: std::future::Future>(fut: F) -> std::io::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let out = rt.block_on(fut);
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    Ok(out)
+}
+
 /// Serves `/metrics` (Prometheus text), `/healthz`, and the routes of `extra` until
 /// `cancel` fires. Returns the server task and the address it listens on.
 pub async fn serve_metrics(
