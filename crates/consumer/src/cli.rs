@@ -178,6 +178,13 @@ pub struct RunArgs {
     /// produced marked incomplete (0 turns summaries off).
     #[arg(long, env = "SUMMARY_WAIT", default_value = "5m", value_parser = humantime::parse_duration)]
     pub summary_wait: Duration,
+    /// Write an HTML report of every project summary into this folder.
+    #[arg(long, env = "REPORT_DIR", conflicts_with = "report_object_prefix")]
+    pub report_dir: Option<PathBuf>,
+    /// Write an HTML report of every project summary to the object store under this
+    /// key prefix (e.g. `reports/`).
+    #[arg(long, env = "REPORT_OBJECT_PREFIX")]
+    pub report_object_prefix: Option<String>,
     /// Serve /metrics, /healthz and /readyz here.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
@@ -230,6 +237,11 @@ impl RunArgs {
             exit_when_idle: self.exit_when_idle,
             shutdown_grace: self.shutdown_grace,
             summary_wait: self.summary_wait,
+            report: match (self.report_dir, self.report_object_prefix) {
+                (Some(dir), _) => Some(crate::config::ReportConfig::Dir(dir)),
+                (None, Some(prefix)) => Some(crate::config::ReportConfig::ObjectStore { prefix }),
+                (None, None) => None,
+            },
             metrics_addr: self.metrics_addr,
         };
         cfg.validate()?;

@@ -60,7 +60,18 @@ pub struct Config {
     /// How long a completed run waits for its last files before its summary is
     /// produced incomplete; zero turns summaries off.
     pub summary_wait: Duration,
+    /// Where HTML reports of project summaries go; `None` writes none.
+    pub report: Option<ReportConfig>,
     pub metrics_addr: Option<SocketAddr>,
+}
+
+/// The opt-in report sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportConfig {
+    /// A local folder.
+    Dir(PathBuf),
+    /// The configured object store, under this key prefix (`reports/`).
+    ObjectStore { prefix: String },
 }
 
 impl Config {
@@ -75,6 +86,17 @@ impl Config {
         }
         if k.group.is_empty() {
             return bad("group must not be empty");
+        }
+        if let Some(ReportConfig::ObjectStore { prefix }) = &self.report {
+            if matches!(self.store, StoreConfig::None) {
+                return bad("--report-object-prefix needs an object store (--storage-provider)");
+            }
+            if prefix.starts_with('/') || prefix.split('/').any(|s| s == "..") {
+                return bad("--report-object-prefix must be a relative key prefix without '..'");
+            }
+        }
+        if self.report.is_some() && self.summary_wait.is_zero() {
+            return bad("reports are written from summaries; --summary-wait 0 turns both off");
         }
         if self.file_concurrency == 0 || self.analysis_threads == 0 || self.partition_queue == 0 {
             return bad("concurrency limits must be at least 1");

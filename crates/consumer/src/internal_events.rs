@@ -143,3 +143,25 @@ impl LagMeasured {
         gauge!("tributary_consumer_lag_messages").set(self.messages as f64);
     }
 }
+
+#[derive(Debug)]
+pub struct ReportWritten<'a> {
+    pub key: &'a str,
+    pub bytes: usize,
+    pub error: Option<&'a tributary_content::ContentError>,
+}
+
+impl ReportWritten<'_> {
+    pub fn emit(&self) {
+        match self.error {
+            None => {
+                tracing::info!(key = self.key, bytes = self.bytes, "report written");
+                counter!("tributary_consumer_reports_total", "result" => "written").increment(1);
+            }
+            Some(e) => {
+                tracing::warn!(key = self.key, error = %crate::error::chain(e), "report not written; the pipeline goes on");
+                counter!("tributary_consumer_reports_total", "result" => "failed").increment(1);
+            }
+        }
+    }
+}

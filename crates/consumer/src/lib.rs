@@ -9,6 +9,7 @@ pub mod internal_events;
 pub mod pipeline;
 pub mod process;
 pub mod replay;
+pub mod report;
 pub mod resolve;
 pub mod summary;
 pub mod telemetry;

@@ -26,7 +26,7 @@ use tributary_content::cache::{DiskCache, MemoryCache};
 use tributary_content::git::GitFetcher;
 use tributary_events::dlq::SourceRecord;
 
-use crate::config::{Config, StoreConfig};
+use crate::config::{Config, ReportConfig, StoreConfig};
 use crate::error::ConsumerError;
 use crate::internal_events::{EventDone, OutputFailed};
 use crate::process::{Output, Processor};
@@ -85,6 +85,22 @@ impl ConsumerContext for Ctx {
 }
 
 type GroupConsumer = StreamConsumer<Ctx>;
+
+/// Opens the report sink, if one is configured.
+pub async fn build_report_sink(
+    cfg: &Config,
+) -> Result<Option<Arc<crate::report::ReportSink>>, ConsumerError> {
+    let (store_cfg, prefix) = match &cfg.report {
+        None => return Ok(None),
+        Some(ReportConfig::Dir(dir)) => (StoreConfig::Local { root: dir.clone() }, String::new()),
+        Some(ReportConfig::ObjectStore { prefix }) => (cfg.store.clone(), prefix.clone()),
+    };
+    let store = ObjectStore::open(&store_cfg)
+        .await
+        .map_err(ConsumerError::Content)?
+        .ok_or_else(|| ConsumerError::Config("the report sink needs a store".into()))?;
+    Ok(Some(Arc::new(crate::report::ReportSink { store, prefix })))
+}
 
 /// Builds the resolver (caches, store, git) from the configuration.
 pub async fn build_resolver(cfg: &Config) -> Result<Resolver, ConsumerError> {
@@ -311,6 +327,7 @@ pub async fn run(
 ) -> Result<(), ConsumerError> {
     cfg.validate()?;
     let resolver = Arc::new(build_resolver(&cfg).await?);
+    let reports = build_report_sink(&cfg).await?;
     let consumer = consumer(&cfg)?;
     let probe = consumer.clone();
     let brokers = cfg.kafka.brokers.clone();
@@ -340,6 +357,7 @@ pub async fn run(
                 wait: cfg.summary_wait,
                 stop: fatal.clone(),
             }),
+            reports,
         },
         output_topic: cfg.kafka.output_topic.clone(),
         dlq_topic: cfg.kafka.dlq_topic.clone(),

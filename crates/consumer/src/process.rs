@@ -54,6 +54,8 @@ pub struct Processor {
     pub file_concurrency: usize,
     /// Summaries of completed runs; `None` turns them off.
     pub summaries: Option<crate::summary::SummaryConfig>,
+    /// HTML reports of summaries; `None` writes none.
+    pub reports: Option<Arc<crate::report::ReportSink>>,
 }
 
 struct Resolved {
@@ -86,6 +88,9 @@ impl Processor {
                     Ok(None) => Vec::new(),
                     Ok(Some(s)) => {
                         tracing::info!(project = %s.project, files = s.totals.files, complete = s.complete, "project summary");
+                        if let Some(sink) = &self.reports {
+                            sink.write(&s).await;
+                        }
                         let key = tributary_events::intelligence::summary_key(&s.project);
                         vec![Output::Document {
                             key,
@@ -281,12 +286,16 @@ impl Processor {
             checksum,
             size: resolved.bytes.len() as u64,
             language: analysis.language.map(str::to_owned),
+            language_method: analysis.language_method.map(|m| m.as_str().to_owned()),
             lines: analysis.lines,
-            complexity: None,
-            symbols: Vec::new(),
-            license: None,
-            secrets: Vec::new(),
+            complexity: analysis.complexity,
+            symbols: analysis.symbols,
+            license: analysis.license,
+            secrets: analysis.secrets,
+            imports: analysis.imports,
+            tokens: analysis.tokens,
             flags: analysis.flags,
+            diagnostics: analysis.diagnostics,
             source,
             timing: Timing {
                 resolve_us: resolved.resolve_us,

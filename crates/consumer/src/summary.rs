@@ -4,7 +4,7 @@
 //! (its UUIDv7 timestamp) until every announced file has a document or a dead-letter
 //! record, or the wait ends (then the summary says `complete: false`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
@@ -12,14 +12,9 @@ use rdkafka::message::Message as _;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use time::OffsetDateTime;
 use tributary_events::dlq::DeadLetter;
-use tributary_events::intelligence::{
-    DOC_TYPE_FILE, DOC_TYPE_PROJECT_SUMMARY, FileIntelligence, FlagCounts, Hotspot,
-    INTELLIGENCE_SCHEMA_VERSION, LanguageTotals, ProjectSummary,
-};
+use tributary_events::intelligence::{DOC_TYPE_FILE, FileIntelligence, ProjectSummary};
 use tributary_events::v2::IndexRunCompleted;
 
-/// Hotspots listed per summary.
-const HOTSPOTS: usize = 10;
 /// How far before the run's start reading begins (clock skew between machines).
 const SKEW_MS: i64 = 60_000;
 
@@ -35,56 +30,20 @@ pub struct SummaryConfig {
     pub stop: tokio_util::sync::CancellationToken,
 }
 
-/// Folds documents into a summary; pure, unit-tested.
-pub fn build(
+/// Folds documents into a summary (`tributary_intel::rollup`).
+fn build(
     run: &IndexRunCompleted,
     docs: &HashMap<String, FileIntelligence>,
     dead: usize,
     complete: bool,
 ) -> ProjectSummary {
-    let mut totals = LanguageTotals::default();
-    let mut languages: BTreeMap<String, LanguageTotals> = BTreeMap::new();
-    let mut flags = FlagCounts::default();
-    let mut hot: Vec<Hotspot> = Vec::new();
-    for d in docs.values() {
-        let lang = languages
-            .entry(d.language.clone().unwrap_or_else(|| "unknown".into()))
-            .or_default();
-        for t in [&mut totals, lang] {
-            t.files += 1;
-            t.bytes += d.size;
-            t.code += d.lines.code;
-            t.comment += d.lines.comment;
-            t.blank += d.lines.blank;
-        }
-        flags.binary += u64::from(d.flags.binary);
-        flags.generated += u64::from(d.flags.generated);
-        flags.vendored += u64::from(d.flags.vendored);
-        flags.minified += u64::from(d.flags.minified);
-        if !d.flags.generated && !d.flags.vendored && d.lines.code > 0 {
-            hot.push(Hotspot {
-                path: d.path.to_string(),
-                code: d.lines.code,
-            });
-        }
-    }
-    hot.sort_by(|a, b| b.code.cmp(&a.code).then_with(|| a.path.cmp(&b.path)));
-    hot.truncate(HOTSPOTS);
-    ProjectSummary {
-        schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
-        doc_type: DOC_TYPE_PROJECT_SUMMARY.to_owned(),
-        project: run.project.clone(),
-        run_id: run.run_id,
-        commit: run.commit.clone(),
+    tributary_intel::rollup::summarise(
+        run,
+        docs.values(),
+        dead as u64,
         complete,
-        expected_files: run.files.total(),
-        totals,
-        languages,
-        hotspots: hot,
-        flags,
-        dead_lettered: dead as u64,
-        generated_at: OffsetDateTime::now_utc(),
-    }
+        OffsetDateTime::now_utc(),
+    )
 }
 
 /// Reads the run's documents and dead letters, then builds its summary; `None` when
@@ -173,6 +132,3 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
     let complete = docs.len() + dead.len() >= expected;
     Some(build(run, &docs, dead.len(), complete))
 }
-
-#[cfg(test)]
-mod tests;

@@ -59,12 +59,19 @@ impl LocalStore {
         if tokio::fs::try_exists(&path).await.map_err(io(&path))? {
             return Ok(PutOutcome::AlreadyPresent);
         }
+        self.put(key, bytes).await?;
+        Ok(PutOutcome::Uploaded)
+    }
+
+    /// Writes `key` atomically (temp file, then rename), replacing what is there.
+    pub(crate) async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), ContentError> {
+        let path = self.path_of(key)?;
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         tokio::fs::create_dir_all(&dir).await.map_err(io(&dir))?;
         let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), uuid_like()));
         tokio::fs::write(&tmp, bytes).await.map_err(io(&tmp))?;
         tokio::fs::rename(&tmp, &path).await.map_err(io(&path))?;
-        Ok(PutOutcome::Uploaded)
+        Ok(())
     }
 
     pub(crate) async fn get(&self, key: &str) -> Result<Bytes, ContentError> {

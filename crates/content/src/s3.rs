@@ -253,6 +253,25 @@ impl S3Store {
         Ok(PutOutcome::Uploaded)
     }
 
+    pub(crate) async fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), ContentError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .set_server_side_encryption(self.sse.clone())
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| classify("put_object", key, e))?;
+        Ok(())
+    }
+
     pub(crate) async fn get(&self, key: &str) -> Result<Bytes, ContentError> {
         let out = self
             .client

@@ -106,6 +106,19 @@ impl ObjectStore {
         }
     }
 
+    /// Stores `bytes` under `key`, replacing what is there (reports, not content).
+    pub async fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), ContentError> {
+        match self {
+            ObjectStore::S3(s) => s.put(key, bytes, content_type).await,
+            ObjectStore::Local(l) => l.put(key, &bytes).await,
+        }
+    }
+
     /// Reads a whole object.
     pub async fn get(&self, key: &str) -> Result<Bytes, ContentError> {
         match self {

@@ -8,7 +8,7 @@ use crate::checksum::Sha256Hex;
 use crate::path::RelPath;
 use crate::v2::ContentStrategy;
 
-pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.0.0";
+pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.1.0";
 pub const DOC_TYPE_FILE: &str = "file_intelligence";
 
 /// Code, comment and blank line counts.
@@ -53,14 +53,28 @@ pub struct Symbol {
 /// A license detected in the file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct License {
-    /// SPDX identifier.
+    /// SPDX identifier or expression (`MIT`, `Apache-2.0 OR MIT`).
     pub spdx: String,
-    /// 0.0 to 1.0.
+    /// 0.0 to 1.0; 1.0 for an explicit `SPDX-License-Identifier`.
     pub confidence: f64,
+    /// `spdx_identifier`, `license_text` or `header` (absent before 1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
 }
 
-/// A secret found in the file: which rule matched and where. Never the value.
+/// Estimated LLM tokens, with the method named so a consumer can judge or redo it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenEstimate {
+    pub count: u64,
+    /// `utf8_chars_div_4`: Unicode scalar values divided by four, rounded up (OpenAI's
+    /// rule of thumb for English text and code under cl100k/o200k).
+    pub method: String,
+}
+
+/// A secret found in the file: which rule matched and where. Never the value: a finding
+/// with any other field is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SecretFinding {
     pub rule_id: String,
     pub line: u64,
@@ -73,6 +87,12 @@ pub struct Flags {
     pub generated: bool,
     pub vendored: bool,
     pub minified: bool,
+    /// README, CHANGELOG, docs/ and prose (since 1.1).
+    #[serde(default)]
+    pub documentation: bool,
+    /// Under tests/, spec/ ..., or named as a test (`*_test.go`, `test_*.py`) (since 1.1).
+    #[serde(default)]
+    pub test: bool,
 }
 
 /// Where the analysed bytes came from.
@@ -106,8 +126,12 @@ pub struct FileIntelligence {
     pub path: RelPath,
     pub checksum: Sha256Hex,
     pub size: u64,
-    /// `None` when the language is not known.
+    /// `None` when the language is not known. GitHub Linguist's names.
     pub language: Option<String>,
+    /// How the language was chosen: `filename`, `extension`, `shebang`, `modeline`,
+    /// `heuristic`, `default` (since 1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_method: Option<String>,
     pub lines: Lines,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complexity: Option<Complexity>,
@@ -117,8 +141,16 @@ pub struct FileIntelligence {
     pub license: Option<License>,
     #[serde(default)]
     pub secrets: Vec<SecretFinding>,
+    /// Modules, packages or headers the file imports, as written (since 1.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<TokenEstimate>,
     #[serde(default)]
     pub flags: Flags,
+    /// What an analyser could not do for this file (syntax errors, limits), never fatal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<String>,
     pub source: DocSource,
     #[serde(default)]
     pub timing: Timing,
@@ -150,11 +182,19 @@ pub struct LanguageTotals {
     pub blank: u64,
 }
 
-/// A file among the largest by code lines (until complexity lands, the hotspot measure).
+/// A file among the most complex (cyclomatic, then code lines).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hotspot {
     pub path: String,
     pub code: u64,
+    /// The file's cyclomatic complexity (since 1.1; 0 where not measured).
+    #[serde(default)]
+    pub cyclomatic: u64,
+    /// Its most complex function, if it has functions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worst_function: Option<FunctionComplexity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// Counts of flagged files.
@@ -164,6 +204,28 @@ pub struct FlagCounts {
     pub generated: u64,
     pub vendored: u64,
     pub minified: u64,
+    #[serde(default)]
+    pub documentation: u64,
+    #[serde(default)]
+    pub test: u64,
+}
+
+/// Files per license in a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LicenseCount {
+    pub spdx: String,
+    pub files: u64,
+    /// Where it was found, up to a few paths (license files first).
+    pub examples: Vec<String>,
+}
+
+/// Shares of the project's files and bytes, 0.0 to 1.0.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Shares {
+    pub generated_files: f64,
+    pub generated_bytes: f64,
+    pub vendored_files: f64,
+    pub vendored_bytes: f64,
 }
 
 /// One per completed run, keyed `project/` (a file key always has a path after the
@@ -185,6 +247,24 @@ pub struct ProjectSummary {
     pub languages: std::collections::BTreeMap<String, LanguageTotals>,
     pub hotspots: Vec<Hotspot>,
     pub flags: FlagCounts,
+    /// Since 1.1: the sum of the files' cyclomatic complexity.
+    #[serde(default)]
+    pub cyclomatic: u64,
+    #[serde(default)]
+    pub symbols: u64,
+    #[serde(default)]
+    pub tokens: u64,
+    /// Since 1.1: licenses by files, most files first.
+    #[serde(default)]
+    pub licenses: Vec<LicenseCount>,
+    /// Since 1.1: findings per secret rule (rule id → findings). Never a value.
+    #[serde(default)]
+    pub secrets: std::collections::BTreeMap<String, u64>,
+    /// Files with at least one secret finding.
+    #[serde(default)]
+    pub files_with_secrets: u64,
+    #[serde(default)]
+    pub shares: Shares,
     pub dead_lettered: u64,
     #[serde(with = "time::serde::rfc3339")]
     pub generated_at: OffsetDateTime,

@@ -1,45 +1,85 @@
-//! tributary-intel: analysers from `(path, bytes)` to file intelligence. This crate does
-//! no I/O: it never opens a file, a socket or the environment.
+//! tributary-intel: analysers from `(path, bytes)` to file intelligence, and the project
+//! rollup and report built from file documents. This crate does no I/O: it never opens a
+//! file, a socket or the environment; everything it knows comes in as arguments or is
+//! compiled in (Linguist's language data, the SPDX license store, grammars, rules).
 //!
-//! Today: language (tokei's tables, shebangs), code/comment/blank lines (tokei's
-//! parser), and flags (binary, generated, vendored, minified). Complexity, symbols,
-//! licenses and secrets arrive with issue #5.
+//! [`analyse`] never fails and never panics on any input: what an analyser could not do
+//! is a diagnostic in the result.
+
+pub mod flags;
+mod heuristics;
+pub mod language;
+pub mod license;
+pub mod report;
+pub mod rollup;
+pub mod secrets;
+pub mod syntax;
 
 use std::path::Path;
 
 use tributary_events::RelPath;
-use tributary_events::intelligence::{Flags, Lines};
+use tributary_events::intelligence::{
+    Complexity, Flags, License, Lines, SecretFinding, Symbol, TokenEstimate,
+};
 
-/// What the analysers found in one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Analysis {
-    /// Language name as tokei spells it, `None` when unknown or binary.
-    pub language: Option<&'static str>,
-    pub lines: Lines,
-    pub flags: Flags,
+pub use syntax::SyntaxLimits;
+
+/// The token estimate's method, named in every document.
+pub const TOKEN_METHOD: &str = "utf8_chars_div_4";
+
+/// Tunables of the analysers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub syntax: SyntaxLimits,
 }
 
-/// Bytes examined for binary detection (as git does).
-const BINARY_PROBE: usize = 8000;
+/// What the analysers found in one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// GitHub Linguist's name, `None` when unknown or binary.
+    pub language: Option<&'static str>,
+    pub language_method: Option<language::Method>,
+    pub lines: Lines,
+    pub complexity: Option<Complexity>,
+    pub symbols: Vec<Symbol>,
+    pub imports: Vec<String>,
+    pub license: Option<License>,
+    pub secrets: Vec<SecretFinding>,
+    pub flags: Flags,
+    pub tokens: Option<TokenEstimate>,
+    pub diagnostics: Vec<String>,
+}
+
+/// Analyses one file with default limits.
+pub fn analyse(path: &RelPath, bytes: &[u8]) -> Analysis {
+    analyse_with(path, bytes, &Options::default())
+}
 
 /// Analyses one file.
-pub fn analyse(path: &RelPath, bytes: &[u8]) -> Analysis {
-    let binary = bytes[..bytes.len().min(BINARY_PROBE)].contains(&0);
-    let flags = Flags {
-        binary,
-        generated: !binary && is_generated(path, bytes),
-        vendored: is_vendored(path),
-        minified: !binary && is_minified(path, bytes),
-    };
-    if binary {
+pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis {
+    let path_str = path.as_str();
+    let mut diagnostics = Vec::new();
+    if flags::is_binary(bytes) {
         return Analysis {
             language: None,
+            language_method: None,
             lines: Lines::default(),
-            flags,
+            complexity: None,
+            symbols: Vec::new(),
+            imports: Vec::new(),
+            license: None,
+            secrets: Vec::new(),
+            flags: flags::flags(path_str, bytes, "", None),
+            tokens: None,
+            diagnostics,
         };
     }
-    let language = detect_language(path, bytes);
-    let lines = match language {
+    let text = String::from_utf8_lossy(bytes);
+    if matches!(text, std::borrow::Cow::Owned(_)) {
+        diagnostics.push("text: not UTF-8; invalid sequences replaced for analysis".into());
+    }
+    let detected = language::detect(path_str, &text);
+    let lines = match tokei_type(path, detected) {
         Some(lang) => {
             let stats = lang
                 .parse_from_slice(bytes, &tokei::Config::default())
@@ -52,49 +92,70 @@ pub fn analyse(path: &RelPath, bytes: &[u8]) -> Analysis {
         }
         None => plain_lines(bytes),
     };
+    let flags = flags::flags(path_str, bytes, &text, detected.map(|d| d.kind));
+    let syntax = match detected {
+        // generated and minified files are not worth an outline
+        Some(d) if !flags.generated => syntax::analyse(d.name, &text, &options.syntax),
+        _ => None,
+    };
+    let (symbols, imports, complexity) = match syntax {
+        Some(s) => {
+            diagnostics.extend(s.diagnostics);
+            (s.symbols, s.imports, s.complexity)
+        }
+        None => (Vec::new(), Vec::new(), None),
+    };
+    let file_name = path_str.rsplit('/').next().unwrap_or(path_str);
+    let license = license::detect(file_name, &text, &mut diagnostics).map(|f| License {
+        spdx: f.spdx,
+        confidence: f.confidence,
+        method: Some(f.method.as_str().to_owned()),
+    });
     Analysis {
-        language: language.map(tokei::LanguageType::name),
+        language: detected.map(|d| d.name),
+        language_method: detected.map(|d| d.method),
         lines,
+        complexity,
+        symbols,
+        imports,
+        license,
+        secrets: secrets::scan(&text),
         flags,
+        tokens: Some(TokenEstimate {
+            count: (text.chars().count() as u64).div_ceil(4),
+            method: TOKEN_METHOD.to_owned(),
+        }),
+        diagnostics,
     }
 }
 
-/// Language from the file name and extension (tokei's tables), else from a shebang.
-pub fn detect_language(path: &RelPath, bytes: &[u8]) -> Option<tokei::LanguageType> {
+/// The tokei grammar that counts the file's lines: tokei's own choice for the path (so
+/// counts equal tokei's over the original file), unless the detected language has a
+/// different comment syntax (a MATLAB `.m` file is not Objective-C); for names tokei does
+/// not know (extensionless scripts, Linguist's file names), the detected language's.
+fn tokei_type(path: &RelPath, detected: Option<language::Detected>) -> Option<tokei::LanguageType> {
     // tokei's `from_path` falls back to opening the file for a shebang when there is no
     // extension. A leading NUL makes that open fail before any system call, so the
-    // lookup stays pure; the shebang is read from the bytes we have instead.
+    // lookup stays pure.
     let unopenable = Path::new("\0").join(path.as_str());
-    tokei::LanguageType::from_path(&unopenable, &tokei::Config::default())
-        .or_else(|| from_shebang(bytes))
+    let by_path = tokei::LanguageType::from_path(&unopenable, &tokei::Config::default());
+    let by_name = detected.and_then(|d| tokei::LanguageType::from_name(d.name));
+    match (by_path, by_name) {
+        (Some(p), Some(n)) if !same_syntax(p, n) => Some(n),
+        (Some(p), _) => Some(p),
+        (None, n) => n,
+    }
 }
 
-fn from_shebang(bytes: &[u8]) -> Option<tokei::LanguageType> {
-    use tokei::LanguageType as L;
-    let line = bytes.strip_prefix(b"#!")?.split(|b| *b == b'\n').next()?;
-    let line = std::str::from_utf8(line).ok()?;
-    let mut words = line.split_whitespace();
-    let first = words.next()?;
-    let interpreter = if first.ends_with("/env") {
-        words.find(|w| !w.starts_with('-'))?
-    } else {
-        first.rsplit('/').next()?
-    };
-    let name = interpreter.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-    match name {
-        "sh" | "dash" | "ash" => Some(L::Sh),
-        "bash" => Some(L::Bash),
-        "zsh" => Some(L::Zsh),
-        "python" => Some(L::Python),
-        "perl" => Some(L::Perl),
-        "ruby" => Some(L::Ruby),
-        "node" | "nodejs" => Some(L::JavaScript),
-        "php" => Some(L::Php),
-        "lua" => Some(L::Lua),
-        "Rscript" => Some(L::R),
-        "tclsh" | "wish" => Some(L::Tcl),
-        _ => None,
-    }
+fn same_syntax(a: tokei::LanguageType, b: tokei::LanguageType) -> bool {
+    a == b
+        || (a.line_comments() == b.line_comments()
+            && a.multi_line_comments() == b.multi_line_comments()
+            && a.nested_comments() == b.nested_comments()
+            && a.quotes() == b.quotes()
+            && a.verbatim_quotes() == b.verbatim_quotes()
+            && a.doc_quotes() == b.doc_quotes()
+            && a.allows_nested() == b.allows_nested())
 }
 
 /// Lines of a file in no known language: blank or code.
@@ -112,68 +173,6 @@ fn plain_lines(bytes: &[u8]) -> Lines {
         lines.blank = lines.blank.saturating_sub(1);
     }
     lines
-}
-
-const VENDOR_DIRS: [&str; 6] = [
-    "vendor",
-    "node_modules",
-    "third_party",
-    "third-party",
-    "external",
-    "bower_components",
-];
-
-fn is_vendored(path: &RelPath) -> bool {
-    let mut parts: Vec<&str> = path.as_str().split('/').collect();
-    parts.pop(); // the file name itself
-    parts.iter().any(|p| VENDOR_DIRS.contains(p))
-}
-
-const LOCKFILES: [&str; 8] = [
-    "Cargo.lock",
-    "package-lock.json",
-    "yarn.lock",
-    "pnpm-lock.yaml",
-    "poetry.lock",
-    "Gemfile.lock",
-    "composer.lock",
-    "go.sum",
-];
-
-fn is_generated(path: &RelPath, bytes: &[u8]) -> bool {
-    let name = path.as_str().rsplit('/').next().unwrap_or_default();
-    if LOCKFILES.contains(&name) || name.ends_with(".pb.go") || name.ends_with("_pb2.py") {
-        return true;
-    }
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]);
-    [
-        "@generated",
-        "DO NOT EDIT",
-        "Code generated",
-        "autogenerated",
-        "auto-generated",
-    ]
-    .iter()
-    .any(|m| head.contains(m))
-}
-
-fn is_minified(path: &RelPath, bytes: &[u8]) -> bool {
-    let name = path.as_str();
-    if name.ends_with(".min.js") || name.ends_with(".min.css") {
-        return true;
-    }
-    let web = [".js", ".css", ".mjs", ".cjs"]
-        .iter()
-        .any(|e| name.ends_with(e));
-    if !web || bytes.len() < 1024 {
-        return false;
-    }
-    let lines = bytes
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .count()
-        .max(1);
-    bytes.len() / lines > 500
 }
 
 #[cfg(test)]

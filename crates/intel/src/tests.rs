@@ -41,7 +41,7 @@ fn languages_from_names_extensions_and_shebangs() {
     );
     assert_eq!(
         analyse(&p("bin/run"), b"#!/bin/bash\necho hi\n").language,
-        Some("BASH")
+        Some("Shell")
     );
     assert_eq!(analyse(&p("NOTES"), b"hello\n\nworld\n").language, None);
 }
@@ -107,4 +107,115 @@ fn flags() {
     let long = format!("var a={};\n", "1,".repeat(2000));
     assert!(analyse(&p("dist/app.js"), long.as_bytes()).flags.minified);
     assert!(!analyse(&p("src/app.js"), b"let a = 1;\n").flags.minified);
+}
+
+#[test]
+fn documentation_and_test_flags() {
+    let f = |path: &str, text: &str| analyse(&p(path), text.as_bytes()).flags;
+    assert!(f("README.md", "# x\n").documentation);
+    assert!(f("docs/guide.rst", "x\n").documentation);
+    assert!(f("notes.md", "x\n").documentation, "prose is documentation");
+    assert!(!f("src/main.rs", "fn main() {}\n").documentation);
+    for t in [
+        "tests/it.rs",
+        "pkg/a_test.go",
+        "test_a.py",
+        "src/a.spec.ts",
+        "src/FooTest.java",
+        "__tests__/x.js",
+    ] {
+        assert!(f(t, "x\n").test, "{t}");
+    }
+    assert!(!f("src/testing_utils_impl.rs", "x\n").test);
+    assert!(!f("src/contest.rs", "x\n").test);
+}
+
+#[test]
+fn one_call_gives_every_analysis_and_tokens_with_their_method() {
+    let src = "// SPDX-License-Identifier: MIT\nuse std::fmt;\n\n/// Doc.\npub fn f(x: i32) -> i32 {\n    if x > 0 { x } else { -x }\n}\n";
+    let a = analyse(&p("src/lib.rs"), src.as_bytes());
+    assert_eq!(a.language, Some("Rust"));
+    assert_eq!(
+        a.lines,
+        Lines {
+            code: 4,
+            comment: 2,
+            blank: 1
+        }
+    );
+    assert_eq!(a.symbols.len(), 1);
+    assert_eq!(a.imports, vec!["std::fmt"]);
+    assert_eq!(a.complexity.as_ref().map(|c| c.cyclomatic), Some(2));
+    assert_eq!(a.license.as_ref().map(|l| l.spdx.as_str()), Some("MIT"));
+    let tokens = a.tokens.expect("tokens");
+    assert_eq!(tokens.method, TOKEN_METHOD);
+    assert_eq!(tokens.count, (src.chars().count() as u64).div_ceil(4));
+    assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
+}
+
+#[test]
+fn latin1_text_is_analysed_with_a_diagnostic() {
+    let a = analyse(&p("a.py"), b"# caf\xe9\nx = 1\n");
+    assert_eq!(a.language, Some("Python"));
+    assert_eq!(
+        a.lines,
+        Lines {
+            code: 1,
+            comment: 1,
+            blank: 0
+        }
+    );
+    assert!(a.diagnostics.iter().any(|d| d.contains("not UTF-8")));
+}
+
+#[test]
+fn generated_files_get_no_outline() {
+    let a = analyse(&p("x.pb.go"), b"package x\nfunc F() {}\n");
+    assert!(a.flags.generated);
+    assert!(a.symbols.is_empty() && a.complexity.is_none());
+}
+
+#[test]
+fn lines_use_the_detected_language_when_its_comments_differ_from_tokeis_guess() {
+    // tokei calls every .pl Perl; Prolog comments are %
+    let a = analyse(
+        &p("f.pl"),
+        b"% comment\nparent(tom, bob).\nanc(X, Y) :- parent(X, Y).\n",
+    );
+    assert_eq!(a.language, Some("Prolog"));
+    assert_eq!(
+        a.lines,
+        Lines {
+            code: 2,
+            comment: 1,
+            blank: 0
+        }
+    );
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    let mut x: u32 = 7;
+    for len in [0usize, 1, 7, 100, 5000] {
+        for ext in [
+            "rs", "py", "js", "ts", "go", "java", "c", "cpp", "h", "m", "pl", "md", "",
+        ] {
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    // printable-ish so that it is not binary
+                    {
+                        let alphabet = b"{}()[];:=<>/*\"'\n\tabc#%@!?.,\\-+&|";
+                        alphabet[(x >> 16) as usize % alphabet.len()]
+                    }
+                })
+                .collect();
+            let path = if ext.is_empty() {
+                "file".to_owned()
+            } else {
+                format!("f.{ext}")
+            };
+            let _ = analyse(&p(&path), &bytes);
+        }
+    }
 }

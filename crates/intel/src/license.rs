@@ -1,0 +1,162 @@
+//! License detection: `SPDX-License-Identifier:` lines (parsed as SPDX expressions), and
+//! license texts and standard headers matched against the SPDX license list with
+//! askalono's algorithm (the `spdx` crate's `detection` module, which carries askalono's
+//! matcher and a prebuilt store of every SPDX license text and header).
+
+use std::sync::OnceLock;
+
+use spdx::detection::{LicenseType, Store, TextData, scan::Scanner};
+
+/// Below this score a text is not called a license.
+const TEXT_THRESHOLD: f32 = 0.8;
+/// Headers are short and share words with each other; demand more.
+const HEADER_THRESHOLD: f32 = 0.85;
+/// Lines of a source file searched for an identifier or a header.
+const HEAD_LINES: usize = 60;
+
+/// How a license was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// An `SPDX-License-Identifier:` line.
+    SpdxIdentifier,
+    /// The whole file is a license text (LICENSE, COPYING ...).
+    LicenseText,
+    /// A standard license header at the top of a source file.
+    Header,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::SpdxIdentifier => "spdx_identifier",
+            Method::LicenseText => "license_text",
+            Method::Header => "header",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// An SPDX identifier or expression (`MIT`, `Apache-2.0 OR MIT`).
+    pub spdx: String,
+    /// 0.0 to 1.0; 1.0 for an explicit identifier.
+    pub confidence: f64,
+    pub method: Method,
+}
+
+/// The SPDX license store, decompressed once (about 0.2 s).
+fn store() -> Option<&'static Store> {
+    static STORE: OnceLock<Option<Store>> = OnceLock::new();
+    STORE.get_or_init(|| Store::load_inline().ok()).as_ref()
+}
+
+/// Whether a file name is conventionally a license file.
+pub fn is_license_file(file_name: &str) -> bool {
+    let upper = file_name.to_ascii_uppercase();
+    let stem = upper.split('.').next().unwrap_or_default();
+    ["LICENSE", "LICENCE", "COPYING", "UNLICENSE", "COPYRIGHT"]
+        .iter()
+        .any(|p| {
+            stem == *p || stem.starts_with(&format!("{p}-")) || stem.starts_with(&format!("{p}_"))
+        })
+}
+
+/// Finds the license a file declares or is. `diagnostics` gets what went wrong.
+pub fn detect(file_name: &str, text: &str, diagnostics: &mut Vec<String>) -> Option<Found> {
+    let head = head(text);
+    if let Some(found) = identifier(head, diagnostics) {
+        return Some(found);
+    }
+    let license_file = is_license_file(file_name);
+    let mentions = license_file || {
+        let lower = head.to_ascii_lowercase();
+        lower.contains("license") || lower.contains("licence")
+    };
+    if !mentions {
+        return None;
+    }
+    let Some(store) = store() else {
+        diagnostics.push("license: the SPDX store could not be loaded".into());
+        return None;
+    };
+    if license_file {
+        let data = TextData::new(text);
+        let scanner = Scanner::new(store)
+            .confidence_threshold(TEXT_THRESHOLD)
+            .optimize(true);
+        let result = scanner.scan(&data);
+        if let Some(l) = result.license {
+            return Some(Found {
+                spdx: l.name.to_owned(),
+                confidence: round(result.score),
+                method: Method::LicenseText,
+            });
+        }
+        // a license inside a longer text (a preamble, several licenses)
+        let best = result
+            .containing
+            .iter()
+            .max_by(|a, b| a.score.total_cmp(&b.score))?;
+        return Some(Found {
+            spdx: best.license.name.to_owned(),
+            confidence: round(best.score),
+            method: Method::LicenseText,
+        });
+    }
+    let m = store.analyze(&TextData::new(head));
+    (m.score >= HEADER_THRESHOLD
+        && matches!(m.license_type, LicenseType::Header | LicenseType::Original))
+    .then(|| Found {
+        spdx: m.name.to_owned(),
+        confidence: round(m.score),
+        method: Method::Header,
+    })
+}
+
+fn round(score: f32) -> f64 {
+    (f64::from(score) * 1000.0).round() / 1000.0
+}
+
+fn head(text: &str) -> &str {
+    let end = text
+        .match_indices('\n')
+        .nth(HEAD_LINES - 1)
+        .map_or(text.len(), |(i, _)| i);
+    &text[..end]
+}
+
+/// An `SPDX-License-Identifier:` line in the head of the file.
+fn identifier(head: &str, diagnostics: &mut Vec<String>) -> Option<Found> {
+    const TAG: &str = "SPDX-License-Identifier:";
+    let at = head.find(TAG)?;
+    let rest = head[at + TAG.len()..].lines().next().unwrap_or_default();
+    // comment closers and trailing punctuation are not part of the expression
+    let expr = rest
+        .split("*/")
+        .next()
+        .unwrap_or_default()
+        .split("-->")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_end_matches(['"', '\'', ',', ';'])
+        .trim();
+    match spdx::Expression::parse_mode(expr, spdx::ParseMode::LAX) {
+        Ok(e) => Some(Found {
+            spdx: spdx::Expression::canonicalize(expr)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| e.to_string()),
+            confidence: 1.0,
+            method: Method::SpdxIdentifier,
+        }),
+        Err(_) => {
+            diagnostics
+                .push("license: an SPDX-License-Identifier line is not a valid expression".into());
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,237 @@
+use time::OffsetDateTime;
+use tributary_events::intelligence::{
+    Complexity, DOC_TYPE_FILE, DocSource, FileIntelligence, Flags, FunctionComplexity, License,
+    Lines, SecretFinding, TokenEstimate,
+};
+use tributary_events::v2::{IndexRunCompleted, Source, StrategyCounts};
+use tributary_events::{RelPath, Sha256Hex};
+use uuid::Uuid;
+
+use super::*;
+
+pub(crate) fn doc(
+    path: &str,
+    lang: Option<&str>,
+    code: u64,
+    cc: u64,
+    flags: Flags,
+) -> FileIntelligence {
+    FileIntelligence {
+        schema_version: "1.1.0".into(),
+        doc_type: DOC_TYPE_FILE.into(),
+        project: "p".into(),
+        path: RelPath::new(path).expect("path"),
+        checksum: Sha256Hex::of(path.as_bytes()),
+        size: 10,
+        language: lang.map(str::to_owned),
+        language_method: None,
+        lines: Lines {
+            code,
+            comment: 1,
+            blank: 2,
+        },
+        complexity: (cc > 0).then(|| Complexity {
+            cyclomatic: cc,
+            functions: vec![FunctionComplexity {
+                name: "f".into(),
+                line: 3,
+                cyclomatic: cc,
+            }],
+        }),
+        symbols: Vec::new(),
+        license: None,
+        secrets: Vec::new(),
+        imports: Vec::new(),
+        tokens: Some(TokenEstimate {
+            count: code * 10,
+            method: "utf8_chars_div_4".into(),
+        }),
+        flags,
+        diagnostics: Vec::new(),
+        source: DocSource {
+            content_strategy: None,
+            run_id: None,
+            event_id: Uuid::nil(),
+            git_url: None,
+            git_ref: None,
+        },
+        timing: Default::default(),
+        analysed_at: OffsetDateTime::now_utc(),
+    }
+}
+
+pub(crate) fn run(files: u64) -> IndexRunCompleted {
+    IndexRunCompleted {
+        schema_version: "2.0.0".into(),
+        event_type: "index_run_completed".into(),
+        event_id: Uuid::nil(),
+        run_id: Uuid::now_v7(),
+        occurred_at: OffsetDateTime::now_utc(),
+        project: "p".into(),
+        source: Source::default(),
+        batches: 1,
+        files: StrategyCounts {
+            inline: files,
+            object_storage: 0,
+            git_reference: 0,
+        },
+        bytes: StrategyCounts::default(),
+        deleted: 0,
+        skipped_total: 0,
+        skipped: Vec::new(),
+        skipped_by_reason: Default::default(),
+        commit: None,
+    }
+}
+
+#[test]
+fn summaries_fold_languages_complexity_licenses_and_secrets() {
+    let mut a = doc("a.rs", Some("Rust"), 100, 4, Flags::default());
+    a.secrets = vec![
+        SecretFinding {
+            rule_id: "github-pat".into(),
+            line: 3,
+        },
+        SecretFinding {
+            rule_id: "jwt".into(),
+            line: 9,
+        },
+    ];
+    let mut b = doc("b.rs", Some("Rust"), 50, 9, Flags::default());
+    b.license = Some(License {
+        spdx: "MIT".into(),
+        confidence: 1.0,
+        method: Some("spdx_identifier".into()),
+    });
+    let mut lic = doc(
+        "LICENSE",
+        Some("Text"),
+        20,
+        0,
+        Flags {
+            documentation: true,
+            ..Flags::default()
+        },
+    );
+    lic.license = Some(License {
+        spdx: "MIT".into(),
+        confidence: 0.98,
+        method: Some("license_text".into()),
+    });
+    let docs = vec![
+        a,
+        b,
+        lic,
+        doc(
+            "vendor/c.go",
+            Some("Go"),
+            500,
+            30,
+            Flags {
+                vendored: true,
+                ..Flags::default()
+            },
+        ),
+        doc(
+            "tests/t.rs",
+            Some("Rust"),
+            70,
+            12,
+            Flags {
+                test: true,
+                ..Flags::default()
+            },
+        ),
+        doc(
+            "d.bin",
+            None,
+            0,
+            0,
+            Flags {
+                binary: true,
+                ..Flags::default()
+            },
+        ),
+    ];
+    let s = summarise(&run(7), &docs, 1, true, OffsetDateTime::now_utc());
+    assert_eq!(s.totals.files, 6);
+    assert_eq!(s.totals.code, 740);
+    assert_eq!(s.languages["Rust"].files, 3);
+    assert_eq!(s.languages["unknown"].files, 1);
+    assert_eq!(
+        (
+            s.flags.binary,
+            s.flags.vendored,
+            s.flags.test,
+            s.flags.documentation
+        ),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(s.cyclomatic, 4 + 9 + 30 + 12);
+    assert_eq!(s.tokens, 7400);
+    // hotspots: by cyclomatic, not vendored or test code
+    let hot: Vec<(&str, u64)> = s
+        .hotspots
+        .iter()
+        .map(|h| (h.path.as_str(), h.cyclomatic))
+        .collect();
+    assert_eq!(hot, vec![("b.rs", 9), ("a.rs", 4), ("LICENSE", 0)]);
+    assert_eq!(
+        s.hotspots[0].worst_function.as_ref().map(|f| f.line),
+        Some(3)
+    );
+    // licenses: the license file first among the examples
+    assert_eq!(s.licenses.len(), 1);
+    assert_eq!(
+        (s.licenses[0].spdx.as_str(), s.licenses[0].files),
+        ("MIT", 2)
+    );
+    assert_eq!(s.licenses[0].examples[0], "LICENSE");
+    assert_eq!(s.secrets.get("github-pat"), Some(&1));
+    assert_eq!(s.secrets.get("jwt"), Some(&1));
+    assert_eq!(s.files_with_secrets, 1);
+    assert!((s.shares.vendored_files - 1.0 / 6.0).abs() < 1e-3);
+    assert_eq!(
+        (s.expected_files, s.dead_lettered, s.complete),
+        (7, 1, true)
+    );
+}
+
+#[test]
+fn an_empty_run_has_zero_shares_not_nan() {
+    let s = summarise(&run(0), &[], 0, true, OffsetDateTime::now_utc());
+    assert_eq!(s.shares.generated_files, 0.0);
+    assert!(s.hotspots.is_empty());
+    let html = crate::report::html(&s);
+    assert!(html.contains("No secret found"));
+}
+
+#[test]
+fn the_report_escapes_repository_strings_and_shows_the_numbers() {
+    let mut evil = doc(
+        "<script>alert(1)</script>.rs",
+        Some("Rust"),
+        12345,
+        7,
+        Flags::default(),
+    );
+    evil.secrets = vec![SecretFinding {
+        rule_id: "aws-access-token".into(),
+        line: 1,
+    }];
+    let mut r = run(1);
+    r.project = "p\"><img src=x onerror=alert(1)>".into();
+    let s = summarise(&r, &[evil], 0, true, OffsetDateTime::now_utc());
+    let html = crate::report::html(&s);
+    assert!(!html.contains("<script>alert"), "path not escaped");
+    assert!(!html.contains("<img src=x"), "project not escaped");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;.rs"));
+    assert!(html.contains("12,345"));
+    assert!(html.contains("aws-access-token"));
+    assert!(html.contains("id=\"chart\""));
+    assert!(!html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(
+        !html.contains("src=\"http"),
+        "self-contained: nothing fetched"
+    );
+}

@@ -1,0 +1,667 @@
+//! Syntax-level intelligence from a real parse (tree-sitter): symbols (the grammars' own
+//! `tags.scm` queries, plus a few patterns of ours for kinds they leave out), imports,
+//! and cyclomatic complexity per function and per file.
+//!
+//! Complexity is McCabe's number counted on the syntax tree, as lizard and most linters
+//! do: 1 per function plus 1 per branch point (`if`, loop, `case`, `catch`, conditional
+//! expression, and each `&&` / `||` / `??` / `and` / `or`). A branch outside any function
+//! counts towards the file only. The file's number is the sum over its functions plus
+//! its top-level branch points (at least 1). No crate computes this for tree-sitter 0.25+
+//! grammars (rust-code-analysis pins its own old grammars), so the walk is ours; the node
+//! kinds per language are below.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use tree_sitter::{Language, Node, ParseOptions, Parser, Query, QueryCursor, StreamingIterator};
+use tributary_events::intelligence::{Complexity, FunctionComplexity, Symbol};
+
+/// Limits that keep one hostile file from costing more than its share.
+#[derive(Debug, Clone, Copy)]
+pub struct SyntaxLimits {
+    /// Files larger than this are not parsed (lines and the rest still are).
+    pub max_bytes: usize,
+    /// A parse that takes longer is abandoned.
+    pub max_parse_ms: u64,
+    /// At most this many symbols (and as many functions, and imports) per file.
+    pub max_symbols: usize,
+}
+
+impl Default for SyntaxLimits {
+    fn default() -> Self {
+        SyntaxLimits {
+            max_bytes: 2 * 1024 * 1024,
+            max_parse_ms: 2_000,
+            max_symbols: 5_000,
+        }
+    }
+}
+
+/// What a parse found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Syntax {
+    pub symbols: Vec<Symbol>,
+    pub imports: Vec<String>,
+    pub complexity: Option<Complexity>,
+    /// Problems met on the way (syntax errors, limits hit); never fatal.
+    pub diagnostics: Vec<String>,
+}
+
+/// The languages with a grammar here, by Linguist name.
+pub const LANGUAGES: [&str; 9] = [
+    "Rust",
+    "Python",
+    "JavaScript",
+    "TypeScript",
+    "TSX",
+    "Go",
+    "Java",
+    "C",
+    "C++",
+];
+
+/// Whether `language` (a Linguist name) is parsed here.
+pub fn supported(language: &str) -> bool {
+    grammar_index(language).is_some()
+}
+
+fn grammar_index(language: &str) -> Option<usize> {
+    match language {
+        "Rust" => Some(0),
+        "Python" => Some(1),
+        "JavaScript" => Some(2),
+        "TypeScript" => Some(3),
+        "TSX" => Some(4),
+        "Go" => Some(5),
+        "Java" => Some(6),
+        // Objective-C headers are C for the purpose of an outline
+        "C" | "Objective-C" => Some(7),
+        "C++" => Some(8),
+        _ => None,
+    }
+}
+
+struct Spec {
+    language: fn() -> Language,
+    tags: &'static [&'static str],
+    imports: &'static str,
+    functions: &'static [&'static str],
+    decisions: &'static [&'static str],
+    /// Binary nodes whose `operator` field is a short-circuit operator.
+    binary: &'static str,
+    short_circuit: &'static [&'static str],
+}
+
+struct Grammar {
+    language: Language,
+    tags: Query,
+    definition_captures: Vec<Option<String>>,
+    name_capture: Option<u32>,
+    imports: Query,
+    functions: Vec<u16>,
+    decisions: Vec<u16>,
+    binary: u16,
+    short_circuit: &'static [&'static str],
+}
+
+const RUST_EXTRA: &str = "";
+const JAVA_EXTRA: &str = r#"
+(enum_declaration name: (identifier) @name) @definition.enum
+(record_declaration name: (identifier) @name) @definition.class
+(constructor_declaration name: (identifier) @name) @definition.method
+"#;
+const TS_EXTRA: &str = r#"
+(type_alias_declaration name: (type_identifier) @name) @definition.type
+(enum_declaration name: (identifier) @name) @definition.enum
+"#;
+const CPP_EXTRA: &str = r#"
+(namespace_definition name: (namespace_identifier) @name) @definition.module
+"#;
+const GO_EXTRA: &str = r#"
+(package_clause (package_identifier) @name) @definition.module
+"#;
+
+const C_DECISIONS: &[&str] = &[
+    "if_statement",
+    "for_statement",
+    "while_statement",
+    "do_statement",
+    "case_statement",
+    "conditional_expression",
+];
+
+fn specs() -> [Spec; 9] {
+    [
+        Spec {
+            language: || tree_sitter_rust::LANGUAGE.into(),
+            tags: &[tree_sitter_rust::TAGS_QUERY, RUST_EXTRA],
+            imports: "(use_declaration argument: (_) @import) (extern_crate_declaration name: (identifier) @import)",
+            functions: &["function_item"],
+            decisions: &[
+                "if_expression",
+                "while_expression",
+                "for_expression",
+                "match_arm",
+            ],
+            binary: "binary_expression",
+            short_circuit: &["&&", "||"],
+        },
+        Spec {
+            language: || tree_sitter_python::LANGUAGE.into(),
+            tags: &[tree_sitter_python::TAGS_QUERY],
+            imports: "(import_statement name: (dotted_name) @import) (import_statement name: (aliased_import name: (dotted_name) @import)) (import_from_statement module_name: (_) @import)",
+            functions: &["function_definition"],
+            decisions: &[
+                "if_statement",
+                "elif_clause",
+                "for_statement",
+                "while_statement",
+                "except_clause",
+                "conditional_expression",
+                "case_clause",
+                "for_in_clause",
+                "if_clause",
+                "boolean_operator",
+            ],
+            binary: "",
+            short_circuit: &[],
+        },
+        Spec {
+            language: || tree_sitter_javascript::LANGUAGE.into(),
+            tags: &[tree_sitter_javascript::TAGS_QUERY],
+            imports: JS_IMPORTS,
+            functions: JS_FUNCTIONS,
+            decisions: JS_DECISIONS,
+            binary: "binary_expression",
+            short_circuit: &["&&", "||", "??"],
+        },
+        Spec {
+            language: || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            tags: &[
+                tree_sitter_javascript::TAGS_QUERY,
+                tree_sitter_typescript::TAGS_QUERY,
+                TS_EXTRA,
+            ],
+            imports: JS_IMPORTS,
+            functions: JS_FUNCTIONS,
+            decisions: JS_DECISIONS,
+            binary: "binary_expression",
+            short_circuit: &["&&", "||", "??"],
+        },
+        Spec {
+            language: || tree_sitter_typescript::LANGUAGE_TSX.into(),
+            tags: &[
+                tree_sitter_javascript::TAGS_QUERY,
+                tree_sitter_typescript::TAGS_QUERY,
+                TS_EXTRA,
+            ],
+            imports: JS_IMPORTS,
+            functions: JS_FUNCTIONS,
+            decisions: JS_DECISIONS,
+            binary: "binary_expression",
+            short_circuit: &["&&", "||", "??"],
+        },
+        Spec {
+            language: || tree_sitter_go::LANGUAGE.into(),
+            tags: &[tree_sitter_go::TAGS_QUERY, GO_EXTRA],
+            imports: "(import_spec path: (_) @import)",
+            functions: &["function_declaration", "method_declaration"],
+            decisions: &[
+                "if_statement",
+                "for_statement",
+                "expression_case",
+                "type_case",
+                "communication_case",
+            ],
+            binary: "binary_expression",
+            short_circuit: &["&&", "||"],
+        },
+        Spec {
+            language: || tree_sitter_java::LANGUAGE.into(),
+            tags: &[tree_sitter_java::TAGS_QUERY, JAVA_EXTRA],
+            imports: "(import_declaration (scoped_identifier) @import) (import_declaration (identifier) @import)",
+            functions: &["method_declaration", "constructor_declaration"],
+            decisions: &[
+                "if_statement",
+                "for_statement",
+                "enhanced_for_statement",
+                "while_statement",
+                "do_statement",
+                "catch_clause",
+                "ternary_expression",
+                "switch_label",
+            ],
+            binary: "binary_expression",
+            short_circuit: &["&&", "||"],
+        },
+        Spec {
+            language: || tree_sitter_c::LANGUAGE.into(),
+            tags: &[tree_sitter_c::TAGS_QUERY],
+            imports: "(preproc_include path: (_) @import)",
+            functions: &["function_definition"],
+            decisions: C_DECISIONS,
+            binary: "binary_expression",
+            short_circuit: &["&&", "||"],
+        },
+        Spec {
+            language: || tree_sitter_cpp::LANGUAGE.into(),
+            tags: &[tree_sitter_cpp::TAGS_QUERY, CPP_EXTRA],
+            imports: "(preproc_include path: (_) @import)",
+            functions: &["function_definition"],
+            decisions: &[
+                "if_statement",
+                "for_statement",
+                "for_range_loop",
+                "while_statement",
+                "do_statement",
+                "case_statement",
+                "conditional_expression",
+                "catch_clause",
+            ],
+            binary: "binary_expression",
+            short_circuit: &["&&", "||"],
+        },
+    ]
+}
+
+const JS_IMPORTS: &str = r#"
+(import_statement source: (string) @import)
+(export_statement source: (string) @import)
+(call_expression function: (identifier) @f arguments: (arguments . (string) @import) (#eq? @f "require"))
+"#;
+const JS_FUNCTIONS: &[&str] = &[
+    "function_declaration",
+    "generator_function_declaration",
+    "method_definition",
+    "function_expression",
+    "arrow_function",
+];
+const JS_DECISIONS: &[&str] = &[
+    "if_statement",
+    "for_statement",
+    "for_in_statement",
+    "while_statement",
+    "do_statement",
+    "switch_case",
+    "catch_clause",
+    "ternary_expression",
+];
+
+fn build(spec: &Spec) -> Grammar {
+    let language = (spec.language)();
+    let source: String = spec.tags.join("\n");
+    let mut tags = Query::new(&language, &source).expect("tags query compiles (unit-tested)");
+    // Keep definitions only: reference patterns (calls, type uses) are not an outline.
+    let n = tags.pattern_count();
+    for i in 0..n {
+        let start = tags.start_byte_for_pattern(i);
+        let end = if i + 1 < n {
+            tags.start_byte_for_pattern(i + 1)
+        } else {
+            source.len()
+        };
+        let text = &source[start..end];
+        if !text.contains("@definition.") {
+            tags.disable_pattern(i);
+        }
+    }
+    let definition_captures = tags
+        .capture_names()
+        .iter()
+        .map(|c| c.strip_prefix("definition.").map(str::to_owned))
+        .collect();
+    let name_capture = tags.capture_index_for_name("name");
+    let imports = Query::new(&language, spec.imports).expect("import query compiles (unit-tested)");
+    let ids = |kinds: &[&str]| -> Vec<u16> {
+        kinds
+            .iter()
+            .map(|k| language.id_for_node_kind(k, true))
+            .filter(|id| *id != 0)
+            .collect()
+    };
+    Grammar {
+        functions: ids(spec.functions),
+        decisions: ids(spec.decisions),
+        binary: if spec.binary.is_empty() {
+            u16::MAX
+        } else {
+            language.id_for_node_kind(spec.binary, true)
+        },
+        short_circuit: spec.short_circuit,
+        language,
+        tags,
+        definition_captures,
+        name_capture,
+        imports,
+    }
+}
+
+fn grammars() -> &'static [Grammar] {
+    static GRAMMARS: OnceLock<Vec<Grammar>> = OnceLock::new();
+    GRAMMARS.get_or_init(|| specs().iter().map(build).collect())
+}
+
+thread_local! {
+    static PARSERS: RefCell<HashMap<usize, Parser>> = RefCell::new(HashMap::new());
+}
+
+/// Parses `text` as `language` (a Linguist name) and extracts symbols, imports and
+/// complexity. `None` when the language has no grammar here.
+pub fn analyse(language: &str, text: &str, limits: &SyntaxLimits) -> Option<Syntax> {
+    let index = grammar_index(language)?;
+    let mut out = Syntax::default();
+    if text.len() > limits.max_bytes {
+        out.diagnostics.push(format!(
+            "syntax: not parsed, {} bytes is over the {} byte limit",
+            text.len(),
+            limits.max_bytes
+        ));
+        return Some(out);
+    }
+    let grammar = &grammars()[index];
+    let deadline = Instant::now() + Duration::from_millis(limits.max_parse_ms);
+    let tree = PARSERS.with(|parsers| {
+        let mut parsers = parsers.borrow_mut();
+        let parser = parsers.entry(index).or_insert_with(|| {
+            let mut p = Parser::new();
+            p.set_language(&grammar.language)
+                .expect("grammar ABI is supported (unit-tested)");
+            p
+        });
+        let bytes = text.as_bytes();
+        let mut progress = |_: &tree_sitter::ParseState| {
+            if Instant::now() > deadline {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let options = ParseOptions::new().progress_callback(&mut progress);
+        let tree = parser.parse_with_options(
+            &mut |i, _| bytes.get(i..).unwrap_or_default(),
+            None,
+            Some(options),
+        );
+        // an abandoned parse leaves state behind
+        parser.reset();
+        tree
+    });
+    let Some(tree) = tree else {
+        out.diagnostics.push(format!(
+            "syntax: parse abandoned after {} ms",
+            limits.max_parse_ms
+        ));
+        return Some(out);
+    };
+    let root = tree.root_node();
+    if root.has_error() {
+        out.diagnostics
+            .push("syntax: the file has syntax errors; results are best effort".into());
+    }
+    let bytes = text.as_bytes();
+    out.symbols = symbols(grammar, language, root, bytes, limits.max_symbols);
+    out.imports = imports(grammar, root, bytes, limits.max_symbols);
+    out.complexity = Some(complexity(grammar, root, bytes, limits.max_symbols));
+    if out.symbols.len() >= limits.max_symbols {
+        out.diagnostics.push(format!(
+            "syntax: symbols truncated at {}",
+            limits.max_symbols
+        ));
+    }
+    Some(out)
+}
+
+fn symbols(g: &Grammar, language: &str, root: Node<'_>, src: &[u8], max: usize) -> Vec<Symbol> {
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(&g.tags, root, src);
+    let mut out: Vec<Symbol> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(m) = matches.next() {
+        let mut def: Option<(Node<'_>, &str)> = None;
+        let mut name: Option<Node<'_>> = None;
+        for c in m.captures() {
+            if Some(c.index) == g.name_capture {
+                name = Some(c.node);
+            } else if let Some(Some(kind)) = g.definition_captures.get(c.index as usize) {
+                def = Some((c.node, kind.as_str()));
+            }
+        }
+        let (Some((node, kind)), Some(name)) = (def, name) else {
+            continue;
+        };
+        let Some(kind) = refine_kind(language, node, kind) else {
+            continue;
+        };
+        let Ok(text) = name.utf8_text(src) else {
+            continue;
+        };
+        let line = node.start_position().row as u64 + 1;
+        if !seen.insert((name.start_byte(), kind)) {
+            continue;
+        }
+        out.push(Symbol {
+            kind: kind.to_owned(),
+            name: text.to_owned(),
+            line,
+        });
+        if out.len() >= max {
+            break;
+        }
+    }
+    out.sort_by(|a, b| a.line.cmp(&b.line).then_with(|| a.name.cmp(&b.name)));
+    out
+}
+
+/// The tags queries' kinds are coarse (`class` for every Rust struct, enum and union);
+/// the node says what it is. `None` drops the match (a C prototype is not a definition).
+fn refine_kind<'k>(language: &str, node: Node<'_>, kind: &'k str) -> Option<&'k str> {
+    let k = node.kind();
+    let refined = match (language, k) {
+        (_, "struct_item" | "struct_specifier") => "struct",
+        (_, "enum_item" | "enum_specifier" | "enum_declaration") => "enum",
+        (_, "union_item" | "union_specifier") => "union",
+        (_, "trait_item") => "trait",
+        (_, "type_item" | "type_definition" | "type_alias_declaration") => "type",
+        (_, "mod_item" | "namespace_definition" | "package_clause" | "module") => "module",
+        (_, "macro_definition") => "macro",
+        (_, "interface_declaration") => "interface",
+        (_, "class_specifier" | "class_declaration" | "class" | "abstract_class_declaration") => {
+            "class"
+        }
+        (_, "record_declaration") => "class",
+        ("Go", "type_spec") => match node.child_by_field_name("type").map(|t| t.kind()) {
+            Some("struct_type") => "struct",
+            Some("interface_type") => "interface",
+            _ => "type",
+        },
+        ("Python", "function_definition") => {
+            if inside(node, "class_definition", &["block", "decorated_definition"]) {
+                "method"
+            } else {
+                "function"
+            }
+        }
+        ("C" | "Objective-C" | "C++", "function_declarator") => {
+            // a definition's declarator sits (through pointers and references) under a
+            // function_definition; a prototype's under a declaration
+            let mut up = node.parent();
+            while let Some(p) = up {
+                match p.kind() {
+                    "pointer_declarator" | "reference_declarator" | "parenthesized_declarator" => {
+                        up = p.parent()
+                    }
+                    _ => break,
+                }
+            }
+            match up.map(|p| p.kind()) {
+                Some("function_definition") => {
+                    if kind == "method" || inside_class(node) {
+                        "method"
+                    } else {
+                        "function"
+                    }
+                }
+                _ => return None,
+            }
+        }
+        (_, "method_definition" | "method_declaration" | "constructor_declaration") => "method",
+        _ => kind,
+    };
+    Some(refined)
+}
+
+fn inside(node: Node<'_>, target: &str, through: &[&str]) -> bool {
+    let mut up = node.parent();
+    while let Some(p) = up {
+        if p.kind() == target {
+            return true;
+        }
+        if !through.contains(&p.kind()) {
+            return false;
+        }
+        up = p.parent();
+    }
+    false
+}
+
+fn inside_class(node: Node<'_>) -> bool {
+    let mut up = node.parent();
+    while let Some(p) = up {
+        match p.kind() {
+            "field_declaration_list" => return true,
+            "translation_unit" | "compound_statement" => return false,
+            _ => up = p.parent(),
+        }
+    }
+    false
+}
+
+fn imports(g: &Grammar, root: Node<'_>, src: &[u8], max: usize) -> Vec<String> {
+    let mut cursor = QueryCursor::new();
+    let Some(index) = g.imports.capture_index_for_name("import") else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut matches = cursor.matches(&g.imports, root, src);
+    while let Some(m) = matches.next() {
+        for c in m.captures().iter().filter(|c| c.index == index) {
+            if let Ok(text) = c.node.utf8_text(src) {
+                let text = text.trim_matches(|ch| matches!(ch, '"' | '\'' | '`' | '<' | '>'));
+                if !text.is_empty() && !out.iter().any(|x| x == text) {
+                    out.push(text.to_owned());
+                }
+            }
+        }
+        if out.len() >= max {
+            break;
+        }
+    }
+    out
+}
+
+fn complexity(g: &Grammar, root: Node<'_>, src: &[u8], max: usize) -> Complexity {
+    let mut functions: Vec<FunctionComplexity> = Vec::new();
+    // (node id, index into `functions`)
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut top_level: u64 = 0;
+    let mut all_functions: u64 = 0;
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        let id = node.kind_id();
+        let mut add = 0;
+        if g.decisions.contains(&id) {
+            add = 1;
+            // `default:` is not a branch of its own (Java's switch_label, C's case_statement)
+            if matches!(node.kind(), "switch_label" | "case_statement")
+                && node.child(0).is_some_and(|c| c.kind() == "default")
+            {
+                add = 0;
+            }
+        } else if id == g.binary
+            && node
+                .child_by_field_name("operator")
+                .is_some_and(|op| g.short_circuit.contains(&op.kind()))
+        {
+            add = 1;
+        }
+        if add > 0 {
+            match open.last() {
+                Some((_, i)) => functions[*i].cyclomatic += add,
+                None => top_level += add,
+            }
+        }
+        if g.functions.contains(&id)
+            && let Some(name) = function_name(node, src)
+        {
+            all_functions += 1;
+            functions.push(FunctionComplexity {
+                name,
+                line: node.start_position().row as u64 + 1,
+                cyclomatic: 1,
+            });
+            open.push((node.id(), functions.len() - 1));
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if open.last().is_some_and(|(n, _)| *n == cursor.node().id()) {
+                open.pop();
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                let cyclomatic =
+                    (functions.iter().map(|f| f.cyclomatic).sum::<u64>() + top_level).max(1);
+                let _ = all_functions;
+                functions.truncate(max);
+                return Complexity {
+                    cyclomatic,
+                    functions,
+                };
+            }
+        }
+    }
+}
+
+/// A function's name; `None` for an anonymous function nothing names (its branches
+/// count towards the enclosing function).
+fn function_name(node: Node<'_>, src: &[u8]) -> Option<String> {
+    let text = |n: Node<'_>| n.utf8_text(src).ok().map(str::to_owned);
+    if let Some(name) = node.child_by_field_name("name") {
+        return text(name);
+    }
+    if let Some(mut d) = node.child_by_field_name("declarator") {
+        // C and C++: function_definition → declarator chain → identifier
+        loop {
+            match d.kind() {
+                "identifier"
+                | "field_identifier"
+                | "qualified_identifier"
+                | "destructor_name"
+                | "operator_name"
+                | "template_function" => return text(d),
+                _ => d = d.child_by_field_name("declarator")?,
+            }
+        }
+    }
+    // JavaScript: `const f = () => ...`, `obj.f = function () ...`, `{ f: () => ... }`
+    let parent = node.parent()?;
+    match parent.kind() {
+        "variable_declarator" => parent.child_by_field_name("name").and_then(text),
+        "assignment_expression" => parent.child_by_field_name("left").and_then(text),
+        "pair" => parent.child_by_field_name("key").and_then(text),
+        "public_field_definition" | "field_definition" => {
+            parent.child_by_field_name("name").and_then(text)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
