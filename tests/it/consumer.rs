@@ -17,16 +17,16 @@ use tributary_tests::{Services, consume_until, schema, unique};
 use crate::publisher::{Fixture, argv, config as publish_config, publish, s3_flags, sha_hex};
 
 /// Topics and cache folders of one test.
-struct Setup {
-    input: String,
-    output: String,
-    dlq: String,
-    group: String,
-    caches: tempfile::TempDir,
+pub(crate) struct Setup {
+    pub(crate) input: String,
+    pub(crate) output: String,
+    pub(crate) dlq: String,
+    pub(crate) group: String,
+    pub(crate) caches: tempfile::TempDir,
 }
 
 impl Setup {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         Self {
             input: unique(&format!("{name}-in")),
             output: unique(&format!("{name}-out")),
@@ -36,7 +36,7 @@ impl Setup {
         }
     }
 
-    fn config(&self, svc: &Services, extra: &[&str]) -> Config {
+    pub(crate) fn config(&self, svc: &Services, extra: &[&str]) -> Config {
         let cache = self.caches.path().join("content");
         let git = self.caches.path().join("git");
         let group = &self.group;
@@ -74,7 +74,7 @@ impl Setup {
     }
 }
 
-async fn run_consumer(cfg: Config) -> Arc<Stats> {
+pub(crate) async fn run_consumer(cfg: Config) -> Arc<Stats> {
     let stats = Arc::new(Stats::default());
     tokio::time::timeout(
         Duration::from_secs(180),
@@ -88,7 +88,7 @@ async fn run_consumer(cfg: Config) -> Arc<Stats> {
 
 /// Documents on the output topic by key, each validated against its schema, once at
 /// least `files` file documents and `summaries` project summaries have arrived.
-async fn outputs(
+pub(crate) async fn outputs(
     svc: &Services,
     topic: &str,
     files: usize,

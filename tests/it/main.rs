@@ -3,5 +3,6 @@
 
 mod consumer;
 mod git;
+mod intel;
 mod publisher;
 mod smoke;

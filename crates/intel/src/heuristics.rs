@@ -31,7 +31,7 @@ fn rule(language: &'static str, any: &[&str], none: &[&str]) -> Rule {
 }
 
 const OBJC: &str = r"^\s*(@(interface|implementation|protocol|property|end|synthesize|selector|import)\b|#import\s)";
-const CPP: &str = r"^\s*(template\s*<|namespace\s+\w*\s*\{|class\s+\w+\s*(final\s*)?[:{]|(public|private|protected):|using\s+namespace\s|#include\s*<(cstdint|cstdio|cstdlib|cstring|string|vector|map|memory|iostream|algorithm|functional|utility|type_traits|array|tuple|limits|atomic|mutex|thread|unordered_map|set|list|deque|optional|variant|chrono|sstream|fstream|iosfwd|new|exception|stdexcept|initializer_list|iterator|cassert|cmath|bits/c\+\+config\.h)>)|\bstd::\w|\bconstexpr\b|\bnullptr\b|\bnoexcept\b|^\s*extern\s+\x22C\+\+\x22";
+const CPP: &str = r"^\s*(template\s*<|namespace\s+\w*\s*\{|class\s+\w+\s*(final\s*)?[:{]|(public|private|protected):|using\s+namespace\s|#include\s*<(cstdint|cstdio|cstdlib|cstring|string|vector|map|memory|iostream|algorithm|functional|utility|type_traits|array|tuple|limits|atomic|mutex|thread|unordered_map|set|list|deque|optional|variant|chrono|sstream|fstream|iosfwd|new|exception|stdexcept|initializer_list|iterator|cassert|cmath|bits/c\+\+config\.h)>)|^\s*(try|constexpr)\b|^\s*catch\s*\(|__has_cpp_attribute|__cplusplus\s*>=|\bstd::\w";
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
@@ -254,8 +254,13 @@ fn table() -> &'static Table {
     })
 }
 
-/// The language the heuristics choose among `candidates` for `text`, if any rule decides.
-pub fn decide(extension: &str, candidates: &[&'static str], text: &str) -> Option<&'static str> {
+/// The language the heuristics choose among `candidates` for `text`, if any rule decides,
+/// and whether a pattern matched (`false`: the extension's fallback rule decided).
+pub fn decide(
+    extension: &str,
+    candidates: &[&'static str],
+    text: &str,
+) -> Option<(&'static str, bool)> {
     let rules = table().get(extension)?;
     let mut end = text.len().min(MAX_BYTES);
     while !text.is_char_boundary(end) {
@@ -269,7 +274,10 @@ pub fn decide(extension: &str, candidates: &[&'static str], text: &str) -> Optio
             (r.any.is_empty() || r.any.iter().any(|re| re.is_match(text)))
                 && !r.none.iter().any(|re| re.is_match(text))
         })
-        .and_then(|r| candidates.iter().copied().find(|c| *c == r.language))
+        .and_then(|r| {
+            let name = candidates.iter().copied().find(|c| *c == r.language)?;
+            Some((name, !r.any.is_empty()))
+        })
 }
 
 /// Languages most files with a shared extension are written in, most common first; the

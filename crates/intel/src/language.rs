@@ -251,8 +251,16 @@ pub fn detect(path: &str, text: &str) -> Option<Detected> {
             return found(name, Method::Shebang);
         }
     }
-    if let Some(name) = heuristics::decide(&extension.to_lowercase(), &candidates, text) {
-        return found(name, Method::Heuristic);
+    if let Some((name, matched)) = heuristics::decide(&extension.to_lowercase(), &candidates, text)
+    {
+        return found(
+            name,
+            if matched {
+                Method::Heuristic
+            } else {
+                Method::Default
+            },
+        );
     }
     let name = heuristics::most_common(&candidates);
     found(name, Method::Default)

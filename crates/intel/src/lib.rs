@@ -79,10 +79,12 @@ pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis
         diagnostics.push("text: not UTF-8; invalid sequences replaced for analysis".into());
     }
     let detected = language::detect(path_str, &text);
+    // tokei decodes files and drops a UTF-8 byte-order mark before counting
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let lines = match tokei_type(path, detected) {
         Some(lang) => {
             let stats = lang
-                .parse_from_slice(bytes, &tokei::Config::default())
+                .parse_from_slice(body, &tokei::Config::default())
                 .summarise();
             Lines {
                 code: stats.code as u64,
@@ -140,8 +142,15 @@ fn tokei_type(path: &RelPath, detected: Option<language::Detected>) -> Option<to
     let unopenable = Path::new("\0").join(path.as_str());
     let by_path = tokei::LanguageType::from_path(&unopenable, &tokei::Config::default());
     let by_name = detected.and_then(|d| tokei::LanguageType::from_name(d.name));
+    // only content evidence (a heuristic's pattern, a shebang) overrides tokei's choice
+    let evidence = detected.is_some_and(|d| {
+        matches!(
+            d.method,
+            language::Method::Heuristic | language::Method::Shebang | language::Method::Modeline
+        )
+    });
     match (by_path, by_name) {
-        (Some(p), Some(n)) if !same_syntax(p, n) => Some(n),
+        (Some(p), Some(n)) if evidence && !same_syntax(p, n) => Some(n),
         (Some(p), _) => Some(p),
         (None, n) => n,
     }

@@ -438,7 +438,8 @@ fn symbols(g: &Grammar, language: &str, root: Node<'_>, src: &[u8], max: usize) 
         let Ok(text) = name.utf8_text(src) else {
             continue;
         };
-        let line = node.start_position().row as u64 + 1;
+        // the name's line: annotations and decorators above a definition are not it
+        let line = name.start_position().row as u64 + 1;
         if !seen.insert((name.start_byte(), kind)) {
             continue;
         }

@@ -26,10 +26,10 @@ fn file_names_then_extensions_longest_first() {
     assert_eq!(name("types.d.ts", "export {}"), Some("TypeScript"));
     assert_eq!(
         detect("src/lib.rs", "").map(|d| d.method),
-        Some(Method::Heuristic)
+        Some(Method::Default)
     );
     assert_eq!(
-        detect("a.h.in.x.h", "").map(|d| d.method),
+        detect("a.h", "namespace x {").map(|d| d.method),
         Some(Method::Heuristic)
     );
     assert_eq!(

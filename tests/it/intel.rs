@@ -1,0 +1,665 @@
+//! Accuracy of the analysers on real code nobody here wrote (the machine's Python
+//! standard library, /usr/include, Go's sources, the JDK's sources, npm's JavaScript,
+//! crates in the cargo registry), compared with tokei, GitHub Linguist's data and
+//! universal-ctags; seeded secrets; and the HTML report opened in headless Chromium.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use tributary_events::RelPath;
+use tributary_intel::analyse;
+
+/// Files under `root` whose names end with one of `exts`, at most `max`, spread evenly
+/// over the sorted list (deterministic), none over 512 KiB, no symlinks.
+fn corpus(root: &Path, exts: &[&str], max: usize) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            let p = e.path();
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file()
+                && exts.iter().any(|x| p.to_string_lossy().ends_with(x))
+                && e.metadata().is_ok_and(|m| m.len() <= 512 * 1024)
+            {
+                all.push(p);
+            }
+        }
+    }
+    all.sort();
+    assert!(
+        !all.is_empty(),
+        "no {exts:?} files under {}: the corpus this test reads is missing \
+         (deploy/local/services install sets the machine up)",
+        root.display()
+    );
+    let step = all.len().div_ceil(max).max(1);
+    all.into_iter().step_by(step).collect()
+}
+
+fn output(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("command runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
+
+fn python_stdlib() -> PathBuf {
+    PathBuf::from(output(Command::new("python3").args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+    ])))
+}
+
+fn go_root() -> PathBuf {
+    PathBuf::from(output(Command::new("go").args(["env", "GOROOT"])))
+}
+
+fn cargo_registry() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cargo"));
+    home.join("registry/src")
+}
+
+/// Java sources: part of the JDK's src.zip, unpacked into a temporary folder.
+fn jdk_sources(dir: &Path) -> PathBuf {
+    // the first JDK on the machine whose src.zip is really there
+    let zip = std::fs::read_dir("/usr/lib/jvm")
+        .expect("/usr/lib/jvm")
+        .flatten()
+        .map(|e| e.path().join("lib/src.zip"))
+        .filter(|z| z.exists())
+        .min()
+        .expect("a JDK with lib/src.zip in /usr/lib/jvm: its sources are the Java corpus");
+    output(
+        Command::new("unzip")
+            .args(["-q", "-o"])
+            .arg(&zip)
+            .arg("java.base/java/util/*")
+            .arg("-d")
+            .arg(dir),
+    );
+    dir.join("java.base/java/util")
+}
+
+/// TypeScript sources: the MinIO console's web app, in Go's module cache once
+/// deploy/local/services has built MinIO.
+fn typescript_sources() -> PathBuf {
+    let cache = PathBuf::from(output(Command::new("go").args(["env", "GOMODCACHE"])));
+    let minio = cache.join("github.com/minio");
+    let console = std::fs::read_dir(&minio)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (deploy/local/services install builds MinIO)",
+                minio.display()
+            )
+        })
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("console@"))
+        })
+        .max()
+        .expect("the MinIO console module is in Go's module cache");
+    console.join("web-app/src")
+}
+
+fn rel(root: &Path, file: &Path) -> RelPath {
+    let r = file.strip_prefix(root).expect("under root");
+    RelPath::new(r.to_str().expect("utf-8 path")).expect("relative path")
+}
+
+struct Corpus {
+    root: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+fn corpora() -> Vec<Corpus> {
+    let registry = cargo_registry();
+    let mk = |_name: &str, root: PathBuf, exts: &[&str], max| Corpus {
+        files: corpus(&root, exts, max),
+        root,
+    };
+    vec![
+        mk("python-stdlib", python_stdlib(), &[".py"], 500),
+        mk("usr-include", PathBuf::from("/usr/include"), &[".h"], 500),
+        mk(
+            "cargo-registry",
+            registry,
+            &[".rs", ".c", ".toml", ".md"],
+            500,
+        ),
+        mk("go-src", go_root().join("src"), &[".go", ".s"], 300),
+        mk(
+            "npm",
+            PathBuf::from("/usr/lib/node_modules/npm"),
+            &[".js", ".json", ".md"],
+            300,
+        ),
+    ]
+}
+
+#[test]
+fn line_counts_equal_tokei_on_real_code() {
+    let mut per_lang: BTreeMap<String, [u64; 4]> = BTreeMap::new();
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for c in corpora() {
+        for f in &c.files {
+            let Some(lang) = tokei::LanguageType::from_path(f, &tokei::Config::default()) else {
+                continue;
+            };
+            let Ok(report) = lang.parse(f.clone(), &tokei::Config::default()) else {
+                continue;
+            };
+            let want = report.stats.summarise();
+            let bytes = std::fs::read(f).expect("read");
+            let got = analyse(&rel(&c.root, f), &bytes).lines;
+            compared += 1;
+            let t = per_lang.entry(lang.name().to_owned()).or_default();
+            t[0] += 1;
+            t[1] += got.code;
+            t[2] += got.comment;
+            t[3] += got.blank;
+            if (got.code, got.comment, got.blank)
+                != (want.code as u64, want.comments as u64, want.blanks as u64)
+            {
+                mismatches.push(format!(
+                    "{}: ours {got:?}, tokei code {} comment {} blank {}",
+                    f.display(),
+                    want.code,
+                    want.comments,
+                    want.blanks
+                ));
+            }
+        }
+    }
+    println!("language: files code comment blank (equal to tokei's)");
+    for (l, t) in &per_lang {
+        println!("{l}: {} {} {} {}", t[0], t[1], t[2], t[3]);
+    }
+    assert!(compared > 1500, "only {compared} files compared");
+    assert!(
+        mismatches.is_empty(),
+        "{} of {compared} differ from tokei:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn languages_agree_with_linguist_on_every_unambiguous_file() {
+    // Linguist's data read directly (not through the crate's index)
+    let data: Value =
+        serde_json::from_str(include_str!("../../crates/intel/data/linguist.json")).expect("json");
+    let mut by_ext: HashMap<String, Vec<String>> = HashMap::new();
+    let mut names: HashSet<String> = HashSet::new();
+    for l in data["languages"].as_array().expect("languages") {
+        let name = l["name"].as_str().expect("name").to_owned();
+        for e in l["extensions"].as_array().expect("exts") {
+            by_ext
+                .entry(e.as_str().expect("ext").to_lowercase())
+                .or_default()
+                .push(name.clone());
+        }
+        for f in l["filenames"].as_array().expect("filenames") {
+            names.insert(f.as_str().expect("filename").to_owned());
+        }
+    }
+    let (mut checked, mut wrong) = (0, Vec::new());
+    for c in corpora() {
+        for f in &c.files {
+            let file_name = f.file_name().expect("name").to_string_lossy().into_owned();
+            if names.contains(&file_name) {
+                continue;
+            }
+            let exts = tributary_intel::language::extensions(&file_name);
+            let Some(candidates) = exts.into_iter().find_map(|e| by_ext.get(&e.to_lowercase()))
+            else {
+                continue;
+            };
+            let [want] = &candidates[..] else { continue };
+            let bytes = std::fs::read(f).expect("read");
+            let got = analyse(&rel(&c.root, f), &bytes).language;
+            checked += 1;
+            if got != Some(want.as_str()) && !tributary_intel::flags::is_binary(&bytes) {
+                wrong.push(format!("{}: {got:?}, Linguist {want}", f.display()));
+            }
+        }
+    }
+    println!("{checked} unambiguous files agree with Linguist");
+    assert!(checked > 1000, "only {checked} checked");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn heuristics_label_real_ambiguous_files_correctly() {
+    let gcc = std::fs::read_dir("/usr/include/c++")
+        .expect("/usr/include/c++ (g++ is installed)")
+        .flatten()
+        .map(|e| e.path())
+        .max()
+        .expect("a libstdc++ version");
+    let labelled = [
+        ("C", PathBuf::from("/usr/include/linux"), ".h"),
+        ("C++", gcc.join("bits"), ".h"),
+        ("Perl", PathBuf::from("/usr/share/perl"), ".pl"),
+        ("Perl", PathBuf::from("/usr/share/perl"), ".pm"),
+    ];
+    let mut report = Vec::new();
+    for (want, root, ext) in labelled {
+        let files = corpus(&root, &[ext], 300);
+        let mut wrong = Vec::new();
+        for f in &files {
+            let bytes = std::fs::read(f).expect("read");
+            let got = analyse(&rel(&root, f), &bytes).language;
+            if got != Some(want) {
+                wrong.push(format!("{}: {got:?}", f.display()));
+            }
+        }
+        let accuracy = 1.0 - wrong.len() as f64 / files.len() as f64;
+        println!(
+            "{want} {ext} under {}: {} files, accuracy {accuracy:.3}",
+            root.display(),
+            files.len()
+        );
+        if accuracy < 0.97 {
+            report.push(format!("{want} {ext}: {accuracy:.3}\n{}", wrong.join("\n")));
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+/// Symbols compared with universal-ctags on the same files: a symbol agrees when ctags
+/// reports the same name on the same line. Recall is the share of ctags' definitions
+/// (of the kinds both report) that we report; precision the share of ours that ctags has.
+#[test]
+fn symbols_agree_with_universal_ctags() {
+    let jdk = tempfile::tempdir().expect("tempdir");
+    let registry = cargo_registry();
+    let gcc = std::fs::read_dir("/usr/include/c++")
+        .expect("c++ headers")
+        .flatten()
+        .map(|e| e.path())
+        .max()
+        .expect("version");
+    let sets: Vec<(&str, &str, PathBuf, &[&str])> = vec![
+        ("Rust", "Rust", registry, &[".rs"]),
+        ("Python", "Python", python_stdlib(), &[".py"]),
+        (
+            "JavaScript",
+            "JavaScript",
+            PathBuf::from("/usr/lib/node_modules/npm"),
+            &[".js"],
+        ),
+        ("TypeScript", "TypeScript", typescript_sources(), &[".ts"]),
+        ("Go", "Go", go_root().join("src"), &[".go"]),
+        ("Java", "Java", jdk_sources(jdk.path()), &[".java"]),
+        ("C", "C", PathBuf::from("/usr/include/linux"), &[".h"]),
+        ("C++", "C++", gcc.join("bits"), &[".h", ".tcc"]),
+    ];
+    // ctags kinds (long names) that are definitions of the sort we report, per language
+    let comparable = |lang: &str, kind: &str| -> bool {
+        let kinds: &[&str] = match lang {
+            "Rust" => &[
+                "function",
+                "method",
+                "struct",
+                "enum",
+                "interface",
+                "module",
+                "macro",
+                "typedef",
+                "union",
+            ],
+            "Python" => &["class", "function", "member"],
+            "JavaScript" => &["function", "class", "method", "generator"],
+            "TypeScript" => &[
+                "function",
+                "class",
+                "interface",
+                "enum",
+                "method",
+                "namespace",
+                "alias",
+            ],
+            "Go" => &["func", "struct", "interface", "type", "package"],
+            "Java" => &["class", "interface", "enum", "method"],
+            "C" => &["function", "struct", "union", "enum", "typedef"],
+            _ => &[
+                "function",
+                "class",
+                "struct",
+                "union",
+                "enum",
+                "typedef",
+                "namespace",
+            ],
+        };
+        kinds.contains(&kind)
+    };
+    let mut failures = Vec::new();
+    println!("language: files, ctags symbols, ours, recall, precision");
+    for (lang, ctags_lang, root, exts) in sets {
+        let files = corpus(&root, exts, 120);
+        let mut theirs: HashSet<(String, String, u64)> = HashSet::new();
+        let out = Command::new("ctags")
+            .args([
+                "--output-format=json",
+                "--fields=+nK",
+                "-f",
+                "-",
+                &format!("--languages={ctags_lang}"),
+            ])
+            .arg(format!("--language-force={ctags_lang}"))
+            .args(&files)
+            .output()
+            .expect("universal-ctags runs (deploy/local/services install installs it)");
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Ok(v) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            let kind = v["kind"].as_str().unwrap_or_default();
+            // C macros (#define) and Rust `impl` blocks are not symbols we report
+            if !comparable(lang, kind) {
+                continue;
+            }
+            theirs.insert((
+                v["path"].as_str().unwrap_or_default().to_owned(),
+                v["name"].as_str().unwrap_or_default().to_owned(),
+                v["line"].as_u64().unwrap_or(0),
+            ));
+        }
+        let mut ours: HashSet<(String, String, u64)> = HashSet::new();
+        for f in &files {
+            let bytes = std::fs::read(f).expect("read");
+            // parsed as the language under test, as ctags is told to
+            let a = tributary_intel::syntax::analyse(
+                lang,
+                &String::from_utf8_lossy(&bytes),
+                &Default::default(),
+            )
+            .expect("supported");
+            for s in a.symbols.iter().filter(|s| s.kind != "constant") {
+                ours.insert((f.to_string_lossy().into_owned(), s.name.clone(), s.line));
+            }
+        }
+        let both = ours.intersection(&theirs).count() as f64;
+        let recall = both / theirs.len().max(1) as f64;
+        let precision = both / ours.len().max(1) as f64;
+        println!(
+            "{lang}: {} files, {} ctags, {} ours, recall {recall:.3}, precision {precision:.3}",
+            files.len(),
+            theirs.len(),
+            ours.len()
+        );
+        let only_ours: Vec<_> = ours.difference(&theirs).take(4).collect();
+        let only_theirs: Vec<_> = theirs.difference(&ours).take(4).collect();
+        println!("  ours only, e.g. {only_ours:?}\n  ctags only, e.g. {only_theirs:?}");
+        // observed on this machine's corpora (docs/architecture.md records them): Python,
+        // Go, Java, Rust, C ≥ 0.8 both ways; JavaScript/TypeScript report named arrow
+        // functions and object methods ctags leaves out; ctags reports C++ template
+        // members our tags query does not
+        if theirs.len() < 50 || recall < 0.5 || precision < 0.25 {
+            failures.push(format!(
+                "{lang}: {} ctags symbols, recall {recall:.3}, precision {precision:.3}",
+                theirs.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Fake credentials, built at run time (no scanner flags this file), one per rule.
+fn seeded_secrets() -> Vec<(&'static str, String)> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut rand = |alphabet: &str, n: usize| -> String {
+        let a: Vec<char> = alphabet.chars().collect();
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                a[(x % a.len() as u64) as usize]
+            })
+            .collect()
+    };
+    const AN: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    vec![
+        (
+            "aws-access-token",
+            format!("AKIA{}", rand("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
+        ),
+        ("github-pat", format!("ghp_{}", rand(AN, 36))),
+        ("gitlab-pat", format!("glpat-{}", rand(AN, 20))),
+        ("npm-access-token", format!("npm_{}", rand(AN, 36))),
+        ("gcp-api-key", format!("AIza{}", rand(AN, 35))),
+        ("stripe-access-token", format!("sk_live_{}", rand(AN, 24))),
+        (
+            "jwt",
+            format!("eyJ{}.eyJ{}.{}", rand(AN, 20), rand(AN, 30), rand(AN, 24)),
+        ),
+        ("generic-api-key", rand(AN, 28)),
+    ]
+}
+
+#[test]
+fn every_seeded_secret_is_found_and_no_value_leaves_the_analyser() {
+    let secrets = seeded_secrets();
+    for (i, ext) in ["py", "js", "rs", "go", "yaml", "env"].iter().enumerate() {
+        let mut text = String::from("# header\n\n");
+        let mut want = Vec::new();
+        for (rule, value) in &secrets {
+            let line = text.lines().count() as u64 + 1;
+            text.push_str(&match *rule {
+                "generic-api-key" => format!("api_secret = \"{value}\"\n"),
+                _ => format!("value_{i} = \"{value}\"\n"),
+            });
+            want.push((rule.to_string(), line));
+            text.push_str("x = 1\n");
+        }
+        let path = RelPath::new(format!("conf/settings.{ext}")).expect("path");
+        let a = analyse(&path, text.as_bytes());
+        let got: Vec<(String, u64)> = a
+            .secrets
+            .iter()
+            .map(|f| (f.rule_id.clone(), f.line))
+            .collect();
+        assert_eq!(got, want, "{ext}");
+        let everything = format!("{a:?}");
+        for (_, value) in &secrets {
+            assert!(
+                !everything.contains(value.as_str()),
+                "a secret value leaked into the analysis"
+            );
+        }
+    }
+}
+
+const MIT: &str = "MIT License\n\nCopyright (c) 2026 Example\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\nof this software and associated documentation files (the \"Software\"), to deal\nin the Software without restriction, including without limitation the rights\nto use, copy, modify, merge, publish, distribute, sublicense, and/or sell\ncopies of the Software, and to permit persons to whom the Software is\nfurnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all\ncopies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\nIMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\nFITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\nAUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\nLIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,\nOUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE\nSOFTWARE.\n";
+
+/// Publisher → Kafka → consumer with a report folder; the report is opened in headless
+/// Chromium, and no seeded secret value appears on any topic or in the report.
+#[tokio::test]
+async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
+    use crate::consumer::{Setup, outputs, run_consumer};
+    use crate::publisher::{config as publish_config, publish};
+    let svc = tributary_tests::Services::require();
+    let repo = tempfile::tempdir().expect("tempdir");
+    let secrets = seeded_secrets();
+    let mut settings = String::new();
+    for (_, v) in &secrets {
+        settings.push_str(&format!("token = \"{v}\"\n"));
+    }
+    let files: Vec<(&str, String)> = vec![
+        ("LICENSE", MIT.to_owned()),
+        ("README.md", "# demo\n\nA project.\n".to_owned()),
+        ("src/main.rs", "// SPDX-License-Identifier: MIT\nfn main() {\n    if std::env::args().count() > 1 && true {\n        println!(\"x\");\n    }\n}\nstruct S;\n".to_owned()),
+        ("src/util.py", "import os\n\ndef f(a):\n    if a:\n        return 1\n    for x in a:\n        pass\n    return 0\n".to_owned()),
+        ("config/settings.py", settings),
+        ("vendor/lib.js", "function v() { return 1; }\n".to_owned()),
+    ];
+    for (p, text) in &files {
+        let path = repo.path().join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let setup = Setup::new("report");
+    let project = tributary_tests::unique("report-project");
+    let report = publish(publish_config(&[
+        "--repo",
+        repo.path().to_str().expect("utf-8"),
+        "--project",
+        &project,
+        "--brokers",
+        &svc.kafka_brokers,
+        "--topic",
+        &setup.input,
+        "--storage-provider",
+        "none",
+    ]))
+    .await;
+    assert!(report.ok(), "{}", report.summary());
+    let reports = tempfile::tempdir().expect("tempdir");
+    let reports_dir = reports.path().to_str().expect("utf-8");
+    run_consumer(setup.config(
+        &svc,
+        &["--report-dir", reports_dir, "--summary-wait", "60s"],
+    ))
+    .await;
+    let (docs, summaries) = outputs(&svc, &setup.output, files.len(), 1).await;
+    assert_eq!(summaries.len(), 1);
+    let s = &summaries[0];
+    assert_eq!(s["totals"]["files"], files.len());
+    assert_eq!(s["licenses"][0]["spdx"], "MIT");
+    assert_eq!(s["licenses"][0]["examples"][0], "LICENSE");
+    assert_eq!(s["secrets"]["github-pat"], 1);
+    assert_eq!(s["files_with_secrets"], 1);
+    let main = &docs[&format!("{project}/src/main.rs")][0];
+    assert_eq!(main["language"], "Rust");
+    assert_eq!(main["complexity"]["functions"][0]["name"], "main");
+    assert_eq!(main["complexity"]["functions"][0]["cyclomatic"], 3);
+    assert!(
+        main["symbols"]
+            .as_array()
+            .expect("symbols")
+            .iter()
+            .any(|x| x["name"] == "S" && x["kind"] == "struct")
+    );
+    assert_eq!(main["tokens"]["method"], "utf8_chars_div_4");
+    let found: Vec<&Value> = docs[&format!("{project}/config/settings.py")][0]["secrets"]
+        .as_array()
+        .expect("secrets")
+        .iter()
+        .collect();
+    assert_eq!(found.len(), secrets.len(), "{found:?}");
+
+    // no value on the output or dead-letter topic, nor in the report
+    let raw_out = tributary_tests::consume_until(
+        &svc.kafka_brokers,
+        &setup.output,
+        std::time::Duration::from_secs(30),
+        |g| g.len() > files.len(),
+    )
+    .await;
+    let html_path = Path::new(reports_dir).join(&project).join("latest.html");
+    let html = std::fs::read_to_string(&html_path).expect("the report was written");
+    for (_, v) in &secrets {
+        assert!(
+            !html.contains(v.as_str()),
+            "a secret value is in the report"
+        );
+        for rec in &raw_out {
+            assert!(
+                !String::from_utf8_lossy(rec).contains(v.as_str()),
+                "a secret value is on the output topic"
+            );
+        }
+    }
+    let by_run = Path::new(reports_dir)
+        .join(&project)
+        .join(format!("{}.html", s["run_id"].as_str().expect("run id")));
+    assert!(by_run.exists(), "the per-run report exists");
+
+    // a real browser renders it: the inline script records the chart's laid-out width
+    let profile = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}", html_path.display());
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(&url)
+        .output()
+        .expect("chromium runs (deploy/local/services install installs it)");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let width: u64 = dom
+        .split("data-chart-width=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "the page did not run its load script: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    assert!(width > 100, "the chart was laid out {width}px wide");
+    for needle in [
+        format!("<b>{}</b>files", files.len()),
+        "<td>MIT</td>".to_owned(),
+        "<code>github-pat</code>".to_owned(),
+        "<code>src/main.rs</code>".to_owned(),
+        format!("{project}</h1>"),
+    ] {
+        assert!(dom.contains(&needle), "the rendered page lacks {needle}");
+    }
+    let shot = profile.path().join("report.png");
+    let status = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--window-size=1000,1400",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            profile.path().join("p2").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .status()
+        .expect("chromium runs");
+    assert!(status.success());
+    let png = std::fs::read(&shot).expect("screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+}
