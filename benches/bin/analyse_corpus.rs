@@ -37,7 +37,9 @@ fn main() {
                 s.spawn(|| {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((path, rel)) = files.get(i) else { break };
+                        let Some((path, rel)) = files.get(i) else {
+                            break;
+                        };
                         let Ok(b) = std::fs::read(path) else { continue };
                         bytes.fetch_add(b.len(), Ordering::Relaxed);
                         check.fetch_add(f(rel, &b) as usize, Ordering::Relaxed);
@@ -56,8 +58,9 @@ fn main() {
     let (secs, bytes, code) = run(&|p, b| tributary_intel::analyse(p, b).lines.code);
     let (lines_secs, _, _) = run(&|p, b| {
         let unopenable = std::path::Path::new("\0").join(p.as_str());
-        tokei::LanguageType::from_path(&unopenable, &tokei::Config::default())
-            .map_or(0, |l| l.parse_from_slice(b, &tokei::Config::default()).code as u64)
+        tokei::LanguageType::from_path(&unopenable, &tokei::Config::default()).map_or(0, |l| {
+            l.parse_from_slice(b, &tokei::Config::default()).code as u64
+        })
     });
     println!("files {}", files.len());
     println!("bytes {bytes}");

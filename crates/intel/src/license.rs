@@ -3,7 +3,9 @@
 //! askalono's algorithm (the `spdx` crate's `detection` module, which carries askalono's
 //! matcher and a prebuilt store of every SPDX license text and header).
 
-use std::sync::OnceLock;
+use std::hash::{Hash, Hasher};
+use std::num::NonZeroUsize;
+use std::sync::{Mutex, OnceLock};
 
 use spdx::detection::{LicenseType, Store, TextData, scan::Scanner};
 
@@ -13,6 +15,11 @@ const TEXT_THRESHOLD: f32 = 0.8;
 const HEADER_THRESHOLD: f32 = 0.85;
 /// Lines of a source file searched for an identifier or a header.
 const HEAD_LINES: usize = 60;
+/// A comment block shorter than this is not a license header (a one-line pointer
+/// to a LICENSE file is not a license).
+const MIN_HEADER_WORDS: usize = 20;
+/// Distinct headers remembered.
+const MEMO_ENTRIES: usize = 4096;
 
 /// How a license was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +55,47 @@ pub struct Found {
 fn store() -> Option<&'static Store> {
     static STORE: OnceLock<Option<Store>> = OnceLock::new();
     STORE.get_or_init(|| Store::load_inline().ok()).as_ref()
+}
+
+/// Licenses whose full text often sits in a source file's header comment.
+const TEXTS_IN_HEADERS: [&str; 10] = [
+    "MIT",
+    "BSD-2-Clause",
+    "BSD-3-Clause",
+    "ISC",
+    "Zlib",
+    "0BSD",
+    "BSL-1.0",
+    "Unlicense",
+    "MIT-0",
+    "X11",
+];
+
+/// The part of the store a source header is compared with: licenses that have a
+/// standard header (Apache, GPL, LGPL, MPL, EPL ...) and the short permissive texts
+/// people paste into headers. A twentieth of the store, so a header costs a twentieth.
+fn header_store() -> Option<&'static Store> {
+    static STORE: OnceLock<Option<Store>> = OnceLock::new();
+    STORE
+        .get_or_init(|| {
+            let full = store()?;
+            let mut small = Store::new();
+            for (name, e) in full.iter() {
+                if !e.headers.is_empty() || TEXTS_IN_HEADERS.contains(&name.as_str()) {
+                    small.insert_entry(
+                        name.clone(),
+                        spdx::detection::LicenseEntry {
+                            original: e.original.clone(),
+                            aliases: e.aliases.clone(),
+                            headers: e.headers.clone(),
+                            alternates: e.alternates.clone(),
+                        },
+                    );
+                }
+            }
+            Some(small)
+        })
+        .as_ref()
 }
 
 /// Whether a file name is conventionally a license file.
@@ -103,14 +151,86 @@ pub fn detect(file_name: &str, text: &str, diagnostics: &mut Vec<String>) -> Opt
             method: Method::LicenseText,
         });
     }
-    let m = store.analyze(&TextData::new(head));
-    (m.score >= HEADER_THRESHOLD
+    header(header_store()?, leading_comment(text))
+}
+
+/// A standard header in the file's leading comment block. Matching costs milliseconds
+/// and a repository repeats one header in thousands of files, so results are memoised
+/// by the block's text with digits dropped (copyright years differ, headers do not).
+fn header(store: &Store, block: &str) -> Option<Found> {
+    if block.split_whitespace().count() < MIN_HEADER_WORDS {
+        return None;
+    }
+    let key = {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for c in block.chars().filter(|c| !c.is_ascii_digit()) {
+            c.hash(&mut h);
+        }
+        h.finish()
+    };
+    static MEMO: OnceLock<Mutex<lru::LruCache<u64, Option<Found>>>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| {
+        Mutex::new(lru::LruCache::new(
+            NonZeroUsize::new(MEMO_ENTRIES).expect("non-zero"),
+        ))
+    });
+    if let Some(hit) = memo.lock().ok().and_then(|mut m| m.get(&key).cloned()) {
+        return hit;
+    }
+    let m = store.analyze(&TextData::new(block));
+    let found = (m.score >= HEADER_THRESHOLD
         && matches!(m.license_type, LicenseType::Header | LicenseType::Original))
     .then(|| Found {
         spdx: m.name.to_owned(),
         confidence: round(m.score),
         method: Method::Header,
-    })
+    });
+    if let Ok(mut m) = memo.lock() {
+        m.put(key, found.clone());
+    }
+    found
+}
+
+/// The comment block a file starts with (after a shebang and blank lines): line
+/// comments (`//`, `#`, `--`, `;`, `%`), block comments (`/* */`, `<!-- -->`) and a
+/// leading Python docstring. At most `HEAD_LINES` lines.
+pub fn leading_comment(text: &str) -> &str {
+    const BLOCKS: [(&str, &str); 4] = [
+        ("/*", "*/"),
+        ("<!--", "-->"),
+        ("\"\"\"", "\"\"\""),
+        ("'''", "'''"),
+    ];
+    let mut end = 0;
+    let mut closing: Option<&str> = None;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i >= HEAD_LINES {
+            break;
+        }
+        let t = line.trim();
+        let keep = if let Some(close) = closing {
+            if t.contains(close) {
+                closing = None;
+            }
+            true
+        } else if t.is_empty() || (i == 0 && t.starts_with("#!")) {
+            true
+        } else if let Some((open, close)) = BLOCKS.iter().find(|(open, _)| t.starts_with(open)) {
+            if !t[open.len()..].contains(close) {
+                closing = Some(close);
+            }
+            true
+        } else {
+            ["//", "#", "--", ";", "%", "*"]
+                .iter()
+                .any(|p| t.starts_with(p))
+        };
+        if !keep {
+            break;
+        }
+        end += line.len();
+    }
+    &text[..end]
 }
 
 fn round(score: f32) -> f64 {

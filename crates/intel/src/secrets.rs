@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use tributary_events::intelligence::SecretFinding;
 
 struct Rule {
@@ -158,11 +158,21 @@ struct Compiled {
 
 fn compiled() -> &'static Compiled {
     static C: OnceLock<Compiled> = OnceLock::new();
+    // ASCII classes and word boundaries: every rule is about ASCII tokens, and a Unicode
+    // `\b` would keep the regex engine off its fast DFA on any non-ASCII text
     C.get_or_init(|| Compiled {
-        set: RegexSet::new(RULES.iter().map(|r| r.pattern)).expect("secret rules compile"),
+        set: RegexSetBuilder::new(RULES.iter().map(|r| r.pattern))
+            .unicode(false)
+            .build()
+            .expect("secret rules compile"),
         rules: RULES
             .iter()
-            .map(|r| Regex::new(r.pattern).expect("secret rule compiles"))
+            .map(|r| {
+                RegexBuilder::new(r.pattern)
+                    .unicode(false)
+                    .build()
+                    .expect("secret rule compiles")
+            })
             .collect(),
     })
 }

@@ -119,6 +119,15 @@ const TS_EXTRA: &str = r#"
 "#;
 const CPP_EXTRA: &str = r#"
 (namespace_definition name: (namespace_identifier) @name) @definition.module
+(function_declarator declarator: (qualified_identifier name: (identifier) @name)) @definition.method
+(function_declarator declarator: (qualified_identifier name: (qualified_identifier name: (identifier) @name))) @definition.method
+(function_declarator declarator: (qualified_identifier name: (template_function name: (identifier) @name))) @definition.method
+(function_declarator declarator: (template_function name: (identifier) @name)) @definition.function
+(function_declarator declarator: (operator_name) @name) @definition.function
+(function_declarator declarator: (qualified_identifier name: (operator_name) @name)) @definition.method
+(function_declarator declarator: (destructor_name) @name) @definition.method
+(function_declarator declarator: (qualified_identifier name: (destructor_name) @name)) @definition.method
+(alias_declaration name: (type_identifier) @name) @definition.type
 "#;
 const GO_EXTRA: &str = r#"
 (package_clause (package_identifier) @name) @definition.module
@@ -440,7 +449,8 @@ fn symbols(g: &Grammar, language: &str, root: Node<'_>, src: &[u8], max: usize) 
         };
         // the name's line: annotations and decorators above a definition are not it
         let line = name.start_position().row as u64 + 1;
-        if !seen.insert((name.start_byte(), kind)) {
+        // one symbol per name, whichever pattern found it first
+        if !seen.insert(name.start_byte()) {
             continue;
         }
         out.push(Symbol {
@@ -540,12 +550,18 @@ fn inside_class(node: Node<'_>) -> bool {
     false
 }
 
+/// How deep in the tree an import may start.
+const IMPORT_DEPTH: u32 = 5;
+
 fn imports(g: &Grammar, root: Node<'_>, src: &[u8], max: usize) -> Vec<String> {
     let mut cursor = QueryCursor::new();
     let Some(index) = g.imports.capture_index_for_name("import") else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
+    // imports sit at the top of a file, or a few levels down (`#ifdef` blocks, `mod`
+    // blocks, lazy imports in a function); not searching deeper halves the query's cost
+    cursor.set_max_start_depth(Some(IMPORT_DEPTH));
     let mut matches = cursor.matches(&g.imports, root, src);
     while let Some(m) = matches.next() {
         for c in m.captures().iter().filter(|c| c.index == index) {

@@ -52,3 +52,38 @@ fn standard_headers_in_source_files() {
         None
     );
 }
+
+#[test]
+fn the_leading_comment_block_is_what_a_header_is_looked_for_in() {
+    let src = "#!/usr/bin/env python3\n# Copyright 2020 X\n#\n# Licensed under MIT\n\nimport os\n# later comment\n";
+    assert_eq!(
+        leading_comment(src),
+        "#!/usr/bin/env python3\n# Copyright 2020 X\n#\n# Licensed under MIT\n\n"
+    );
+    let c = "/*\n * a\n * b\n */\nint x;\n";
+    assert_eq!(leading_comment(c), "/*\n * a\n * b\n */\n");
+    let py = "\"\"\"Doc\nstring\n\"\"\"\nx = 1\n";
+    assert_eq!(leading_comment(py), "\"\"\"Doc\nstring\n\"\"\"\n");
+    assert_eq!(leading_comment("fn main() {}\n// x\n"), "");
+}
+
+#[test]
+fn headers_differing_only_in_years_share_one_answer() {
+    let header = |year: u32| {
+        format!(
+            "// Copyright {year} The Authors.\n//\n// Licensed under the Apache License, Version 2.0 (the \"License\");\n// you may not use this file except in compliance with the License.\n// You may obtain a copy of the License at\n//\n//      http://www.apache.org/licenses/LICENSE-2.0\n//\n// Unless required by applicable law or agreed to in writing, software\n// distributed under the License is distributed on an \"AS IS\" BASIS,\n// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.\n// See the License for the specific language governing permissions and\n// limitations under the License.\n\npackage a\n"
+        )
+    };
+    let a = found("a.go", &header(2019)).expect("Apache");
+    let b = found("b.go", &header(2024)).expect("Apache");
+    assert_eq!(a, b);
+    assert_eq!(a.spdx, "Apache-2.0");
+    // a short pointer to a LICENSE file is not a license
+    assert_eq!(
+        found(
+            "c.go",
+            "// Use of this source code is governed by a BSD-style\n// license that can be found in the LICENSE file.\npackage c\n"
+        ),
+        None
+    );
+}
