@@ -99,7 +99,9 @@ impl Fixture {
 pub(crate) fn config(argv: &[&str]) -> Config {
     let mut full = vec!["tributary-publisher", "publish", "--progress", "off"];
     full.extend_from_slice(argv);
-    let Command::Publish(args) = Cli::try_parse_from(full).expect("flags parse").command;
+    let Command::Publish(args) = Cli::try_parse_from(full).expect("flags parse").command else {
+        panic!("publish was parsed")
+    };
     args.into_config().expect("valid config")
 }
 

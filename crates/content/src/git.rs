@@ -236,22 +236,28 @@ impl GitFetcher {
     }
 }
 
-/// Credentials callbacks from a reference, resolved on this machine: the variable or
-/// file holds `user:secret`, or a bare token (sent as user `x-access-token`, what GitHub
-/// and Gitea expect). This is the one place a library reads the environment: resolving
-/// an `env:NAME` reference is what the reference is for.
-pub fn credential_callbacks(
-    creds: Option<&CredentialRef>,
-) -> Result<git2::RemoteCallbacks<'static>, ContentError> {
-    let mut cb = git2::RemoteCallbacks::new();
-    let Some(creds) = creds else { return Ok(cb) };
+/// The secret a reference names, trimmed. This is the one place a library reads the
+/// environment: resolving an `env:NAME` reference is what the reference is for. Errors
+/// name the reference, never the value.
+pub fn resolve_secret(creds: &CredentialRef) -> Result<String, ContentError> {
     let secret = match creds {
         CredentialRef::Env(name) => std::env::var(name)
             .map_err(|_| ContentError::Credentials(format!("env:{name} (variable not set)")))?,
         CredentialRef::File(path) => std::fs::read_to_string(path)
             .map_err(|e| ContentError::Credentials(format!("file:{path} ({})", e.kind())))?,
     };
-    let secret = secret.trim().to_owned();
+    Ok(secret.trim().to_owned())
+}
+
+/// Credentials callbacks from a reference, resolved on this machine: the variable or
+/// file holds `user:secret`, or a bare token (sent as user `x-access-token`, what GitHub
+/// and Gitea expect).
+pub fn credential_callbacks(
+    creds: Option<&CredentialRef>,
+) -> Result<git2::RemoteCallbacks<'static>, ContentError> {
+    let mut cb = git2::RemoteCallbacks::new();
+    let Some(creds) = creds else { return Ok(cb) };
+    let secret = resolve_secret(creds)?;
     let (user, pass) = match secret.split_once(':') {
         Some((u, p)) => (u.to_owned(), p.to_owned()),
         None => ("x-access-token".to_owned(), secret),

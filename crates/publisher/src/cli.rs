@@ -39,6 +39,62 @@ pub enum Command {
     /// Publish one repository (a folder, a local git repository, or a git URL).
     #[command(args_override_self = true)]
     Publish(PublishArgs),
+    /// Keep the branches a watch file lists indexed: poll remotes, receive push
+    /// webhooks, publish only what changed since the last indexed commit.
+    #[command(args_override_self = true)]
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The watch file (TOML: repositories, branches, poll interval, webhook secrets).
+    /// Re-read on SIGHUP and when it changes.
+    #[arg(long, env = "WATCH_CONFIG")]
+    pub config: PathBuf,
+    /// Where cursors (last indexed commit per branch) and repository mirrors are kept.
+    #[arg(long, env = "WATCH_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// Receive push webhooks here (`POST /hooks/github|gitlab|gitea`).
+    #[arg(long, env = "WEBHOOK_ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// How often the watch file is checked for changes.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    pub reload_check: Duration,
+    /// Longest wait between retries of a failing repository.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub max_backoff: Duration,
+    #[command(flatten)]
+    pub settings: RunSettings,
+}
+
+impl WatchArgs {
+    pub fn into_config(self) -> Result<crate::watch::WatchConfig, PublishError> {
+        let target = RunTarget {
+            // each run sets its own project and source
+            project: "watch".into(),
+            repo: String::new(),
+            git_ref: None,
+            working_tree: false,
+            dry_run: false,
+            progress: ProgressArg::Off,
+        };
+        if self.settings.git_credentials_path.is_some()
+            || self.settings.git_credentials_env.is_some()
+        {
+            return Err(PublishError::Config(
+                "watch: credentials are per repository, in the watch file".into(),
+            ));
+        }
+        let publish = self.settings.into_config(target)?;
+        Ok(crate::watch::WatchConfig {
+            file: self.config,
+            state_dir: self.state_dir,
+            listen: self.listen,
+            reload_check: self.reload_check,
+            max_backoff: self.max_backoff,
+            publish,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,6 +127,22 @@ pub struct PublishArgs {
     /// Index a local checkout's files as they are on disk instead of its HEAD commit.
     #[arg(long)]
     pub working_tree: bool,
+    /// Print the plan (strategy per file, batches, bytes) and produce nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressArg,
+    /// Print the run report as JSON on stdout instead of the summary.
+    #[arg(long)]
+    pub report_json: bool,
+    #[command(flatten)]
+    pub settings: RunSettings,
+}
+
+/// What every run needs whatever its source: Kafka, content strategies, storage,
+/// limits, credentials. Shared by `publish` and `watch`.
+#[derive(Debug, Args)]
+pub struct RunSettings {
     /// Only files matching these globs (matched against the relative path).
     #[arg(long = "include")]
     pub include: Vec<String>,
@@ -140,17 +212,9 @@ pub struct PublishArgs {
     #[arg(long, env = "GIT_CREDENTIALS_ENV")]
     pub git_credentials_env: Option<String>,
 
-    /// Print the plan (strategy per file, batches, bytes) and produce nothing.
-    #[arg(long)]
-    pub dry_run: bool,
     /// Serve Prometheus metrics on this address while the run lasts.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub progress: ProgressArg,
-    /// Print the run report as JSON on stdout instead of the summary.
-    #[arg(long)]
-    pub report_json: bool,
 }
 
 pub use tributary_content::parse_size;
@@ -171,9 +235,38 @@ pub fn default_project(repo: &str) -> String {
     }
 }
 
+/// What a run is about: the source and how it is reported.
+#[derive(Debug, Clone)]
+pub struct RunTarget {
+    pub project: String,
+    pub repo: String,
+    pub git_ref: Option<String>,
+    pub working_tree: bool,
+    pub dry_run: bool,
+    pub progress: ProgressArg,
+}
+
 impl PublishArgs {
     /// Validated configuration, or the first rule the flags break.
     pub fn into_config(self) -> Result<Config, PublishError> {
+        let target = RunTarget {
+            project: self
+                .project
+                .clone()
+                .unwrap_or_else(|| default_project(&self.repo)),
+            repo: self.repo,
+            git_ref: self.git_ref,
+            working_tree: self.working_tree,
+            dry_run: self.dry_run,
+            progress: self.progress,
+        };
+        self.settings.into_config(target)
+    }
+}
+
+impl RunSettings {
+    /// Validated configuration for `target`, or the first rule the flags break.
+    pub fn into_config(self, target: RunTarget) -> Result<Config, PublishError> {
         let credentials = match (&self.git_credentials_path, &self.git_credentials_env) {
             (Some(_), Some(_)) => {
                 return Err(PublishError::Config(
@@ -202,19 +295,17 @@ impl PublishArgs {
             .map_err(PublishError::Config)?;
         let batch_max_bytes = usize::try_from(self.batch_max_bytes).unwrap_or(usize::MAX);
         let cfg = Config {
-            project: self
-                .project
-                .clone()
-                .unwrap_or_else(|| default_project(&self.repo)),
+            project: target.project,
             source: SourceConfig {
-                repo: self.repo,
-                git_ref: self.git_ref,
-                working_tree: self.working_tree,
+                repo: target.repo,
+                git_ref: target.git_ref,
+                working_tree: target.working_tree,
                 include: self.include,
                 exclude: self.exclude,
                 max_file_size_bytes: self.max_file_size,
                 git_url: self.git_url,
                 git_credentials: credentials,
+                base_commit: None,
             },
             kafka: KafkaConfig {
                 brokers: self.brokers,
@@ -240,9 +331,9 @@ impl PublishArgs {
             },
             upload_concurrency: self.upload_concurrency,
             read_budget_bytes: self.read_budget,
-            dry_run: self.dry_run,
+            dry_run: target.dry_run,
             metrics_addr: self.metrics_addr,
-            progress: match self.progress {
+            progress: match target.progress {
                 ProgressArg::Auto => ProgressMode::Auto,
                 ProgressArg::Bar => ProgressMode::Bar,
                 ProgressArg::Log => ProgressMode::Log,

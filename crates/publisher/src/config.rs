@@ -46,6 +46,9 @@ pub struct SourceConfig {
     /// Credentials for fetching, as a reference. Resolved locally for the publisher's
     /// own fetch and passed on as a reference in events.
     pub git_credentials: Option<CredentialRef>,
+    /// The commit last indexed (watch mode): when the new commit descends from it, the
+    /// run carries only what changed since, deleted files marked `change: "deleted"`.
+    pub base_commit: Option<String>,
 }
 
 #[derive(Debug, Clone)]

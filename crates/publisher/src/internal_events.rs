@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use metrics::{counter, histogram};
+use metrics::{counter, gauge, histogram};
 use tributary_events::v2::ContentStrategy;
 
 use crate::source::SkipReason;
@@ -137,5 +137,97 @@ impl RunFinished {
         let result = if self.ok { "ok" } else { "failed" };
         histogram!("tributary_ingestion_duration_seconds", "result" => result)
             .record(self.elapsed.as_secs_f64());
+    }
+}
+
+#[derive(Debug)]
+pub struct WatchTargets {
+    pub repositories: usize,
+    pub branches: usize,
+}
+
+impl WatchTargets {
+    pub fn emit(&self) {
+        tracing::info!(
+            repositories = self.repositories,
+            branches = self.branches,
+            "watching"
+        );
+        gauge!("tributary_watch_repositories").set(self.repositories as f64);
+        gauge!("tributary_watch_branches").set(self.branches as f64);
+    }
+}
+
+#[derive(Debug)]
+pub struct WatchPolled {
+    pub ok: bool,
+}
+
+impl WatchPolled {
+    pub fn emit(&self) {
+        let result = if self.ok { "ok" } else { "failed" };
+        counter!("tributary_watch_polls_total", "result" => result).increment(1);
+    }
+}
+
+#[derive(Debug)]
+pub struct WebhookDelivery {
+    pub provider: crate::watch::webhook::Provider,
+    /// accepted, ignored, ping, unauthorized, replayed, too_large, bad_request,
+    /// unknown_repository
+    pub result: &'static str,
+}
+
+impl WebhookDelivery {
+    pub fn emit(&self) {
+        if matches!(self.result, "accepted" | "ignored" | "ping") {
+            tracing::info!(
+                provider = self.provider.as_str(),
+                result = self.result,
+                "webhook delivery"
+            );
+        } else {
+            tracing::warn!(
+                provider = self.provider.as_str(),
+                result = self.result,
+                "webhook delivery rejected"
+            );
+        }
+        counter!("tributary_watch_webhook_deliveries_total", "provider" => self.provider.as_str(), "result" => self.result)
+            .increment(1);
+    }
+}
+
+#[derive(Debug)]
+pub struct WatchRunFinished<'a> {
+    pub project: &'a str,
+    pub branch: &'a str,
+    pub commit: &'a str,
+    pub delta: bool,
+    pub files: u64,
+    pub deleted: u64,
+    pub elapsed: Duration,
+    pub push_to_publish: Option<Duration>,
+}
+
+impl WatchRunFinished<'_> {
+    pub fn emit(&self) {
+        let kind = if self.delta { "delta" } else { "full" };
+        tracing::info!(
+            project = self.project,
+            branch = self.branch,
+            commit = self.commit,
+            kind,
+            files = self.files,
+            deleted = self.deleted,
+            elapsed_ms = self.elapsed.as_millis() as u64,
+            "commit indexed"
+        );
+        counter!("tributary_watch_commits_indexed_total", "kind" => kind).increment(1);
+        histogram!("tributary_watch_run_files", "kind" => kind)
+            .record((self.files + self.deleted) as f64);
+        if let Some(d) = self.push_to_publish {
+            histogram!("tributary_watch_push_to_publish_seconds").record(d.as_secs_f64());
+        }
     }
 }

@@ -105,7 +105,7 @@ impl KafkaSink {
     }
 
     /// Produces one message and waits for its delivery.
-    pub async fn send_and_wait(&self, key: &str, payload: &[u8]) -> Result<(), KafkaError> {
+    pub async fn send_and_wait(&mut self, key: &str, payload: &[u8]) -> Result<(), KafkaError> {
         let record = FutureRecord::to(&self.topic).key(key).payload(payload);
         self.producer
             .send(record, Timeout::Never)

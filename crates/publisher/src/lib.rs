@@ -14,6 +14,7 @@ pub mod report;
 pub mod run;
 pub mod source;
 pub mod telemetry;
+pub mod watch;
 
 pub use config::Config;
 pub use error::PublishError;

@@ -35,6 +35,10 @@ pub struct RunReport {
     /// Files emitted (or planned), by strategy.
     pub files: StrategyCounts,
     pub bytes: StrategyCounts,
+    /// Files marked deleted (delta runs).
+    pub deleted: u64,
+    /// Whether this run carried only what changed since a base commit.
+    pub delta: bool,
     /// Objects written to the store, and objects that were already there.
     pub uploaded: u64,
     pub already_present: u64,

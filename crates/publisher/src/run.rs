@@ -15,8 +15,9 @@ use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 use tributary_content::store::render_key;
 use tributary_content::{ObjectStore, PutOutcome};
+use tributary_events::RelPath;
 use tributary_events::v2::{
-    ContentStrategy, EVENT_INDEX_PROJECT_REQUESTED, EVENT_INDEX_RUN_COMPLETED,
+    Change, ContentStrategy, EVENT_INDEX_PROJECT_REQUESTED, EVENT_INDEX_RUN_COMPLETED,
     IndexProjectRequested, IndexRunCompleted, SkippedFile, V2_SCHEMA_VERSION, WireFile,
 };
 use uuid::Uuid;
@@ -54,6 +55,9 @@ enum Planned {
         path: String,
         message: String,
     },
+    Deleted {
+        path: RelPath,
+    },
 }
 
 /// Shared by the planning futures.
@@ -77,6 +81,7 @@ impl PlanCtx {
         match item {
             Item::Skipped { path, reason } => Planned::Skipped { path, reason },
             Item::Failed { path, message } => Planned::Failed { path, message },
+            Item::Deleted { path } => Planned::Deleted { path },
             Item::File(file) => self.plan_file(file).await,
         }
     }
@@ -294,6 +299,7 @@ pub async fn publish(cfg: Config, cancel: CancellationToken) -> Result<RunReport
         project: cfg.project.clone(),
         commit: commit.clone(),
         dry_run: cfg.dry_run,
+        delta: matches!(resolved.kind, source::Kind::Commit { base: Some(_), .. }),
         ..RunReport::default()
     };
     let (rx, walker) = source::spawn_walk(
@@ -348,6 +354,20 @@ pub async fn publish(cfg: Config, cancel: CancellationToken) -> Result<RunReport
                     FileEmitted { strategy, bytes }.emit();
                 }
                 if let Some(batch) = batcher.push(*wire, size) {
+                    produce(&mut sink, &mut report, &cfg.project, batch).await;
+                }
+            }
+            Planned::Deleted { path } => {
+                report.deleted += 1;
+                let wire = WireFile {
+                    path: Some(path.to_string()),
+                    change: Some(Change::Deleted.as_str().to_owned()),
+                    ..WireFile::default()
+                };
+                let size = entry_size(&wire);
+                if !cfg.dry_run
+                    && let Some(batch) = batcher.push(wire, size)
+                {
                     produce(&mut sink, &mut report, &cfg.project, batch).await;
                 }
             }
@@ -465,7 +485,9 @@ async fn produce(
 }
 
 async fn complete(
-    sink: &KafkaSink,
+    // `&mut`: a shared reference to the sink is not `Send` (its in-flight deliveries are
+    // not `Sync`), and a run must be spawnable (watch mode runs it on a task)
+    sink: &mut KafkaSink,
     report: &mut RunReport,
     cfg: &Config,
     source: &tributary_events::v2::Source,
@@ -493,7 +515,7 @@ async fn complete(
         batches,
         files: report.files,
         bytes: report.bytes,
-        deleted: 0,
+        deleted: report.deleted,
         skipped_total: report.skipped_total + report.failed_total,
         skipped,
         skipped_by_reason: skipped_by_reason.into_iter().collect::<BTreeMap<_, _>>(),

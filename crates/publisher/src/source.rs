@@ -64,6 +64,10 @@ pub enum Item {
         path: String,
         reason: SkipReason,
     },
+    /// A file the base commit had and the new one has not (delta runs).
+    Deleted {
+        path: RelPath,
+    },
     /// A file that should have been read and was not: the run fails.
     Failed {
         path: String,
@@ -87,10 +91,11 @@ pub struct Resolved {
 pub enum Kind {
     /// Walk the files of a folder as they are.
     Folder { root: PathBuf },
-    /// Read the tree of a commit.
+    /// Read the tree of a commit, or only what changed since `base`.
     Commit {
         repo_dir: PathBuf,
         commit: git2::Oid,
+        base: Option<git2::Oid>,
     },
 }
 
@@ -181,10 +186,15 @@ fn resolve_local_repo(
         git_branch: branch,
     };
     let repo_dir = repo.path().to_path_buf();
+    let base = match &cfg.base_commit {
+        None => None,
+        Some(b) => diff_base(repo, b, commit.id()),
+    };
     Ok(Resolved {
         kind: Kind::Commit {
             repo_dir,
             commit: commit.id(),
+            base,
         },
         event_source,
         git_url_for_refs: cfg.git_url.clone(),
@@ -296,6 +306,7 @@ fn resolve_remote(cfg: &SourceConfig) -> Result<Resolved, PublishError> {
         kind: Kind::Commit {
             repo_dir: tmp.path().to_path_buf(),
             commit: commit.id(),
+            base: None,
         },
         event_source,
         git_url_for_refs: Some(git_url),
@@ -419,7 +430,16 @@ pub fn spawn_walk(
         .name("tributary-walk".into())
         .spawn(move || match kind {
             Kind::Folder { root } => walk_folder(&root, &filter, &emitter),
-            Kind::Commit { repo_dir, commit } => walk_commit(&repo_dir, commit, &filter, &emitter),
+            Kind::Commit {
+                repo_dir,
+                commit,
+                base: None,
+            } => walk_commit(&repo_dir, commit, &filter, &emitter),
+            Kind::Commit {
+                repo_dir,
+                commit,
+                base: Some(base),
+            } => walk_delta(&repo_dir, base, commit, &filter, &emitter),
         })
         .expect("spawn walker thread");
     (rx, handle)
@@ -513,6 +533,129 @@ fn visit(root: &Path, entry: &ignore::DirEntry, filter: &Filter, out: &Emitter) 
     out.file(path, || std::fs::read(&full), size)
 }
 
+/// Sends one blob of a commit: skipped (filter, symlink, invalid path, too large) or
+/// read. `Ok(false)` when the pipeline stopped listening.
+fn emit_blob(
+    repo: &git2::Repository,
+    odb: &git2::Odb<'_>,
+    full: String,
+    id: git2::Oid,
+    filemode: i32,
+    filter: &Filter,
+    out: &Emitter,
+) -> Result<bool, git2::Error> {
+    if !filter.accepts(&full) {
+        return Ok(true);
+    }
+    if filemode == 0o120000 {
+        return Ok(out.send(Item::Skipped {
+            path: full,
+            reason: SkipReason::Symlink,
+        }));
+    }
+    let path = match RelPath::new(full.clone()) {
+        Ok(p) => p,
+        Err(_) => {
+            return Ok(out.send(Item::Skipped {
+                path: full,
+                reason: SkipReason::InvalidPath,
+            }));
+        }
+    };
+    let (size, _) = odb.read_header(id)?;
+    if size as u64 > out.max_file_size {
+        return Ok(out.send(Item::Skipped {
+            path: full,
+            reason: SkipReason::TooLarge,
+        }));
+    }
+    Ok(out.file(
+        path,
+        || {
+            repo.find_blob(id)
+                .map(|b| b.content().to_vec())
+                .map_err(std::io::Error::other)
+        },
+        size as u64,
+    ))
+}
+
+/// The base of a delta run: the last indexed commit, if the new commit descends from it
+/// (a force-push onto other history, or a base this mirror no longer has, means a full
+/// run instead).
+fn diff_base(repo: &git2::Repository, base: &str, commit: git2::Oid) -> Option<git2::Oid> {
+    let base = git2::Oid::from_str(base).ok()?;
+    repo.find_commit(base).ok()?;
+    match repo.graph_descendant_of(commit, base) {
+        Ok(true) => Some(base),
+        _ => {
+            tracing::info!(%base, %commit, "the new commit does not descend from the last indexed one: full run");
+            None
+        }
+    }
+}
+
+/// What changed between two commits: added and modified blobs are read, deleted ones
+/// announced. Renames are a deletion and an addition (no similarity detection).
+fn walk_delta(
+    repo_dir: &Path,
+    base: git2::Oid,
+    commit: git2::Oid,
+    filter: &Filter,
+    out: &Emitter,
+) -> Result<(), PublishError> {
+    let name = repo_dir.display().to_string();
+    let repo = git2::Repository::open(repo_dir).map_err(git_err(&name))?;
+    let tree_of = |id| repo.find_commit(id).and_then(|c| c.tree());
+    let old = tree_of(base).map_err(git_err(&name))?;
+    let new = tree_of(commit).map_err(git_err(&name))?;
+    let diff = repo
+        .diff_tree_to_tree(Some(&old), Some(&new), None)
+        .map_err(git_err(&name))?;
+    let odb = repo.odb().map_err(git_err(&name))?;
+    for delta in diff.deltas() {
+        let go_on = match delta.status() {
+            git2::Delta::Deleted => {
+                let path =
+                    String::from_utf8_lossy(delta.old_file().path_bytes().unwrap_or_default())
+                        .into_owned();
+                match RelPath::new(path.clone()) {
+                    Ok(p) if filter.accepts(&path) => out.send(Item::Deleted { path: p }),
+                    _ => true,
+                }
+            }
+            git2::Delta::Added | git2::Delta::Modified | git2::Delta::Typechange => {
+                let file = delta.new_file();
+                let path =
+                    String::from_utf8_lossy(file.path_bytes().unwrap_or_default()).into_owned();
+                if file.mode() == git2::FileMode::Commit {
+                    !filter.accepts(&path)
+                        || out.send(Item::Skipped {
+                            path,
+                            reason: SkipReason::Submodule,
+                        })
+                } else {
+                    emit_blob(
+                        &repo,
+                        &odb,
+                        path,
+                        file.id(),
+                        i32::from(file.mode()),
+                        filter,
+                        out,
+                    )
+                    .map_err(git_err(&name))?
+                }
+            }
+            _ => true,
+        };
+        if !go_on {
+            break;
+        }
+    }
+    Ok(())
+}
+
 fn walk_commit(
     repo_dir: &Path,
     commit: git2::Oid,
@@ -554,40 +697,11 @@ fn walk_commit(
                     };
                 };
                 let full = format!("{dir}{name}");
-                if !filter.accepts(&full) {
-                    true
-                } else if entry.filemode() == 0o120000 {
-                    out.send(Item::Skipped {
-                        path: full,
-                        reason: SkipReason::Symlink,
-                    })
-                } else {
-                    match RelPath::new(full.clone()) {
-                        Err(_) => out.send(Item::Skipped {
-                            path: full,
-                            reason: SkipReason::InvalidPath,
-                        }),
-                        Ok(path) => match odb.read_header(entry.id()) {
-                            Err(e) => {
-                                failure = Some(e);
-                                false
-                            }
-                            Ok((size, _)) if size as u64 > out.max_file_size => {
-                                out.send(Item::Skipped {
-                                    path: full,
-                                    reason: SkipReason::TooLarge,
-                                })
-                            }
-                            Ok((size, _)) => out.file(
-                                path,
-                                || {
-                                    repo.find_blob(entry.id())
-                                        .map(|b| b.content().to_vec())
-                                        .map_err(std::io::Error::other)
-                                },
-                                size as u64,
-                            ),
-                        },
+                match emit_blob(&repo, &odb, full, entry.id(), entry.filemode(), filter, out) {
+                    Ok(go_on) => go_on,
+                    Err(e) => {
+                        failure = Some(e);
+                        false
                     }
                 }
             }

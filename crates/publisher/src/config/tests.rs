@@ -16,7 +16,9 @@ fn args(extra: &[&str]) -> Result<Config, PublishError> {
     let mut argv = vec!["tributary-publisher", "publish", "--repo", "/tmp/some/repo"];
     argv.extend_from_slice(extra);
     let cli = parse(&argv).map_err(|e| PublishError::Config(e.to_string()))?;
-    let Command::Publish(a) = cli.command;
+    let Command::Publish(a) = cli.command else {
+        panic!("publish was parsed")
+    };
     a.into_config()
 }
 
@@ -61,7 +63,9 @@ fn cross_field_rules_are_enforced() {
 #[test]
 fn urls_with_passwords_are_refused() {
     let cli = parse(&["p", "publish", "--repo", "https://u:secret@host/r.git"]).expect("parses");
-    let Command::Publish(a) = cli.command;
+    let Command::Publish(a) = cli.command else {
+        panic!("publish was parsed")
+    };
     let e = a.into_config().expect_err("password in URL").to_string();
     assert!(e.contains("password"), "{e}");
     assert!(

@@ -1,0 +1,91 @@
+//! A bare mirror per watched repository, in the watcher's state folder: full history
+//! (so a new commit can be diffed against the last indexed one, and ancestry tells a
+//! fast-forward from a force-push), fetched incrementally.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use tributary_events::Sha256Hex;
+use tributary_events::v2::CredentialRef;
+
+use crate::error::PublishError;
+
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    pub dir: PathBuf,
+    pub url: String,
+    creds: Option<CredentialRef>,
+}
+
+fn git_err(url: &str) -> impl FnOnce(git2::Error) -> PublishError + '_ {
+    move |source| PublishError::Git {
+        repo: url.to_owned(),
+        message: source.message().to_owned(),
+        source,
+    }
+}
+
+impl Mirror {
+    pub fn new(state_dir: &Path, url: &str, creds: Option<CredentialRef>) -> Self {
+        let id = Sha256Hex::of(url.as_bytes()).to_string();
+        Mirror {
+            dir: state_dir.join("mirrors").join(format!("{}.git", &id[..16])),
+            url: url.to_owned(),
+            creds,
+        }
+    }
+
+    fn callbacks(&self) -> Result<git2::RemoteCallbacks<'static>, PublishError> {
+        tributary_content::git::credential_callbacks(self.creds.as_ref())
+            .map_err(|e| PublishError::Credentials(e.to_string()))
+    }
+
+    /// The remote's branch heads (`git ls-remote`), without fetching. Blocking.
+    pub fn remote_heads(&self) -> Result<BTreeMap<String, String>, PublishError> {
+        let mut remote =
+            git2::Remote::create_detached(self.url.as_str()).map_err(git_err(&self.url))?;
+        let conn = remote
+            .connect_auth(git2::Direction::Fetch, Some(self.callbacks()?), None)
+            .map_err(git_err(&self.url))?;
+        let heads = conn
+            .list()
+            .map_err(git_err(&self.url))?
+            .iter()
+            .filter_map(|h| {
+                let branch = h.name().strip_prefix("refs/heads/")?;
+                Some((branch.to_owned(), h.oid().to_string()))
+            })
+            .collect();
+        Ok(heads)
+    }
+
+    /// Fetches `branch` into the mirror and returns its head commit. Blocking.
+    pub fn fetch(&self, branch: &str) -> Result<String, PublishError> {
+        let repo = match git2::Repository::open_bare(&self.dir) {
+            Ok(r) => r,
+            Err(_) => {
+                std::fs::create_dir_all(&self.dir).map_err(|source| PublishError::Io {
+                    path: self.dir.display().to_string(),
+                    source,
+                })?;
+                git2::Repository::init_bare(&self.dir).map_err(git_err(&self.url))?
+            }
+        };
+        let mut remote = repo
+            .remote_anonymous(&self.url)
+            .map_err(git_err(&self.url))?;
+        let mut opts = git2::FetchOptions::new();
+        opts.remote_callbacks(self.callbacks()?);
+        let refspec = format!("+refs/heads/{branch}:refs/heads/{branch}");
+        remote
+            .fetch(&[refspec.as_str()], Some(&mut opts), None)
+            .map_err(git_err(&self.url))?;
+        let oid = repo
+            .refname_to_id(&format!("refs/heads/{branch}"))
+            .map_err(|_| PublishError::UnknownRef {
+                repo: self.url.clone(),
+                reference: branch.to_owned(),
+            })?;
+        Ok(oid.to_string())
+    }
+}
