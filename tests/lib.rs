@@ -164,13 +164,40 @@ pub fn schema(name: &str) -> jsonschema::Validator {
 }
 
 /// Reads a topic from the beginning until `done` says the collected payloads are
-/// complete, or panics after `timeout`.
+/// complete, or panics after `timeout`. A tombstone's payload is empty.
 pub async fn consume_until(
     brokers: &str,
     topic: &str,
     timeout: Duration,
     mut done: impl FnMut(&[Vec<u8>]) -> bool,
 ) -> Vec<Vec<u8>> {
+    let mut payloads: Vec<Vec<u8>> = Vec::new();
+    consume_records_until(brokers, topic, timeout, |recs| {
+        payloads = recs
+            .iter()
+            .map(|r| r.payload.clone().unwrap_or_default())
+            .collect();
+        done(&payloads)
+    })
+    .await;
+    payloads
+}
+
+/// One record as read back: its key and payload (`None`: a tombstone).
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub key: Option<String>,
+    pub payload: Option<Vec<u8>>,
+}
+
+/// Reads a topic from the beginning until `done` says the collected records are
+/// complete, or panics after `timeout`.
+pub async fn consume_records_until(
+    brokers: &str,
+    topic: &str,
+    timeout: Duration,
+    mut done: impl FnMut(&[Record]) -> bool,
+) -> Vec<Record> {
     use rdkafka::config::ClientConfig;
     use rdkafka::consumer::{Consumer, StreamConsumer};
     use rdkafka::message::Message;
@@ -182,7 +209,7 @@ pub async fn consume_until(
         .create()
         .expect("consumer");
     consumer.subscribe(&[topic]).expect("subscribe");
-    let mut got = Vec::new();
+    let mut got: Vec<Record> = Vec::new();
     let deadline = tokio::time::Instant::now() + timeout;
     while !done(&got) {
         let msg = tokio::time::timeout_at(deadline, consumer.recv())
@@ -194,7 +221,10 @@ pub async fn consume_until(
                 )
             });
         match msg {
-            Ok(msg) => got.push(msg.payload().unwrap_or_default().to_vec()),
+            Ok(msg) => got.push(Record {
+                key: msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                payload: msg.payload().map(<[u8]>::to_vec),
+            }),
             // The topic is created by its first producer, which may not have run yet.
             Err(rdkafka::error::KafkaError::MessageConsumption(
                 rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,

@@ -110,7 +110,8 @@ pub(crate) async fn outputs(
     );
     let mut by_key: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut sums = Vec::new();
-    for d in docs {
+    // tombstones (deleted files) have no payload
+    for d in docs.into_iter().filter(|d| !d.is_empty()) {
         let doc: Value = serde_json::from_slice(&d).expect("JSON document");
         if is_summary(&doc) {
             assert!(

@@ -6,3 +6,4 @@ mod git;
 mod intel;
 mod publisher;
 mod smoke;
+mod watch;

@@ -242,6 +242,10 @@ pub struct ProjectSummary {
     pub complete: bool,
     /// Files the run announced (its completion event).
     pub expected_files: u64,
+    /// Files the run marked deleted (an incremental run); their documents were
+    /// tombstoned (since 1.1).
+    #[serde(default)]
+    pub deleted_files: u64,
     pub totals: LanguageTotals,
     /// By language name; files of unknown language under `"unknown"`.
     pub languages: std::collections::BTreeMap<String, LanguageTotals>,

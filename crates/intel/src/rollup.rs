@@ -125,6 +125,7 @@ pub fn summarise<'a>(
         commit: run.commit.clone(),
         complete,
         expected_files: run.files.total(),
+        deleted_files: run.deleted,
         totals,
         languages,
         hotspots: hot,

@@ -96,6 +96,9 @@ pub enum Kind {
         repo_dir: PathBuf,
         commit: git2::Oid,
         base: Option<git2::Oid>,
+        /// A last indexed commit the new one does not descend from (a force-push): the
+        /// run is full, and files of that commit's tree that are gone are deleted.
+        replaced: Option<git2::Oid>,
     },
 }
 
@@ -186,8 +189,8 @@ fn resolve_local_repo(
         git_branch: branch,
     };
     let repo_dir = repo.path().to_path_buf();
-    let base = match &cfg.base_commit {
-        None => None,
+    let (base, replaced) = match &cfg.base_commit {
+        None => (None, None),
         Some(b) => diff_base(repo, b, commit.id()),
     };
     Ok(Resolved {
@@ -195,6 +198,7 @@ fn resolve_local_repo(
             repo_dir,
             commit: commit.id(),
             base,
+            replaced,
         },
         event_source,
         git_url_for_refs: cfg.git_url.clone(),
@@ -307,6 +311,7 @@ fn resolve_remote(cfg: &SourceConfig) -> Result<Resolved, PublishError> {
             repo_dir: tmp.path().to_path_buf(),
             commit: commit.id(),
             base: None,
+            replaced: None,
         },
         event_source,
         git_url_for_refs: Some(git_url),
@@ -433,13 +438,19 @@ pub fn spawn_walk(
             Kind::Commit {
                 repo_dir,
                 commit,
-                base: None,
-            } => walk_commit(&repo_dir, commit, &filter, &emitter),
+                base: Some(base),
+                ..
+            } => walk_delta(&repo_dir, base, commit, &filter, &emitter, false),
             Kind::Commit {
                 repo_dir,
                 commit,
-                base: Some(base),
-            } => walk_delta(&repo_dir, base, commit, &filter, &emitter),
+                base: None,
+                replaced,
+            } => walk_commit(&repo_dir, commit, &filter, &emitter).and_then(|()| match replaced {
+                // what the replaced history had and the new one has not
+                Some(old) => walk_delta(&repo_dir, old, commit, &filter, &emitter, true),
+                None => Ok(()),
+            }),
         })
         .expect("spawn walker thread");
     (rx, handle)
@@ -580,29 +591,40 @@ fn emit_blob(
     ))
 }
 
-/// The base of a delta run: the last indexed commit, if the new commit descends from it
-/// (a force-push onto other history, or a base this mirror no longer has, means a full
-/// run instead).
-fn diff_base(repo: &git2::Repository, base: &str, commit: git2::Oid) -> Option<git2::Oid> {
-    let base = git2::Oid::from_str(base).ok()?;
-    repo.find_commit(base).ok()?;
-    match repo.graph_descendant_of(commit, base) {
-        Ok(true) => Some(base),
+/// `(base, replaced)` of a run given the last indexed commit: the base of a delta run if
+/// the new commit descends from it; otherwise a full run, which also deletes what the
+/// replaced history had (when this repository still has that commit).
+fn diff_base(
+    repo: &git2::Repository,
+    last: &str,
+    commit: git2::Oid,
+) -> (Option<git2::Oid>, Option<git2::Oid>) {
+    let Ok(last) = git2::Oid::from_str(last) else {
+        return (None, None);
+    };
+    if repo.find_commit(last).is_err() {
+        tracing::info!(%last, %commit, "the last indexed commit is unknown here: full run");
+        return (None, None);
+    }
+    match repo.graph_descendant_of(commit, last) {
+        Ok(true) => (Some(last), None),
         _ => {
-            tracing::info!(%base, %commit, "the new commit does not descend from the last indexed one: full run");
-            None
+            tracing::info!(%last, %commit, "the new commit does not descend from the last indexed one (force-push): full run");
+            (None, Some(last))
         }
     }
 }
 
 /// What changed between two commits: added and modified blobs are read, deleted ones
 /// announced. Renames are a deletion and an addition (no similarity detection).
+/// `deletions_only`: announce what is gone and read nothing (after a full walk).
 fn walk_delta(
     repo_dir: &Path,
     base: git2::Oid,
     commit: git2::Oid,
     filter: &Filter,
     out: &Emitter,
+    deletions_only: bool,
 ) -> Result<(), PublishError> {
     let name = repo_dir.display().to_string();
     let repo = git2::Repository::open(repo_dir).map_err(git_err(&name))?;
@@ -624,6 +646,7 @@ fn walk_delta(
                     _ => true,
                 }
             }
+            _ if deletions_only => true,
             git2::Delta::Added | git2::Delta::Modified | git2::Delta::Typechange => {
                 let file = delta.new_file();
                 let path =
