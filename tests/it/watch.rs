@@ -18,6 +18,7 @@ use crate::consumer::{Setup, outputs, run_consumer};
 struct Served {
     _dir: tempfile::TempDir,
     work: PathBuf,
+    bare: PathBuf,
     url: String,
 }
 
@@ -40,6 +41,7 @@ impl Served {
         let served = Served {
             _dir: dir,
             work,
+            bare,
             url: format!("{}/{name}", svc.git_url),
         };
         served.commit(files, &[], "initial");
@@ -508,9 +510,25 @@ async fn webhooks_are_verified_and_only_a_signed_push_triggers_indexing() {
         .await,
         202
     );
+    // deploy/git-hooks/post-receive, installed in the served repository, signs and
+    // sends the push itself
+    let hook = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/git-hooks/post-receive");
+    let hooks = repo.bare.join("hooks");
+    std::fs::copy(&hook, hooks.join("post-receive")).expect("install hook");
+    std::fs::write(
+        hooks.join("tributary.env"),
+        format!(
+            "TRIBUTARY_WEBHOOK_URL={base}/hooks/gitea\nTRIBUTARY_WEBHOOK_SECRET=it-webhook-secret\nTRIBUTARY_REPO_URL={}\n",
+            repo.url
+        ),
+    )
+    .expect("hook env");
+    let c3 = repo.commit(&[("c.txt", "three\n")], &[], "third");
+    wait_for_cursor(&watcher, &project, &c3).await;
     cancel.cancel();
-    let runs = Runs::read(&svc, &setup.input, &[&c2]).await;
+    let runs = Runs::read(&svc, &setup.input, &[&c2, &c3]).await;
     assert_eq!(runs.paths(&c2).0, set(&["b.txt"]));
+    assert_eq!(runs.paths(&c3).0, set(&["c.txt"]));
 }
 
 #[tokio::test]
