@@ -663,3 +663,75 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
         png.len()
     );
 }
+
+/// The report sink's object-store side: the page lands under the prefix, per run and as
+/// `latest.html`, served as HTML; a store that refuses the write is logged and counted
+/// and the caller goes on.
+#[tokio::test]
+async fn reports_go_to_the_object_store_as_html_and_a_failed_write_does_not_fail_the_caller() {
+    use tributary_consumer::report::{ReportSink, project_segment};
+    let svc = tributary_tests::Services::require();
+    let docs: Vec<tributary_events::intelligence::FileIntelligence> = Vec::new();
+    let project = tributary_tests::unique("org/repo with spaces");
+    let run = tributary_events::v2::IndexRunCompleted {
+        schema_version: "2.0.0".into(),
+        event_type: "index_run_completed".into(),
+        event_id: uuid::Uuid::now_v7(),
+        run_id: uuid::Uuid::now_v7(),
+        occurred_at: time::OffsetDateTime::now_utc(),
+        project: project.clone(),
+        source: Default::default(),
+        batches: 0,
+        files: Default::default(),
+        bytes: Default::default(),
+        deleted: 0,
+        skipped_total: 0,
+        skipped: Vec::new(),
+        skipped_by_reason: Default::default(),
+        commit: None,
+    };
+    let summary =
+        tributary_intel::rollup::summarise(&run, &docs, 0, true, time::OffsetDateTime::now_utc());
+    let store = tributary_content::ObjectStore::open(&tributary_content::store::StoreConfig::S3(
+        svc.s3_config(),
+    ))
+    .await
+    .expect("store")
+    .expect("s3");
+    let prefix = format!("{}/", tributary_tests::unique("reports"));
+    let sink = ReportSink {
+        store,
+        prefix: prefix.clone(),
+    };
+    sink.write(&summary).await;
+    let client = svc.s3_config().client().await.expect("client");
+    for key in sink.keys(&summary) {
+        assert!(
+            key.starts_with(&format!("{prefix}{}", project_segment(&project))),
+            "{key}"
+        );
+        let got = client
+            .get_object()
+            .bucket(&svc.s3_bucket)
+            .key(&key)
+            .send()
+            .await
+            .expect("report stored");
+        assert_eq!(got.content_type(), Some("text/html; charset=utf-8"));
+        let body = got.body.collect().await.expect("body").into_bytes();
+        assert!(String::from_utf8_lossy(&body).contains("<!doctype html>"));
+    }
+    // a bucket that does not exist: the write fails, is reported, and returns
+    let mut bad = svc.s3_config();
+    bad.bucket = tributary_tests::unique("no-such-bucket");
+    bad.max_attempts = 1;
+    let store =
+        tributary_content::ObjectStore::open(&tributary_content::store::StoreConfig::S3(bad))
+            .await
+            .expect("store")
+            .expect("s3");
+    let sink = ReportSink { store, prefix };
+    tokio::time::timeout(std::time::Duration::from_secs(60), sink.write(&summary))
+        .await
+        .expect("a failed report write returns instead of retrying forever");
+}

@@ -80,6 +80,8 @@ pub struct Watcher {
     secrets: RwLock<Secrets>,
     targets: Mutex<HashMap<Target, Arc<TargetState>>>,
     pollers: Mutex<HashMap<String, CancellationToken>>,
+    /// One fetch at a time per mirror (branches of one repository share it).
+    fetching: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
     cursors: CursorStore,
     tracker: TaskTracker,
     cancel: CancellationToken,
@@ -137,6 +139,7 @@ impl Watcher {
             file: RwLock::new(Arc::new(file)),
             targets: Mutex::new(HashMap::new()),
             pollers: Mutex::new(HashMap::new()),
+            fetching: Mutex::new(HashMap::new()),
             cursors,
             tracker: TaskTracker::new(),
             cancel,
@@ -343,11 +346,20 @@ impl Watcher {
         let spec = &state.spec;
         let creds = spec.credentials()?;
         let mirror = Mirror::new(&self.cfg.state_dir, &spec.url, creds.clone());
+        let lock = self
+            .fetching
+            .lock()
+            .expect("fetch locks")
+            .entry(mirror.dir.clone())
+            .or_default()
+            .clone();
+        let guard = lock.lock().await;
         let m = mirror.clone();
         let b = branch.clone();
         let head = tokio::task::spawn_blocking(move || m.fetch(&b))
             .await
             .map_err(|_| PublishError::Config("fetch task panicked".into()))??;
+        drop(guard);
         let cursor = self.cursors.get(project, branch);
         if cursor.as_deref() == Some(head.as_str()) {
             state.pushed_at.lock().expect("pushed lock").take();
