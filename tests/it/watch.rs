@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser as _;
@@ -615,12 +616,21 @@ async fn a_watcher_killed_mid_run_indexes_the_commit_after_restart_and_a_force_p
 
     let mut child = spawn();
     wait(c2.clone()).await;
-    let runs = Runs::read(&svc, &setup.input, &[&c2]).await;
+    let runs = Runs::read(&svc, &setup.input, &[&c1, &c2]).await;
     let (present, deleted) = runs.paths(&c2);
     assert_eq!(
         present.len(),
         300,
         "the restarted run carries the whole delta"
+    );
+    let c1_runs = runs
+        .runs
+        .iter()
+        .filter(|(done, _)| done["commit"] == c1.as_str())
+        .count();
+    assert_eq!(
+        c1_runs, 1,
+        "the finished run was published again after the restart"
     );
     assert!(deleted.is_empty());
 
@@ -656,4 +666,75 @@ async fn a_watcher_killed_mid_run_indexes_the_commit_after_restart_and_a_force_p
     assert_eq!(deleted.len(), 301, "seed.txt and the 300 generated files");
     assert!(deleted.contains("seed.txt") && deleted.contains("gen/f000.txt"));
     assert_eq!(runs.of(&c3).0["deleted"], 301);
+}
+
+#[tokio::test]
+async fn a_reloaded_watch_file_starts_new_repositories_and_bursts_of_triggers_coalesce() {
+    let svc = Services::require();
+    let first = Served::new(&svc, &[("one.txt", "1\n")]);
+    let second = Served::new(&svc, &[("two.txt", "2\n")]);
+    let (c1, s1) = (
+        git(&first.work, &["rev-parse", "HEAD"]),
+        git(&second.work, &["rev-parse", "HEAD"]),
+    );
+    let setup = Setup::new("watch-reload");
+    let (p1, p2) = (unique("reload-a"), unique("reload-b"));
+    let state = tempfile::tempdir().expect("tempdir");
+    let file = watch_file(state.path(), &p1, &first.url, 0, "");
+    let cancel = CancellationToken::new();
+    let cfg = watch_config(
+        &svc,
+        &file,
+        &state.path().join("state"),
+        &setup.input,
+        false,
+    );
+    let reload = Arc::new(tokio::sync::Notify::new());
+    let (watcher, _) = Watcher::start(cfg, cancel.clone())
+        .await
+        .expect("watcher starts");
+    let w = watcher.clone();
+    let token = cancel.clone();
+    let r = reload.clone();
+    tokio::spawn(async move { w.reload_loop(r, token).await });
+    wait_for_cursor(&watcher, &p1, &c1).await;
+    assert_eq!(watcher.cursor(&p2, "main"), None);
+
+    // a second repository appears in the file: it is picked up without a restart
+    std::fs::write(
+        &file,
+        format!(
+            "poll_interval_secs = 0\n[[repository]]\nproject = \"{p1}\"\nurl = \"{}\"\n[[repository]]\nproject = \"{p2}\"\nurl = \"{}\"\n",
+            first.url, second.url
+        ),
+    )
+    .expect("rewrite watch file");
+    reload.notify_one();
+    wait_for_cursor(&watcher, &p2, &s1).await;
+    // a broken file is refused; the watcher keeps the previous one
+    std::fs::write(&file, "[[repository]]\nproject = 1\n").expect("break the file");
+    reload.notify_one();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // twenty triggers for one push: one run publishes it, the rest find nothing new
+    let c2 = first.commit(&[("more.txt", "more\n")], &[], "more");
+    for _ in 0..20 {
+        assert!(watcher.trigger(&p1, "main", None));
+    }
+    wait_for_cursor(&watcher, &p1, &c2).await;
+    for _ in 0..5 {
+        assert!(watcher.trigger(&p1, "main", None));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cancel.cancel();
+    let runs = Runs::read(&svc, &setup.input, &[&c1, &s1, &c2]).await;
+    for c in [&c1, &s1, &c2] {
+        let n = runs
+            .runs
+            .iter()
+            .filter(|(done, _)| done["commit"] == c.as_str())
+            .count();
+        assert_eq!(n, 1, "commit {c} was published {n} times");
+    }
+    assert_eq!(runs.paths(&c2).0, set(&["more.txt"]));
 }

@@ -230,7 +230,9 @@ impl Watcher {
         }
     }
 
-    async fn reload_loop(self: Arc<Self>, reload: Arc<Notify>, cancel: CancellationToken) {
+    /// Re-reads the watch file when `reload` fires or its modification time changes,
+    /// until `cancel`. [`watch`] runs it; tests drive it directly.
+    pub async fn reload_loop(self: Arc<Self>, reload: Arc<Notify>, cancel: CancellationToken) {
         let mut last = std::fs::metadata(&self.cfg.file)
             .and_then(|m| m.modified())
             .ok();
