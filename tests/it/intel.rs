@@ -653,9 +653,13 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
         ))
         .arg(format!("--screenshot={}", shot.display()))
         .arg(&url)
-        .status()
+        .output()
         .expect("chromium runs");
-    assert!(status.success());
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let png = std::fs::read(&shot).expect("screenshot");
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 20_000,

@@ -127,7 +127,8 @@ const RULES: &[Rule] = &[
     },
     Rule {
         id: "generic-api-key",
-        pattern: r#"(?i)(?:access|auth|api|credential|creds|key|passw(?:or)?d|secret|token)[\w.-]{0,20}["']?\s{0,5}(?::|=>|:=|\|\|:|<=|=|\?=|,)\s{0,5}["'`]([0-9a-z\-_.=+/]{10,150})["'`]"#,
+        // on one line: a keyword, an assignment, a quoted value
+        pattern: r#"(?i)(?:access|auth|api|credential|creds|key|passw(?:or)?d|secret|token)[\w.-]{0,20}["']?[ \t]{0,5}(?::|=>|:=|\|\|:|<=|=|\?=|,)[ \t]{0,5}["'`]([0-9a-z\-_.=+/]{10,150})["'`]"#,
         entropy: 3.5,
     },
 ];
@@ -199,6 +200,19 @@ pub fn entropy(s: &str) -> f64 {
         .sum()
 }
 
+/// The generic rule's value test, after gitleaks' allowlists: generated secrets mix
+/// letters and digits; identifiers (`credentials_in_url`), package names and file
+/// paths (`projects/a/91e3….bin`) do not count.
+fn looks_random(value: &str) -> bool {
+    let digits = value.bytes().any(|b| b.is_ascii_digit());
+    let letters = value.bytes().any(|b| b.is_ascii_alphabetic());
+    let path = value.contains('/')
+        && value.rsplit_once('.').is_some_and(|(_, ext)| {
+            (1..=5).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+    digits && letters && !path
+}
+
 /// Scans a text; one finding per rule and line, sorted by line.
 pub fn scan(text: &str) -> Vec<SecretFinding> {
     let c = compiled();
@@ -217,6 +231,9 @@ pub fn scan(text: &str) -> Vec<SecretFinding> {
             }
             let lower = secret.to_ascii_lowercase();
             if STOPWORDS.iter().any(|w| lower.contains(w)) {
+                continue;
+            }
+            if rule.id == "generic-api-key" && !looks_random(secret) {
                 continue;
             }
             let line = text[..whole.start()]

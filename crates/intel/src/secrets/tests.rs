@@ -82,6 +82,10 @@ fn placeholders_low_entropy_and_plain_code_are_not_secrets() {
         "let key = map.get(&token);",
         "AKIAEXAMPLEEXAMPLE12",
         "fn main() { println!(\"hello\"); }",
+        // identifiers, package lists, paths: not secrets
+        "InvalidEvent::CredentialsInUrl => \"credentials_in_url\",",
+        " \"lock_api\",\n \"winapi-i686-pc-windows-gnu\",",
+        "\"object_key\": \"projects/acme/widgets/91e3faafd322bcdf160f3f0ce886acb092b9b9e2a1e8526b40f21a8898a8700b.bin\"",
     ] {
         assert_eq!(scan(text), vec![], "{text}");
     }
