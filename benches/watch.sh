@@ -73,7 +73,12 @@ for i in 1 2 3 4 5; do
 done
 incr_p50=$(printf '%s\n' "${incr[@]}" | sort -n | sed -n 3p)
 
-lat=$("$bin/push-latency" "$KAFKA_BROKERS" "$out" "$tmp/work" "http://127.0.0.1:$port/hooks/gitea" "$secret" "$url" "watch-bench-$id" "$pushes")
+echo "full run $full s; incremental runs ${incr[*]} s" >&2
+lat=$("$bin/push-latency" "$KAFKA_BROKERS" "$out" "$tmp/work" "http://127.0.0.1:$port/hooks/gitea" "$secret" "$url" "watch-bench-$id" "$pushes") || {
+  echo "push-latency failed; consumer and watcher logs:" >&2
+  tail -n 20 "$tmp/consumer.log" "$tmp/watch.log" >&2
+  exit 1
+}
 echo "repository: $files files"
 echo "full run (first index, webhook-less catch-up): $(printf '%.2f' "$full") s"
 echo "incremental run, 1 file changed (webhook -> cursor advanced), median of 5: $(printf '%.3f' "$incr_p50") s"

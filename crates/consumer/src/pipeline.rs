@@ -168,7 +168,10 @@ fn consumer(cfg: &Config) -> Result<Arc<GroupConsumer>, ConsumerError> {
         .set("partition.assignment.strategy", "cooperative-sticky")
         .set("session.timeout.ms", k.session_timeout_ms.to_string())
         .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
-        .set("statistics.interval.ms", "5000");
+        .set("statistics.interval.ms", "5000")
+        // a consumer started before its input topic exists (a fresh deployment, a
+        // publisher not yet run) finds the topic within 10 s, not librdkafka's 5 min
+        .set("topic.metadata.refresh.interval.ms", "10000");
     if let Some(id) = &k.instance_id {
         c.set("group.instance.id", id);
     }
