@@ -185,6 +185,16 @@ pub struct RunArgs {
     /// key prefix (e.g. `reports/`).
     #[arg(long, env = "REPORT_OBJECT_PREFIX")]
     pub report_object_prefix: Option<String>,
+    /// Files larger than this get no parse (no symbols, imports, complexity); lines,
+    /// language, licenses and secrets still.
+    #[arg(long, env = "PARSE_MAX_SIZE", default_value = "2MiB", value_parser = tributary_content::parse_size)]
+    pub parse_max_size: u64,
+    /// A parse taking longer than this is abandoned (a diagnostic in the document).
+    #[arg(long, env = "PARSE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub parse_timeout: Duration,
+    /// Symbols (and functions, and imports) listed per file, at most.
+    #[arg(long, env = "MAX_SYMBOLS", default_value_t = 5000)]
+    pub max_symbols: usize,
     /// Serve /metrics, /healthz and /readyz here.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
@@ -241,6 +251,13 @@ impl RunArgs {
                 (Some(dir), _) => Some(crate::config::ReportConfig::Dir(dir)),
                 (None, Some(prefix)) => Some(crate::config::ReportConfig::ObjectStore { prefix }),
                 (None, None) => None,
+            },
+            analysis: tributary_intel::Options {
+                syntax: tributary_intel::SyntaxLimits {
+                    max_bytes: usize::try_from(self.parse_max_size).unwrap_or(usize::MAX),
+                    max_parse_ms: u64::try_from(self.parse_timeout.as_millis()).unwrap_or(u64::MAX),
+                    max_symbols: self.max_symbols,
+                },
             },
             metrics_addr: self.metrics_addr,
         };

@@ -62,6 +62,8 @@ pub struct Config {
     pub summary_wait: Duration,
     /// Where HTML reports of project summaries go; `None` writes none.
     pub report: Option<ReportConfig>,
+    /// Limits of the analysers (parse size and time, symbols per file).
+    pub analysis: tributary_intel::Options,
     pub metrics_addr: Option<SocketAddr>,
 }
 
@@ -111,3 +113,6 @@ impl Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -361,6 +361,7 @@ pub async fn run(
                 stop: fatal.clone(),
             }),
             reports,
+            analysis_options: cfg.analysis,
         },
         output_topic: cfg.kafka.output_topic.clone(),
         dlq_topic: cfg.kafka.dlq_topic.clone(),

@@ -56,6 +56,8 @@ pub struct Processor {
     pub summaries: Option<crate::summary::SummaryConfig>,
     /// HTML reports of summaries; `None` writes none.
     pub reports: Option<Arc<crate::report::ReportSink>>,
+    /// Limits of the analysers.
+    pub analysis_options: tributary_intel::Options,
 }
 
 struct Resolved {
@@ -258,9 +260,10 @@ impl Processor {
         let t = Instant::now();
         let bytes = resolved.bytes.clone();
         let p = path.clone();
+        let options = self.analysis_options;
         let analysis = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            tributary_intel::analyse(&p, &bytes)
+            tributary_intel::analyse_with(&p, &bytes, &options)
         })
         .await
         .map_err(|e| {
