@@ -543,6 +543,11 @@ async fn a_watcher_killed_mid_run_indexes_the_commit_after_restart_and_a_force_p
     let file = watch_file(state.path(), &project, &repo.url, 1, "");
     let state_dir = state.path().join("state");
     let bin = tributary_tests::workspace_bin("tributary-publisher");
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
     let spawn = || {
         std::process::Command::new(&bin)
             .args(["watch", "--config"])
@@ -563,6 +568,8 @@ async fn a_watcher_killed_mid_run_indexes_the_commit_after_restart_and_a_force_p
                 "1",
                 "--linger-ms",
                 "300",
+                "--metrics-addr",
+                &metrics_addr,
             ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -586,6 +593,23 @@ async fn a_watcher_killed_mid_run_indexes_the_commit_after_restart_and_a_force_p
     };
     let mut child = spawn();
     wait(c1.clone()).await;
+    // the daemon's metrics: what it watches and what it indexed (no project or path
+    // in any label)
+    let metrics = reqwest::get(format!("http://{metrics_addr}/metrics"))
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("metrics text");
+    for line in [
+        "tributary_watch_repositories 1",
+        "tributary_watch_branches 1",
+        "tributary_watch_commits_indexed_total{kind=\"full\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
+    assert!(metrics.contains("tributary_watch_run_files"));
+    assert!(!metrics.contains(&project), "a project name is a label");
     let many: Vec<(String, String)> = (0..300)
         .map(|i| (format!("gen/f{i:03}.txt"), format!("file {i}\n")))
         .collect();

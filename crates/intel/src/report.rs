@@ -95,6 +95,7 @@ pub fn html(s: &ProjectSummary) -> String {
         ("symbols", "symbols", thousands(s.symbols)),
         ("tokens", "tokens (est.)", thousands(s.tokens)),
         ("dead", "dead-lettered", thousands(s.dead_lettered)),
+        ("deleted", "deleted (this run)", thousands(s.deleted_files)),
     ] {
         let _ = write!(
             h,
