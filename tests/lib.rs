@@ -103,7 +103,7 @@ pub fn unique(prefix: &str) -> String {
 
 /// Runs `git` with arguments in `dir`, panicking with its output on failure.
 pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
+    run(std::process::Command::new("git")
         .args([
             "-c",
             "user.name=Tributary Tests",
@@ -113,12 +113,18 @@ pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
             "init.defaultBranch=main",
         ])
         .args(args)
-        .current_dir(dir)
+        .current_dir(dir))
+}
+
+/// Runs a command to completion; its trimmed standard output, or a panic with its
+/// standard error.
+pub fn run(cmd: &mut std::process::Command) -> String {
+    let out = cmd
         .output()
-        .expect("run git");
+        .unwrap_or_else(|e| panic!("{cmd:?} cannot start: {e}"));
     assert!(
         out.status.success(),
-        "git {args:?} failed: {}",
+        "{cmd:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
@@ -173,10 +179,9 @@ pub async fn consume_until(
 ) -> Vec<Vec<u8>> {
     let mut payloads: Vec<Vec<u8>> = Vec::new();
     consume_records_until(brokers, topic, timeout, |recs| {
-        payloads = recs
-            .iter()
-            .map(|r| r.payload.clone().unwrap_or_default())
-            .collect();
+        // copy only the records that arrived since the last call
+        let new = &recs[payloads.len()..];
+        payloads.extend(new.iter().map(|r| r.payload.clone().unwrap_or_default()));
         done(&payloads)
     })
     .await;

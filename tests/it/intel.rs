@@ -44,17 +44,16 @@ fn corpus(root: &Path, exts: &[&str], max: usize) -> Vec<PathBuf> {
     all.into_iter().step_by(step).collect()
 }
 
-fn output(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("command runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned()
+use tributary_tests::run as output;
+
+/// The newest libstdc++ header folder (g++ is on every machine of this kind).
+fn libstdcxx() -> PathBuf {
+    std::fs::read_dir("/usr/include/c++")
+        .expect("/usr/include/c++ (g++ is installed)")
+        .flatten()
+        .map(|e| e.path())
+        .max()
+        .expect("a libstdc++ version")
 }
 
 fn python_stdlib() -> PathBuf {
@@ -249,12 +248,7 @@ fn languages_agree_with_linguist_on_every_unambiguous_file() {
 
 #[test]
 fn heuristics_label_real_ambiguous_files_correctly() {
-    let gcc = std::fs::read_dir("/usr/include/c++")
-        .expect("/usr/include/c++ (g++ is installed)")
-        .flatten()
-        .map(|e| e.path())
-        .max()
-        .expect("a libstdc++ version");
+    let gcc = libstdcxx();
     let labelled = [
         ("C", PathBuf::from("/usr/include/linux"), ".h"),
         ("C++", gcc.join("bits"), ".h"),
@@ -292,12 +286,7 @@ fn heuristics_label_real_ambiguous_files_correctly() {
 fn symbols_agree_with_universal_ctags() {
     let jdk = tempfile::tempdir().expect("tempdir");
     let registry = cargo_registry();
-    let gcc = std::fs::read_dir("/usr/include/c++")
-        .expect("c++ headers")
-        .flatten()
-        .map(|e| e.path())
-        .max()
-        .expect("version");
+    let gcc = libstdcxx();
     let sets: Vec<(&str, &str, PathBuf, &[&str])> = vec![
         ("Rust", "Rust", registry, &[".rs"]),
         ("Python", "Python", python_stdlib(), &[".py"]),

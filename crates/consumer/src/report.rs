@@ -20,16 +20,7 @@ pub struct ReportSink {
 /// replaced, and a short hash added when anything was replaced (so that two names that
 /// differ only in replaced characters do not share a folder).
 pub fn project_segment(project: &str) -> String {
-    let safe: String = project
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = tributary_content::store::key_safe_chars(project);
     let safe = safe.trim_start_matches('.');
     if safe == project && !safe.is_empty() {
         return safe.to_owned();

@@ -170,20 +170,25 @@ fn safe_ext(ext: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// `s` with every character outside `[A-Za-z0-9._-]` replaced by `_`: safe in an
+/// object key or a file name on any store (slashes included, so callers split first).
+pub fn key_safe_chars(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 fn safe_segments(project: &str) -> String {
     project
         .split('/')
         .map(|seg| {
-            let seg: String = seg
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
+            let seg = key_safe_chars(seg);
             if seg.is_empty() || seg == "." || seg == ".." {
                 "_".to_owned()
             } else {

@@ -209,8 +209,8 @@ pub fn extensions(file_name: &str) -> impl Iterator<Item = &str> {
 pub fn detect(path: &str, text: &str) -> Option<Detected> {
     let l = linguist();
     let file_name = path.rsplit('/').next().unwrap_or(path);
-    let found = |name: &str, method| {
-        let name = l.by_name.get_key_value(name)?.0.as_str();
+    // every name below comes from `l`'s own tables, so it lives as long as `l`
+    let found = |name: &'static str, method| {
         Some(Detected {
             name,
             kind: l.kind(name),

@@ -101,13 +101,13 @@ struct Grammar {
     definition_captures: Vec<Option<String>>,
     name_capture: Option<u32>,
     imports: Query,
+    import_capture: Option<u32>,
     functions: Vec<u16>,
     decisions: Vec<u16>,
     binary: u16,
     short_circuit: &'static [&'static str],
 }
 
-const RUST_EXTRA: &str = "";
 const JAVA_EXTRA: &str = r#"
 (enum_declaration name: (identifier) @name) @definition.enum
 (record_declaration name: (identifier) @name) @definition.class
@@ -146,7 +146,7 @@ fn specs() -> [Spec; 9] {
     [
         Spec {
             language: || tree_sitter_rust::LANGUAGE.into(),
-            tags: &[tree_sitter_rust::TAGS_QUERY, RUST_EXTRA],
+            tags: &[tree_sitter_rust::TAGS_QUERY],
             imports: "(use_declaration argument: (_) @import) (extern_crate_declaration name: (identifier) @import)",
             functions: &["function_item"],
             decisions: &[
@@ -178,41 +178,12 @@ fn specs() -> [Spec; 9] {
             binary: "",
             short_circuit: &[],
         },
-        Spec {
-            language: || tree_sitter_javascript::LANGUAGE.into(),
-            tags: &[tree_sitter_javascript::TAGS_QUERY],
-            imports: JS_IMPORTS,
-            functions: JS_FUNCTIONS,
-            decisions: JS_DECISIONS,
-            binary: "binary_expression",
-            short_circuit: &["&&", "||", "??"],
-        },
-        Spec {
-            language: || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
-            tags: &[
-                tree_sitter_javascript::TAGS_QUERY,
-                tree_sitter_typescript::TAGS_QUERY,
-                TS_EXTRA,
-            ],
-            imports: JS_IMPORTS,
-            functions: JS_FUNCTIONS,
-            decisions: JS_DECISIONS,
-            binary: "binary_expression",
-            short_circuit: &["&&", "||", "??"],
-        },
-        Spec {
-            language: || tree_sitter_typescript::LANGUAGE_TSX.into(),
-            tags: &[
-                tree_sitter_javascript::TAGS_QUERY,
-                tree_sitter_typescript::TAGS_QUERY,
-                TS_EXTRA,
-            ],
-            imports: JS_IMPORTS,
-            functions: JS_FUNCTIONS,
-            decisions: JS_DECISIONS,
-            binary: "binary_expression",
-            short_circuit: &["&&", "||", "??"],
-        },
+        js_family(|| tree_sitter_javascript::LANGUAGE.into(), JS_TAGS),
+        js_family(
+            || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            TS_TAGS,
+        ),
+        js_family(|| tree_sitter_typescript::LANGUAGE_TSX.into(), TS_TAGS),
         Spec {
             language: || tree_sitter_go::LANGUAGE.into(),
             tags: &[tree_sitter_go::TAGS_QUERY, GO_EXTRA],
@@ -275,6 +246,28 @@ fn specs() -> [Spec; 9] {
         },
     ]
 }
+
+/// JavaScript, TypeScript and TSX share everything but the grammar and, for the
+/// TypeScript two, the tags they add to JavaScript's (as tree-sitter's own TypeScript
+/// configuration does).
+fn js_family(language: fn() -> Language, tags: &'static [&'static str]) -> Spec {
+    Spec {
+        language,
+        tags,
+        imports: JS_IMPORTS,
+        functions: JS_FUNCTIONS,
+        decisions: JS_DECISIONS,
+        binary: "binary_expression",
+        short_circuit: &["&&", "||", "??"],
+    }
+}
+
+const JS_TAGS: &[&str] = &[tree_sitter_javascript::TAGS_QUERY];
+const TS_TAGS: &[&str] = &[
+    tree_sitter_javascript::TAGS_QUERY,
+    tree_sitter_typescript::TAGS_QUERY,
+    TS_EXTRA,
+];
 
 const JS_IMPORTS: &str = r#"
 (import_statement source: (string) @import)
@@ -344,6 +337,7 @@ fn build(spec: &Spec) -> Grammar {
         tags,
         definition_captures,
         name_capture,
+        import_capture: imports.capture_index_for_name("import"),
         imports,
     }
 }
@@ -555,7 +549,7 @@ const IMPORT_DEPTH: u32 = 5;
 
 fn imports(g: &Grammar, root: Node<'_>, src: &[u8], max: usize) -> Vec<String> {
     let mut cursor = QueryCursor::new();
-    let Some(index) = g.imports.capture_index_for_name("import") else {
+    let Some(index) = g.import_capture else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
@@ -584,7 +578,6 @@ fn complexity(g: &Grammar, root: Node<'_>, src: &[u8], max: usize) -> Complexity
     // (node id, index into `functions`)
     let mut open: Vec<(usize, usize)> = Vec::new();
     let mut top_level: u64 = 0;
-    let mut all_functions: u64 = 0;
     let mut cursor = root.walk();
     loop {
         let node = cursor.node();
@@ -614,7 +607,6 @@ fn complexity(g: &Grammar, root: Node<'_>, src: &[u8], max: usize) -> Complexity
         if g.functions.contains(&id)
             && let Some(name) = function_name(node, src)
         {
-            all_functions += 1;
             functions.push(FunctionComplexity {
                 name,
                 line: node.start_position().row as u64 + 1,
@@ -635,7 +627,6 @@ fn complexity(g: &Grammar, root: Node<'_>, src: &[u8], max: usize) -> Complexity
             if !cursor.goto_parent() {
                 let cyclomatic =
                     (functions.iter().map(|f| f.cyclomatic).sum::<u64>() + top_level).max(1);
-                let _ = all_functions;
                 functions.truncate(max);
                 return Complexity {
                     cyclomatic,

@@ -329,14 +329,13 @@ impl Watcher {
                     failures = failures.saturating_add(1);
                     let wait = backoff(Duration::from_secs(5), failures, self.cfg.max_backoff);
                     tracing::warn!(project = %target.0, branch = %target.1, error = %crate::report::chain(&e), retry_in = ?wait, "indexing failed");
-                    let s = state.clone();
-                    let cancel = state.cancel.clone();
-                    tokio::spawn(async move {
-                        tokio::select! {
-                            () = cancel.cancelled() => {}
-                            () = tokio::time::sleep(wait) => s.notify.notify_one(),
-                        }
-                    });
+                    // retry after the backoff, or at once when a new trigger arrives
+                    tokio::select! {
+                        () = state.cancel.cancelled() => return,
+                        () = state.notify.notified() => {}
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                    state.notify.notify_one();
                 }
             }
         }
