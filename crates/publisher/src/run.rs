@@ -365,9 +365,8 @@ pub async fn publish(cfg: Config, cancel: CancellationToken) -> Result<RunReport
                     ..WireFile::default()
                 };
                 let size = entry_size(&wire);
-                if !cfg.dry_run
-                    && let Some(batch) = batcher.push(wire, size)
-                {
+                // as for present files: a dry run batches (and counts) without producing
+                if let Some(batch) = batcher.push(wire, size) {
                     produce(&mut sink, &mut report, &cfg.project, batch).await;
                 }
             }
