@@ -662,7 +662,7 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
 /// and the caller goes on.
 #[tokio::test]
 async fn reports_go_to_the_object_store_as_html_and_a_failed_write_does_not_fail_the_caller() {
-    use tributary_consumer::report::{ReportSink, project_segment};
+    use tributary_consumer::summary::report::{ReportSink, project_segment};
     let svc = tributary_tests::Services::require();
     let docs: Vec<tributary_events::intelligence::FileIntelligence> = Vec::new();
     let project = tributary_tests::unique("org/repo with spaces");

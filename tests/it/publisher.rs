@@ -562,9 +562,9 @@ async fn bad_inputs_get_clear_errors() {
     let e = run(args).await.expect_err("unwritable bucket");
     assert!(matches!(e, PublishError::Store(_)), "{e}");
     assert!(
-        tributary_publisher::report::chain(&e).contains("NoSuchBucket"),
+        tributary_runtime::chain(&e).contains("NoSuchBucket"),
         "{}",
-        tributary_publisher::report::chain(&e)
+        tributary_runtime::chain(&e)
     );
 
     // the binary turns these into a message and a non-zero exit

@@ -110,8 +110,9 @@ pub struct RunArgs {
     pub session_timeout_ms: u64,
     #[arg(long, env = "KAFKA_MAX_POLL_INTERVAL_MS", default_value_t = 600_000)]
     pub max_poll_interval_ms: u64,
-    #[arg(long, env = "KAFKA_COMPRESSION", default_value = "zstd")]
-    pub compression: String,
+    /// Producer compression of documents and dead letters.
+    #[arg(long, env = "KAFKA_COMPRESSION", value_enum, default_value = "zstd")]
+    pub compression: tributary_runtime::kafka::Compression,
 
     #[command(flatten)]
     pub storage: StorageArgs,
@@ -155,7 +156,7 @@ pub struct RunArgs {
     #[arg(long, env = "V1_MOUNT_ROOT")]
     pub mount_root: Option<PathBuf>,
     /// Largest file content accepted (bytes, or with KiB/MiB/GiB).
-    #[arg(long, env = "MAX_CONTENT_SIZE", default_value = "256MiB", value_parser = tributary_content::parse_size)]
+    #[arg(long, env = "MAX_CONTENT_SIZE", default_value = "256MiB", value_parser = tributary_runtime::parse_size)]
     pub max_content_size: u64,
     #[arg(long, env = "DOWNLOAD_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub download_timeout: Duration,
@@ -187,7 +188,7 @@ pub struct RunArgs {
     pub report_object_prefix: Option<String>,
     /// Files larger than this get no parse (no symbols, imports, complexity); lines,
     /// language, licenses and secrets still.
-    #[arg(long, env = "PARSE_MAX_SIZE", default_value = "2MiB", value_parser = tributary_content::parse_size)]
+    #[arg(long, env = "PARSE_MAX_SIZE", default_value = "2MiB", value_parser = tributary_runtime::parse_size)]
     pub parse_max_size: u64,
     /// A parse taking longer than this is abandoned (a diagnostic in the document).
     #[arg(long, env = "PARSE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
@@ -209,7 +210,7 @@ impl RunArgs {
         let store = self
             .storage
             .store_config(self.download_timeout.as_secs().max(1), None)
-            .map_err(ConsumerError::Config)?;
+            .map_err(ConsumerError::Content)?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let cfg = Config {
             kafka: KafkaConfig {

@@ -20,7 +20,7 @@ pub struct KafkaConfig {
     pub instance_id: Option<String>,
     pub session_timeout_ms: u64,
     pub max_poll_interval_ms: u64,
-    pub compression: String,
+    pub compression: tributary_runtime::kafka::Compression,
 }
 
 /// Where objects are read from (the consumer's own credentials, by key).

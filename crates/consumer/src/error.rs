@@ -20,12 +20,6 @@ pub enum ConsumerError {
     OutputUndelivered,
     #[error("content store or cache error")]
     Content(#[source] ContentError),
-    #[error("could not serve metrics on {addr}")]
-    Metrics {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// Why one file (or one undecodable event) goes to the dead-letter topic.
@@ -76,4 +70,4 @@ impl Failure {
     }
 }
 
-pub use tributary_content::error::chain;
+pub use tributary_runtime::chain;

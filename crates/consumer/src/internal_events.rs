@@ -7,11 +7,11 @@ use metrics::{counter, gauge, histogram};
 use tributary_content::cache::Evicted;
 use tributary_events::dlq::{Reason, Stage};
 
-use crate::resolve::Tier;
+use crate::tier::{Cache, Tier};
 
 #[derive(Debug)]
 pub struct CacheLookup {
-    pub cache: &'static str,
+    pub cache: Cache,
     pub hit: bool,
     pub corrupt: bool,
 }
@@ -19,33 +19,34 @@ pub struct CacheLookup {
 impl CacheLookup {
     pub fn emit(&self) {
         if self.hit {
-            counter!("tributary_cache_hits_total", "cache" => self.cache).increment(1);
+            counter!("tributary_cache_hits_total", "cache" => self.cache.as_str()).increment(1);
         } else {
-            counter!("tributary_cache_misses_total", "cache" => self.cache).increment(1);
+            counter!("tributary_cache_misses_total", "cache" => self.cache.as_str()).increment(1);
         }
         if self.corrupt {
             tracing::warn!(
-                cache = self.cache,
+                cache = self.cache.as_str(),
                 "corrupt cache entry evicted; refetching"
             );
-            counter!("tributary_cache_corrupt_total", "cache" => self.cache).increment(1);
+            counter!("tributary_cache_corrupt_total", "cache" => self.cache.as_str()).increment(1);
         }
     }
 }
 
 #[derive(Debug)]
 pub struct CacheStored {
-    pub cache: &'static str,
+    pub cache: Cache,
     pub evicted: Evicted,
     pub usage: (u64, u64),
 }
 
 impl CacheStored {
     pub fn emit(&self) {
-        counter!("tributary_cache_evictions_total", "cache" => self.cache)
+        counter!("tributary_cache_evictions_total", "cache" => self.cache.as_str())
             .increment(self.evicted.entries);
-        gauge!("tributary_cache_size_bytes", "cache" => self.cache).set(self.usage.1 as f64);
-        gauge!("tributary_cache_entries", "cache" => self.cache).set(self.usage.0 as f64);
+        gauge!("tributary_cache_size_bytes", "cache" => self.cache.as_str())
+            .set(self.usage.1 as f64);
+        gauge!("tributary_cache_entries", "cache" => self.cache.as_str()).set(self.usage.0 as f64);
     }
 }
 

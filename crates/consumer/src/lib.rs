@@ -1,19 +1,23 @@
 //! tributary-consumer: the consumer-group daemon that turns index events into
-//! intelligence documents. [`pipeline::run`] is the daemon, driven by a typed
-//! [`config::Config`]; the binary parses flags, wires signals and metrics.
+//! intelligence documents. [`run`] is the daemon, driven by a typed [`Config`]; the
+//! binary parses flags, wires signals and metrics.
+//!
+//! By role: `daemon` (the group consumer, partition workers, delivery, offsets),
+//! `file` (per-file processing: decode, resolve, verify, analyse, dead letters),
+//! `summary` (completed runs' summaries and their HTML reports), `replay` (`dlq
+//! replay`).
 
 pub mod cli;
 pub mod config;
+mod daemon;
 pub mod error;
-pub mod internal_events;
-pub mod pipeline;
-pub mod process;
+mod file;
+mod internal_events;
 pub mod replay;
-pub mod report;
-pub mod resolve;
 pub mod summary;
 pub mod telemetry;
+mod tier;
 
 pub use config::Config;
+pub use daemon::{Stats, run};
 pub use error::ConsumerError;
-pub use pipeline::{Stats, run};

@@ -1,69 +1,42 @@
-//! tributary-consumer: parse flags, wire logging, metrics and signals, run the daemon.
+//! tributary-consumer: parse flags, wire metrics and signals, run the daemon.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
-use tributary_consumer::cli::{Cli, Command, DlqCommand};
-use tributary_consumer::error::chain;
+use tributary_consumer::cli::{Cli, Command, DlqCommand, RunArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tributary_runtime::init_logging(cli.log_format);
-    let result = match tributary_runtime::block_on(run(cli)) {
-        Ok(result) => result,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", chain(e.as_ref()));
-            ExitCode::FAILURE
-        }
-    }
+    tributary_runtime::main(cli.log_format, 1, run(cli.command))
 }
 
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
-}
-
-async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let args = match cli.command {
-        Command::Run(args) => args,
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run(args) => daemon(*args).await,
         Command::Dlq(DlqCommand::Replay(args)) => {
             let report = tributary_consumer::replay::replay(&args.into_config()?).await?;
             println!(
                 "replayed {}, skipped {}, unreadable {}",
                 report.replayed, report.skipped, report.unreadable
             );
-            return Ok(());
+            Ok(ExitCode::SUCCESS)
         }
-    };
+    }
+}
+
+async fn daemon(args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = args.into_config()?;
     let cancel = CancellationToken::new();
     let server = match config.metrics_addr {
         Some(addr) => {
-            let handle =
-                metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
             let readiness = tributary_consumer::telemetry::Readiness::from_config(&config).await?;
             let (task, local) =
-                tributary_consumer::telemetry::serve(addr, handle, readiness, cancel.child_token())
-                    .await?;
+                tributary_runtime::serve_metrics(addr, readiness.router(), cancel.child_token())
+                    .await
+                    .with_context(|| format!("could not serve metrics on {addr}"))?;
             tracing::info!(%local, "serving /metrics, /healthz, /readyz");
             Some(task)
         }
@@ -71,7 +44,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     };
     let on_signal = cancel.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        tributary_runtime::shutdown_signal().await;
         tracing::info!("shutdown requested: draining");
         on_signal.cancel();
     });
@@ -89,5 +62,6 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(task) = server {
         let _ = task.await;
     }
-    Ok(result?)
+    result?;
+    Ok(ExitCode::SUCCESS)
 }

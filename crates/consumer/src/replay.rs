@@ -10,8 +10,9 @@ use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::message::Message as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 use tributary_events::dlq::{DeadLetter, Payload, RawEncoding, Reason};
+use tributary_runtime::kafka::{self, Compression, OffsetMode, ProducerOptions};
 
 use crate::error::ConsumerError;
 
@@ -59,18 +60,14 @@ pub fn replayable(record: &DeadLetter) -> Option<Vec<u8>> {
 }
 
 pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &cfg.brokers)
-        .set("group.id", &cfg.group)
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .map_err(ConsumerError::Kafka)?;
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &cfg.brokers)
-        .set("enable.idempotence", "true")
-        .create()
-        .map_err(ConsumerError::Kafka)?;
+    let consumer: StreamConsumer =
+        kafka::group_consumer(&cfg.brokers, &cfg.group, OffsetMode::ManualCommit)
+            .create()
+            .map_err(ConsumerError::Kafka)?;
+    let producer: FutureProducer =
+        kafka::producer(&cfg.brokers, ProducerOptions::new(Compression::Zstd, 5))
+            .create()
+            .map_err(ConsumerError::Kafka)?;
     consumer
         .subscribe(&[&cfg.dlq_topic])
         .map_err(ConsumerError::Kafka)?;

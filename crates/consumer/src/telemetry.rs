@@ -1,26 +1,9 @@
 //! `/metrics`, `/healthz` (the process is alive) and `/readyz` (Kafka answers, the object
 //! store answers, the cache folders are writable and have room).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use metrics_exporter_prometheus::PrometheusHandle;
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer as _};
-use tokio_util::sync::CancellationToken;
-
 use crate::error::ConsumerError;
-
-async fn kafka_ready(brokers: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let c: Result<BaseConsumer, _> = ClientConfig::new()
-            .set("bootstrap.servers", &brokers)
-            .create();
-        c.is_ok_and(|c| c.fetch_metadata(None, Duration::from_secs(2)).is_ok())
-    })
-    .await
-    .unwrap_or(false)
-}
 
 /// Below this much free space a cache folder makes the daemon not ready: writes would
 /// start failing (the caches degrade gracefully, but an operator should know).
@@ -48,13 +31,18 @@ impl Readiness {
 
     /// `Ok` when ready, else what is not.
     pub async fn check(&self) -> Result<(), String> {
-        if !kafka_ready(self.brokers.clone()).await {
+        if tributary_runtime::kafka::probe(&self.brokers, Duration::from_secs(2))
+            .await
+            .is_err()
+        {
             return Err("kafka unreachable".into());
         }
         if let Some(store) = &self.store {
             match tokio::time::timeout(Duration::from_secs(5), store.preflight()).await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(format!("object store: {}", crate::error::chain(&e))),
+                Ok(Err(e)) => {
+                    return Err(format!("object store: {}", tributary_runtime::chain(&e)));
+                }
                 Err(_) => return Err("object store: no answer within 5 s".into()),
             }
         }
@@ -82,31 +70,22 @@ impl Readiness {
     }
 }
 
-/// Serves the endpoints until `cancel` fires; returns the task and the bound address.
-pub async fn serve(
-    addr: SocketAddr,
-    handle: PrometheusHandle,
-    readiness: Readiness,
-    cancel: CancellationToken,
-) -> Result<(tokio::task::JoinHandle<()>, SocketAddr), ConsumerError> {
-    use axum::http::StatusCode;
-    use axum::routing::get;
-    let readyz = axum::Router::new().route(
-        "/readyz",
-        get(move || {
-            let readiness = readiness.clone();
-            async move {
-                match readiness.check().await {
-                    Ok(()) => (StatusCode::OK, "ready".to_owned()),
-                    Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
+impl Readiness {
+    /// The `/readyz` route: 200 `ready`, or 503 with what is not.
+    pub fn router(self) -> axum::Router {
+        use axum::http::StatusCode;
+        use axum::routing::get;
+        axum::Router::new().route(
+            "/readyz",
+            get(move || {
+                let readiness = self.clone();
+                async move {
+                    match readiness.check().await {
+                        Ok(()) => (StatusCode::OK, "ready".to_owned()),
+                        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
+                    }
                 }
-            }
-        }),
-    );
-    tributary_runtime::serve_metrics(addr, handle, readyz, cancel)
-        .await
-        .map_err(|source| ConsumerError::Metrics {
-            addr: addr.to_string(),
-            source,
-        })
+            }),
+        )
+    }
 }

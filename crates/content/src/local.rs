@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 use crate::error::ContentError;
-use crate::store::PutOutcome;
+use crate::object::PutOutcome;
 
 /// Objects as files under `root`.
 #[derive(Debug, Clone)]

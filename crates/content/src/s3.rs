@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tributary_events::Sha256Hex;
 
 use crate::error::ContentError;
-use crate::store::{PresignedUrl, PutOutcome};
+use crate::object::{PresignedUrl, PutOutcome};
 
 /// SigV4 presigned URLs live at most 7 days.
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);

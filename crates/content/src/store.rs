@@ -4,41 +4,15 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use time::OffsetDateTime;
 use tributary_events::Sha256Hex;
 
 use crate::error::ContentError;
 use crate::local::LocalStore;
+pub use crate::object::{PresignedUrl, PutOutcome};
 use crate::s3::S3Store;
 
 /// The default object key template (the seed's layout).
 pub const DEFAULT_KEY_TEMPLATE: &str = "projects/{project}/{sha256}.{ext}";
-
-/// What `put_if_absent` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PutOutcome {
-    Uploaded,
-    /// An object with this key was already there; content-addressed keys make that a
-    /// guaranteed duplicate, so nothing was sent.
-    AlreadyPresent,
-}
-
-/// A URL the consumer may GET without credentials until `expires_at`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PresignedUrl {
-    pub url: String,
-    pub expires_at: OffsetDateTime,
-}
-
-impl std::fmt::Debug for PresignedUrl {
-    // A presigned URL is a bearer credential until it expires: never printed.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PresignedUrl")
-            .field("url", &"<redacted>")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
 
 /// Which object store to use.
 #[derive(Debug, Clone)]
@@ -75,14 +49,6 @@ impl ObjectStore {
             StoreConfig::Local { root } => Some(ObjectStore::Local(LocalStore::new(root))),
             StoreConfig::S3(s3) => Some(ObjectStore::S3(S3Store::connect(s3).await?)),
         })
-    }
-
-    /// A short name for logs and labels: `s3` or `local`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ObjectStore::S3(_) => "s3",
-            ObjectStore::Local(_) => "local",
-        }
     }
 
     /// Checks that the store is reachable and the bucket (or folder) is usable.

@@ -9,6 +9,7 @@ pub mod dlq;
 pub mod error;
 pub mod intelligence;
 pub mod path;
+pub mod project;
 pub mod v1;
 pub mod v2;
 
@@ -17,6 +18,7 @@ use serde::Deserialize;
 pub use checksum::Sha256Hex;
 pub use error::{EventError, InvalidEvent, InvalidFile};
 pub use path::RelPath;
+pub use project::ProjectName;
 
 /// Default topic names.
 pub mod topics {

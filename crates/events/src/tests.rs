@@ -307,3 +307,30 @@ fn debug_output_hides_content_and_presigned_urls() {
     assert!(!shown.contains("X-Amz"), "{shown}");
     assert!(shown.contains("<redacted>"));
 }
+
+#[test]
+fn inline_utf8_goes_as_is_and_everything_else_as_base64() {
+    use crate::v2::{ContentEncoding, decode_inline, encode_inline};
+    use base64::Engine as _;
+    assert_eq!(
+        decode_inline("fn main() {}\n", ContentEncoding::Utf8).expect("utf-8"),
+        b"fn main() {}\n"
+    );
+    assert!(decode_inline("not base64!", ContentEncoding::Base64).is_err());
+    assert_eq!(
+        encode_inline(b"fn main() {}\n"),
+        ("fn main() {}\n".to_owned(), ContentEncoding::Utf8)
+    );
+    assert_eq!(encode_inline(b""), (String::new(), ContentEncoding::Utf8));
+    for bytes in [&b"caf\xe9"[..], &b"\xff\xfe\x00\x01"[..], &b"ok \xc3"[..]] {
+        let (s, enc) = encode_inline(bytes);
+        assert_eq!(enc, ContentEncoding::Base64);
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD
+                .decode(&s)
+                .expect("decodes"),
+            bytes
+        );
+        assert_eq!(decode_inline(&s, enc).expect("decodes"), bytes);
+    }
+}

@@ -83,6 +83,32 @@ impl ContentEncoding {
     }
 }
 
+/// The inline codec, one half each side of the wire: valid UTF-8 travels as is;
+/// anything else (binary, Latin-1, invalid UTF-8) as standard padded base64.
+/// [`decode_inline`] gives back the exact bytes.
+pub fn encode_inline(bytes: &[u8]) -> (String, ContentEncoding) {
+    use base64::Engine as _;
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_owned(), ContentEncoding::Utf8),
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+            ContentEncoding::Base64,
+        ),
+    }
+}
+
+/// The bytes of inline content, the inverse of [`encode_inline`].
+pub fn decode_inline(
+    content: &str,
+    encoding: ContentEncoding,
+) -> Result<Vec<u8>, base64::DecodeError> {
+    use base64::Engine as _;
+    match encoding {
+        ContentEncoding::Utf8 => Ok(content.as_bytes().to_vec()),
+        ContentEncoding::Base64 => base64::engine::general_purpose::STANDARD.decode(content),
+    }
+}
+
 /// What happened to a file in an incremental run; full runs leave it out (`present`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -242,6 +268,9 @@ pub struct FileBody {
     pub checksum: Sha256Hex,
     pub content: ContentRef,
 }
+
+/// `content_url_type` of a SigV4 presigned GET (S3 and S3-compatible stores).
+pub const CONTENT_URL_TYPE_S3_PRESIGNED: &str = "s3_presigned";
 
 /// Where a file's bytes are.
 #[derive(Clone, PartialEq, Eq)]
@@ -490,13 +519,10 @@ impl IndexProjectRequested {
 }
 
 fn check_project(project: &str) -> Result<(), InvalidEvent> {
-    if project.is_empty() {
-        return Err(InvalidEvent::EmptyProject);
-    }
-    if project.len() > 256 || project.chars().any(char::is_control) {
-        return Err(InvalidEvent::BadProject);
-    }
-    Ok(())
+    crate::ProjectName::check(project).map_err(|e| match e {
+        crate::project::ProjectNameError::Empty => InvalidEvent::EmptyProject,
+        crate::project::ProjectNameError::Invalid => InvalidEvent::BadProject,
+    })
 }
 
 fn check_source(source: &Source) -> Result<(), InvalidEvent> {

@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tributary_events::ProjectName;
 use tributary_events::v2::CredentialRef;
-pub use tributary_runtime::{LogFormat, ProviderArg, StorageArgs};
+pub use tributary_runtime::{LogFormat, ProviderArg, StorageArgs, parse_size};
 
 use crate::config::{
-    Config, KafkaConfig, ProgressMode, SourceConfig, StorageSettings, StrategyMode,
+    Compression, Config, Filter, KafkaConfig, ProgressMode, RunTarget, Settings, StorageSettings,
+    StrategyMode,
 };
-use crate::error::PublishError;
+use crate::error::ConfigError;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -65,34 +67,24 @@ pub struct WatchArgs {
     pub max_backoff: Duration,
     #[command(flatten)]
     pub settings: RunSettings,
+    /// Accepted for symmetry with `publish`; each repository's URL and credentials
+    /// come from the watch file, and credentials flags are refused.
+    #[command(flatten)]
+    pub git: GitArgs,
 }
 
 impl WatchArgs {
-    pub fn into_config(self) -> Result<crate::watch::WatchConfig, PublishError> {
-        let target = RunTarget {
-            // each run sets its own project and source
-            project: "watch".into(),
-            repo: String::new(),
-            git_ref: None,
-            working_tree: false,
-            dry_run: false,
-            progress: ProgressArg::Off,
-        };
-        if self.settings.git_credentials_path.is_some()
-            || self.settings.git_credentials_env.is_some()
-        {
-            return Err(PublishError::Config(
-                "watch: credentials are per repository, in the watch file".into(),
-            ));
+    pub fn into_config(self) -> Result<crate::watch::WatchConfig, ConfigError> {
+        if self.git.git_credentials_path.is_some() || self.git.git_credentials_env.is_some() {
+            return Err(ConfigError::WatchCredentials);
         }
-        let publish = self.settings.into_config(target)?;
         Ok(crate::watch::WatchConfig {
             file: self.config,
             state_dir: self.state_dir,
             listen: self.listen,
             reload_check: self.reload_check,
             max_backoff: self.max_backoff,
-            publish,
+            settings: self.settings.into_settings()?,
         })
     }
 }
@@ -137,6 +129,8 @@ pub struct PublishArgs {
     pub report_json: bool,
     #[command(flatten)]
     pub settings: RunSettings,
+    #[command(flatten)]
+    pub git: GitArgs,
 }
 
 /// What every run needs whatever its source: Kafka, content strategies, storage,
@@ -159,9 +153,9 @@ pub struct RunSettings {
     /// Topic for index events.
     #[arg(long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
     pub topic: String,
-    /// Producer compression: zstd, lz4, gzip, snappy or none.
-    #[arg(long, env = "KAFKA_COMPRESSION", default_value = "zstd")]
-    pub compression: String,
+    /// Producer compression.
+    #[arg(long, env = "KAFKA_COMPRESSION", value_enum, default_value = "zstd")]
+    pub compression: Compression,
     #[arg(long, env = "KAFKA_LINGER_MS", default_value_t = 50)]
     pub linger_ms: u64,
     /// How long a batch may wait for delivery before the run fails.
@@ -202,6 +196,15 @@ pub struct RunSettings {
     #[arg(long, default_value = "256MiB", value_parser = parse_size)]
     pub read_budget: u64,
 
+    /// Serve Prometheus metrics on this address while the run lasts.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// Where consumers fetch git references from, and the credentials for it. Part of a
+/// run's target; `watch` takes both from each repository of its watch file instead.
+#[derive(Debug, Args)]
+pub struct GitArgs {
     /// URL consumers fetch git references from (default: the repository URL).
     #[arg(long, env = "GIT_URL")]
     pub git_url: Option<String>,
@@ -211,13 +214,29 @@ pub struct RunSettings {
     /// Environment variable holding git credentials; passed on as a reference.
     #[arg(long, env = "GIT_CREDENTIALS_ENV")]
     pub git_credentials_env: Option<String>,
-
-    /// Serve Prometheus metrics on this address while the run lasts.
-    #[arg(long, env = "METRICS_ADDR")]
-    pub metrics_addr: Option<SocketAddr>,
 }
 
-pub use tributary_content::parse_size;
+impl GitArgs {
+    /// The credentials reference the flags name, if any.
+    pub fn credentials(&self) -> Result<Option<CredentialRef>, ConfigError> {
+        match (&self.git_credentials_path, &self.git_credentials_env) {
+            (Some(_), Some(_)) => Err(ConfigError::CredentialsTwice),
+            (Some(p), None) => {
+                let p = std::path::absolute(p).map_err(|source| ConfigError::CredentialsPath {
+                    path: p.display().to_string(),
+                    source,
+                })?;
+                CredentialRef::try_from(format!("file:{}", p.display()))
+                    .map(Some)
+                    .map_err(ConfigError::CredentialRef)
+            }
+            (None, Some(n)) => CredentialRef::try_from(format!("env:{n}"))
+                .map(Some)
+                .map_err(ConfigError::CredentialRef),
+            (None, None) => Ok(None),
+        }
+    }
+}
 
 /// The project name implied by a repository argument: its last path segment, without
 /// `.git`.
@@ -235,78 +254,46 @@ pub fn default_project(repo: &str) -> String {
     }
 }
 
-/// What a run is about: the source and how it is reported.
-#[derive(Debug, Clone)]
-pub struct RunTarget {
-    pub project: String,
-    pub repo: String,
-    pub git_ref: Option<String>,
-    pub working_tree: bool,
-    pub dry_run: bool,
-    pub progress: ProgressArg,
-}
-
 impl PublishArgs {
     /// Validated configuration, or the first rule the flags break.
-    pub fn into_config(self) -> Result<Config, PublishError> {
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let name = self
+            .project
+            .clone()
+            .unwrap_or_else(|| default_project(&self.repo));
+        let project = ProjectName::new(name.clone())
+            .map_err(|source| ConfigError::Project { name, source })?;
         let target = RunTarget {
-            project: self
-                .project
-                .clone()
-                .unwrap_or_else(|| default_project(&self.repo)),
-            repo: self.repo,
             git_ref: self.git_ref,
             working_tree: self.working_tree,
+            git_url: self.git.git_url.clone(),
+            git_credentials: self.git.credentials()?,
             dry_run: self.dry_run,
-            progress: self.progress,
+            progress: match self.progress {
+                ProgressArg::Auto => ProgressMode::Auto,
+                ProgressArg::Bar => ProgressMode::Bar,
+                ProgressArg::Log => ProgressMode::Log,
+                ProgressArg::Off => ProgressMode::Off,
+            },
+            ..RunTarget::new(project, self.repo)
         };
-        self.settings.into_config(target)
+        let cfg = Config {
+            settings: self.settings.into_settings()?,
+            target,
+        };
+        cfg.validate()?;
+        Ok(cfg)
     }
 }
 
 impl RunSettings {
-    /// Validated configuration for `target`, or the first rule the flags break.
-    pub fn into_config(self, target: RunTarget) -> Result<Config, PublishError> {
-        let credentials = match (&self.git_credentials_path, &self.git_credentials_env) {
-            (Some(_), Some(_)) => {
-                return Err(PublishError::Config(
-                    "--git-credentials-path and --git-credentials-env exclude each other".into(),
-                ));
-            }
-            (Some(p), None) => {
-                let p = std::path::absolute(p).map_err(|source| PublishError::Io {
-                    path: p.display().to_string(),
-                    source,
-                })?;
-                Some(
-                    CredentialRef::try_from(format!("file:{}", p.display()))
-                        .map_err(|e| PublishError::Config(e.to_string()))?,
-                )
-            }
-            (None, Some(n)) => Some(
-                CredentialRef::try_from(format!("env:{n}"))
-                    .map_err(|e| PublishError::Config(e.to_string()))?,
-            ),
-            (None, None) => None,
-        };
+    /// Validated settings, or the first rule the flags break.
+    pub fn into_settings(self) -> Result<Settings, ConfigError> {
         let provider = self
             .storage
             .store_config(60, self.storage_sse.clone())
-            .map_err(PublishError::Config)?;
-        let batch_max_bytes = usize::try_from(self.batch_max_bytes).unwrap_or(usize::MAX);
-        let cfg = Config {
-            project: target.project,
-            source: SourceConfig {
-                repo: target.repo,
-                git_ref: target.git_ref,
-                working_tree: target.working_tree,
-                include: self.include,
-                exclude: self.exclude,
-                max_file_size_bytes: self.max_file_size,
-                git_url: self.git_url,
-                git_credentials: credentials,
-                base_commit: None,
-            },
+            .map_err(ConfigError::Storage)?;
+        let settings = Settings {
             kafka: KafkaConfig {
                 brokers: self.brokers,
                 topic: self.topic,
@@ -323,7 +310,7 @@ impl RunSettings {
             },
             inline_size_limit_bytes: self.inline_size_limit,
             batch_max_files: self.batch_max_files,
-            batch_max_bytes,
+            batch_max_bytes: usize::try_from(self.batch_max_bytes).unwrap_or(usize::MAX),
             storage: StorageSettings {
                 provider,
                 key_template: self.storage_key_template,
@@ -331,16 +318,11 @@ impl RunSettings {
             },
             upload_concurrency: self.upload_concurrency,
             read_budget_bytes: self.read_budget,
-            dry_run: target.dry_run,
+            filter: Filter::new(&self.include, &self.exclude)?,
+            max_file_size_bytes: self.max_file_size,
             metrics_addr: self.metrics_addr,
-            progress: match target.progress {
-                ProgressArg::Auto => ProgressMode::Auto,
-                ProgressArg::Bar => ProgressMode::Bar,
-                ProgressArg::Log => ProgressMode::Log,
-                ProgressArg::Off => ProgressMode::Off,
-            },
         };
-        cfg.validate()?;
-        Ok(cfg)
+        settings.validate()?;
+        Ok(settings)
     }
 }

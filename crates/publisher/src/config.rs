@@ -1,17 +1,26 @@
-//! The publisher's typed, validated configuration. Built from the CLI (`cli.rs`) by the
-//! binary, or directly by tests; this library never reads the environment.
+//! The publisher's typed, validated configuration, in two parts: [`Settings`] — how
+//! every run is made (Kafka, strategies, storage, limits, filter) — and [`RunTarget`] —
+//! what one run reads (project, repository, ref, base commit). `publish` takes both
+//! ([`Config`]); watch mode keeps one `Settings` and makes a target per run. Built from
+//! the CLI (`cli.rs`) by the binary, or by tests; this library never reads the
+//! environment.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use tributary_events::ProjectName;
 use tributary_events::v2::{CredentialRef, url_has_password};
+pub use tributary_runtime::kafka::Compression;
 
-use crate::error::PublishError;
+use crate::error::ConfigError;
+pub use crate::publish::filter::Filter;
 
 /// librdkafka's default producer `message.max.bytes`; no event may come near it.
 pub const PRODUCER_MESSAGE_MAX_BYTES: usize = 1_000_000;
 /// Room left under [`PRODUCER_MESSAGE_MAX_BYTES`] for the key, headers and framing.
 pub const MESSAGE_OVERHEAD_BYTES: usize = 10_000;
+/// The smallest batch byte limit accepted.
+pub const BATCH_MIN_BYTES: usize = 16 * 1024;
 
 /// How file contents should travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,38 +34,11 @@ pub enum StrategyMode {
 
 pub use tributary_content::store::StoreConfig;
 
-/// What to read.
-#[derive(Debug, Clone)]
-pub struct SourceConfig {
-    /// A local folder, a local git repository, or a git URL.
-    pub repo: String,
-    /// Branch, tag or commit (git sources only); `None` means HEAD.
-    pub git_ref: Option<String>,
-    /// Index a local checkout's files as they are instead of its HEAD commit.
-    pub working_tree: bool,
-    /// Globs a file must match to be indexed (empty: every file).
-    pub include: Vec<String>,
-    /// Globs that exclude files.
-    pub exclude: Vec<String>,
-    /// Files larger than this are skipped (reason `too_large`).
-    pub max_file_size_bytes: u64,
-    /// The URL consumers fetch git references from. Defaults to the URL of a remote
-    /// source; a local repository needs it for the `git_reference` strategy.
-    pub git_url: Option<String>,
-    /// Credentials for fetching, as a reference. Resolved locally for the publisher's
-    /// own fetch and passed on as a reference in events.
-    pub git_credentials: Option<CredentialRef>,
-    /// The commit last indexed (watch mode): when the new commit descends from it, the
-    /// run carries only what changed since, deleted files marked `change: "deleted"`.
-    pub base_commit: Option<String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct KafkaConfig {
     pub brokers: String,
     pub topic: String,
-    /// `zstd`, `lz4`, `gzip`, `snappy` or `none`.
-    pub compression: String,
+    pub compression: Compression,
     pub linger_ms: u64,
     /// How long a message may wait for delivery before it counts as failed.
     pub message_timeout_ms: u64,
@@ -71,11 +53,9 @@ pub struct StorageSettings {
     pub presign_expiry: Duration,
 }
 
-/// Everything a run needs.
+/// How every run is made, whatever it reads.
 #[derive(Debug, Clone)]
-pub struct Config {
-    pub project: String,
-    pub source: SourceConfig,
+pub struct Settings {
     pub kafka: KafkaConfig,
     pub strategy: StrategyMode,
     pub inline_size_limit_bytes: u64,
@@ -87,9 +67,58 @@ pub struct Config {
     pub upload_concurrency: usize,
     /// Bytes of file content held in memory at once (read but not yet batched).
     pub read_budget_bytes: u64,
-    pub dry_run: bool,
+    /// Which paths are indexed (globs compiled once, here).
+    pub filter: Filter,
+    /// Files larger than this are skipped (reason `too_large`).
+    pub max_file_size_bytes: u64,
     pub metrics_addr: Option<SocketAddr>,
+}
+
+/// What one run reads, and how it is shown.
+#[derive(Debug, Clone)]
+pub struct RunTarget {
+    pub project: ProjectName,
+    /// A local folder, a local git repository, or a git URL.
+    pub repo: String,
+    /// Branch, tag or commit (git sources only); `None` means HEAD.
+    pub git_ref: Option<String>,
+    /// Index a local checkout's files as they are instead of its HEAD commit.
+    pub working_tree: bool,
+    /// The URL consumers fetch git references from. Defaults to the URL of a remote
+    /// source; a local repository needs it for the `git_reference` strategy.
+    pub git_url: Option<String>,
+    /// Credentials for fetching, as a reference. Resolved locally for the publisher's
+    /// own fetch and passed on as a reference in events.
+    pub git_credentials: Option<CredentialRef>,
+    /// The commit last indexed (watch mode): when the new commit descends from it, the
+    /// run carries only what changed since, deleted files marked `change: "deleted"`.
+    pub base_commit: Option<String>,
+    pub dry_run: bool,
     pub progress: ProgressMode,
+}
+
+impl RunTarget {
+    /// A target with nothing but its project and repository set.
+    pub fn new(project: ProjectName, repo: impl Into<String>) -> Self {
+        Self {
+            project,
+            repo: repo.into(),
+            git_ref: None,
+            working_tree: false,
+            git_url: None,
+            git_credentials: None,
+            base_commit: None,
+            dry_run: false,
+            progress: ProgressMode::Off,
+        }
+    }
+}
+
+/// One `publish`: its settings and its target.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub settings: Settings,
+    pub target: RunTarget,
 }
 
 /// How progress is shown.
@@ -102,75 +131,73 @@ pub enum ProgressMode {
     Off,
 }
 
-impl Config {
-    /// Cross-field rules. Called by [`crate::run::publish`] before anything else.
-    pub fn validate(&self) -> Result<(), PublishError> {
-        let bad = |m: String| Err(PublishError::Config(m));
-        if self.project.is_empty()
-            || self.project.len() > 256
-            || self.project.chars().any(char::is_control)
-        {
-            return bad(format!(
-                "project name {:?} must be 1-256 bytes without control characters",
-                self.project
-            ));
-        }
+impl Settings {
+    /// Cross-field rules of the settings.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.kafka.topic.is_empty() {
-            return bad("topic is empty".into());
+            return Err(ConfigError::EmptyTopic);
         }
         let max = PRODUCER_MESSAGE_MAX_BYTES - MESSAGE_OVERHEAD_BYTES;
-        if self.batch_max_bytes < 16 * 1024 || self.batch_max_bytes > max {
-            return bad(format!(
-                "batch byte limit {} must be between 16384 and {max} (the producer's message.max.bytes less framing)",
-                self.batch_max_bytes
-            ));
+        if !(BATCH_MIN_BYTES..=max).contains(&self.batch_max_bytes) {
+            return Err(ConfigError::BatchBytes {
+                got: self.batch_max_bytes,
+                min: BATCH_MIN_BYTES,
+                max,
+            });
         }
         if self.batch_max_files == 0 {
-            return bad("batch file limit must be at least 1".into());
+            return Err(ConfigError::BatchFiles);
         }
         if self.upload_concurrency == 0 || self.kafka.max_in_flight_batches == 0 {
-            return bad("concurrency limits must be at least 1".into());
+            return Err(ConfigError::Concurrency);
         }
-        if self.read_budget_bytes < self.source.max_file_size_bytes {
-            return bad("read budget must be at least the max file size".into());
-        }
-        if !matches!(
-            self.kafka.compression.as_str(),
-            "zstd" | "lz4" | "gzip" | "snappy" | "none"
-        ) {
-            return bad(format!("unknown compression {:?}", self.kafka.compression));
+        if self.read_budget_bytes < self.max_file_size_bytes {
+            return Err(ConfigError::ReadBudget);
         }
         if self.storage.presign_expiry.is_zero()
             || self.storage.presign_expiry > tributary_content::s3::MAX_PRESIGN_EXPIRY
         {
-            return bad("presigned URL expiry must be between 1 s and 7 days (SigV4 limit)".into());
+            return Err(ConfigError::PresignExpiry);
         }
         tributary_content::store::validate_key_template(&self.storage.key_template)
-            .map_err(|e| PublishError::Config(e.to_string()))?;
-        if let StoreConfig::S3(s3) = &self.storage.provider {
-            s3.validate()
-                .map_err(|e| PublishError::Config(e.to_string()))?;
-        }
+            .map_err(ConfigError::Storage)?;
+        self.storage
+            .provider
+            .validate()
+            .map_err(ConfigError::Storage)?;
         if self.strategy == StrategyMode::ObjectStorage
             && matches!(self.storage.provider, StoreConfig::None)
         {
-            return bad("--content-strategy object-storage needs a storage provider".into());
-        }
-        if is_url(&self.source.repo) && url_has_password(&self.source.repo) {
-            return bad("the repository URL has a password in it; pass credentials with --git-credentials-path or --git-credentials-env".into());
-        }
-        if self.source.git_url.as_deref().is_some_and(url_has_password) {
-            return bad(
-                "--git-url has a password in it; pass credentials as a reference instead".into(),
-            );
-        }
-        if self.source.working_tree && is_url(&self.source.repo) {
-            return bad("--working-tree needs a local checkout".into());
-        }
-        if self.source.working_tree && self.source.git_ref.is_some() {
-            return bad("--working-tree and --ref exclude each other".into());
+            return Err(ConfigError::ObjectStorageWithoutStore);
         }
         Ok(())
+    }
+}
+
+impl RunTarget {
+    /// Rules of the target on its own.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if is_url(&self.repo) && url_has_password(&self.repo) {
+            return Err(ConfigError::PasswordInRepoUrl);
+        }
+        if self.git_url.as_deref().is_some_and(url_has_password) {
+            return Err(ConfigError::PasswordInGitUrl);
+        }
+        if self.working_tree && is_url(&self.repo) {
+            return Err(ConfigError::WorkingTreeOfUrl);
+        }
+        if self.working_tree && self.git_ref.is_some() {
+            return Err(ConfigError::WorkingTreeWithRef);
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Every rule. Called by [`crate::publish()`] before anything else.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.settings.validate()?;
+        self.target.validate()
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use metrics::{counter, gauge, histogram};
 use tributary_events::v2::ContentStrategy;
 
-use crate::source::SkipReason;
+use crate::publish::walk::SkipReason;
 
 #[derive(Debug)]
 pub struct FileEmitted {
@@ -80,7 +80,7 @@ pub struct StoreUnavailable<'a> {
 impl StoreUnavailable<'_> {
     pub fn emit(&self) {
         tracing::warn!(
-            error = %crate::report::chain(self.error),
+            error = %tributary_runtime::chain(self.error),
             "object store unavailable: falling back to inline for files that fit, failing the others"
         );
         counter!("tributary_storage_unavailable_total").increment(1);

@@ -1,22 +1,20 @@
 //! tributary-publisher: reads repositories and publishes v2 index events to Kafka.
 //!
-//! [`run::publish`] is the whole job, driven by a typed [`config::Config`]; the binary
-//! only parses flags (`cli`), wires signals and metrics, and prints the report.
+//! [`publish()`] is the whole job, driven by a typed [`Config`] (run [`Settings`] plus a
+//! [`RunTarget`]); [`watch::watch`] keeps branches indexed with one `Settings` and a
+//! target per run. The binary only parses flags (`cli`), wires signals and metrics, and
+//! prints the report.
 
-pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod error;
-pub mod internal_events;
-pub mod kafka;
-pub mod plan;
-pub mod report;
-pub mod run;
-pub mod source;
-pub mod telemetry;
+mod internal_events;
+mod publish;
+mod telemetry;
 pub mod watch;
 
-pub use config::Config;
-pub use error::PublishError;
-pub use report::RunReport;
-pub use run::publish;
+pub use config::{Config, RunTarget, Settings};
+pub use error::{ConfigError, PublishError, WatchFileError};
+pub use publish::report::{FailedFile, PlannedFile, RunReport};
+pub use publish::{publish, run};
+pub use telemetry::serve_metrics;

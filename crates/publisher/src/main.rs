@@ -1,107 +1,86 @@
-//! tributary-publisher: parse flags, wire logging, metrics and signals, run, report.
+//! tributary-publisher: parse flags, wire metrics and signals, run, report.
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
-use tributary_publisher::cli::{Cli, Command};
-use tributary_publisher::report::chain;
+use tributary_publisher::cli::{Cli, Command, PublishArgs, WatchArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tributary_runtime::init_logging(cli.log_format);
-    let result = match tributary_runtime::block_on(run(cli)) {
-        Ok(result) => result,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {}", chain(e.as_ref()));
-            ExitCode::from(2)
-        }
-    }
+    tributary_runtime::main(cli.log_format, 2, run(cli.command))
 }
 
 /// Serves /metrics when an address is configured.
 async fn metrics_server(
     addr: Option<std::net::SocketAddr>,
     cancel: &CancellationToken,
-) -> Result<Option<tokio::task::JoinHandle<()>>, Box<dyn std::error::Error>> {
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     let Some(addr) = addr else { return Ok(None) };
-    let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
     let (task, local) =
-        tributary_publisher::telemetry::serve_metrics(addr, handle, cancel.child_token()).await?;
+        tributary_runtime::serve_metrics(addr, axum::Router::new(), cancel.child_token())
+            .await
+            .with_context(|| format!("could not serve metrics on {addr}"))?;
     tracing::info!(%local, "serving /metrics");
     Ok(Some(task))
 }
 
-async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    match cli.command {
-        Command::Watch(args) => {
-            let config = args.into_config()?;
-            let cancel = CancellationToken::new();
-            let metrics = metrics_server(config.publish.metrics_addr, &cancel).await?;
-            let reload = std::sync::Arc::new(tokio::sync::Notify::new());
-            let on_hup = reload.clone();
-            let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-            tokio::spawn(async move {
-                while hup.recv().await.is_some() {
-                    on_hup.notify_one();
-                }
-            });
-            let on_signal = cancel.clone();
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-            tokio::spawn(async move {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                tracing::info!("stopping: runs in flight are cancelled, their cursors stay");
-                on_signal.cancel();
-            });
-            tributary_publisher::watch::watch(config, reload, cancel.clone()).await?;
-            if let Some(m) = metrics {
-                let _ = m.await;
-            }
-            Ok(ExitCode::SUCCESS)
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Watch(args) => watch(args).await,
+        Command::Publish(args) => publish(args).await,
+    }
+}
+
+async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
+    let config = args.into_config()?;
+    let cancel = CancellationToken::new();
+    let metrics = metrics_server(config.settings.metrics_addr, &cancel).await?;
+    let reload = tributary_runtime::hangups()?;
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        tributary_runtime::shutdown_signal().await;
+        tracing::info!("stopping: runs in flight are cancelled, their cursors stay");
+        on_signal.cancel();
+    });
+    tributary_publisher::watch::watch(config, reload, cancel.clone()).await?;
+    if let Some(m) = metrics {
+        let _ = m.await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let report_json = args.report_json;
+    let config = args.into_config()?;
+    let cancel = CancellationToken::new();
+    let metrics = metrics_server(config.settings.metrics_addr, &cancel).await?;
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::warn!("interrupted: stopping the run");
+            on_signal.cancel();
         }
-        Command::Publish(args) => {
-            let report_json = args.report_json;
-            let config = args.into_config()?;
-            let cancel = CancellationToken::new();
-            let metrics_server = metrics_server(config.metrics_addr, &cancel).await?;
-            let on_signal = cancel.clone();
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    tracing::warn!("interrupted: stopping the run");
-                    on_signal.cancel();
-                }
-            });
-            let report = tributary_publisher::publish(config, cancel.clone()).await?;
-            if report.dry_run {
-                for p in &report.plan {
-                    println!("{:<15} {:>10}  {}", p.strategy, p.size, p.path);
-                }
-            }
-            if report_json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!("{}", report.summary());
-            }
-            cancel.cancel();
-            if let Some(server) = metrics_server {
-                let _ = server.await;
-            }
-            Ok(if report.ok() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+    });
+    let report = tributary_publisher::publish(config, cancel.clone()).await?;
+    if report.dry_run {
+        for p in &report.plan {
+            println!("{:<15} {:>10}  {}", p.strategy, p.size, p.path);
         }
     }
+    if report_json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", report.summary());
+    }
+    cancel.cancel();
+    if let Some(server) = metrics {
+        let _ = server.await;
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -10,14 +10,15 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ProgressMode;
 use crate::error::PublishError;
 
-/// Serves `/metrics` (Prometheus text) and `/healthz` until `cancel` fires. Returns the
-/// server task and the address it listens on (useful with port 0).
+/// Serves `/metrics` (Prometheus text) and `/healthz` until `cancel` fires, with the
+/// recorder `handle` (a test's own, or the global one). Returns the server task and the
+/// address it listens on (useful with port 0).
 pub async fn serve_metrics(
     addr: SocketAddr,
     handle: PrometheusHandle,
     cancel: CancellationToken,
 ) -> Result<(tokio::task::JoinHandle<()>, SocketAddr), PublishError> {
-    tributary_runtime::serve_metrics(addr, handle, axum::Router::new(), cancel)
+    tributary_runtime::serve_with_handle(addr, handle, axum::Router::new(), cancel)
         .await
         .map_err(|source| PublishError::Metrics {
             addr: addr.to_string(),

@@ -2,6 +2,7 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 
 use super::*;
 use crate::cli::{Cli, Command, default_project, parse_size};
+use crate::error::ConfigError;
 
 /// Parses flags with every environment fallback switched off: hermetic whatever the
 /// shell exports (the test suite runs with the local services' variables set).
@@ -12,24 +13,43 @@ fn parse(argv: &[&str]) -> Result<Cli, clap::Error> {
     Cli::from_arg_matches(&cmd.try_get_matches_from(argv)?)
 }
 
-fn args(extra: &[&str]) -> Result<Config, PublishError> {
+/// Why flags were refused: by clap (a malformed value), or by validation.
+#[derive(Debug)]
+enum Refused {
+    Flags(clap::Error),
+    Config(ConfigError),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Flags(e) => write!(f, "{e}"),
+            Refused::Config(e) => write!(f, "{}", tributary_runtime::chain(e)),
+        }
+    }
+}
+
+fn args(extra: &[&str]) -> Result<Config, Refused> {
     let mut argv = vec!["tributary-publisher", "publish", "--repo", "/tmp/some/repo"];
     argv.extend_from_slice(extra);
-    let cli = parse(&argv).map_err(|e| PublishError::Config(e.to_string()))?;
+    let cli = parse(&argv).map_err(Refused::Flags)?;
     let Command::Publish(a) = cli.command else {
         panic!("publish was parsed")
     };
-    a.into_config()
+    a.into_config().map_err(Refused::Config)
 }
 
 #[test]
 fn defaults_follow_the_design() {
-    let c = args(&["--storage-provider", "local"]).expect("valid");
-    assert_eq!(c.project, "repo");
+    let Config {
+        settings: c,
+        target,
+    } = args(&["--storage-provider", "local"]).expect("valid");
+    assert_eq!(target.project.as_str(), "repo");
     assert_eq!(c.inline_size_limit_bytes, 100 * 1024);
     assert_eq!(c.batch_max_bytes, 900_000);
     assert_eq!(c.kafka.topic, "tributary.index.v2");
-    assert_eq!(c.kafka.compression, "zstd");
+    assert_eq!(c.kafka.compression.as_str(), "zstd");
     assert_eq!(c.strategy, StrategyMode::Auto);
     assert_eq!(c.storage.presign_expiry, Duration::from_secs(24 * 3600));
     assert_eq!(c.storage.key_template, "projects/{project}/{sha256}.{ext}");
@@ -37,27 +57,78 @@ fn defaults_follow_the_design() {
 
 #[test]
 fn cross_field_rules_are_enforced() {
-    let err = |a: &[&str]| args(a).expect_err("must be rejected").to_string();
-    assert!(err(&["--batch-max-bytes", "2000000"]).contains("batch byte limit"));
-    assert!(
-        err(&[
-            "--content-strategy",
-            "object-storage",
-            "--storage-provider",
-            "none"
-        ])
-        .contains("needs a storage provider")
-    );
-    assert!(err(&["--presigned-url-expiry", "8days"]).contains("7 days"));
-    assert!(err(&["--storage-key-template", "x/{project}"]).contains("{sha256}"));
-    assert!(err(&["--storage-provider", "minio"]).contains("--storage-endpoint"));
-    assert!(err(&["--working-tree", "--ref", "main"]).contains("exclude each other"));
-    assert!(err(&["--compression", "brotli"]).contains("compression"));
-    assert!(
-        err(&["--git-credentials-env", "A", "--git-credentials-path", "/x"])
-            .contains("exclude each other")
-    );
-    assert!(err(&["--git-credentials-env", "not a name"]).contains("env:NAME"));
+    let err = |a: &[&str]| args(a).expect_err("must be rejected");
+    let says = |a: &[&str], what: &str| {
+        let e = err(a).to_string();
+        assert!(e.contains(what), "{a:?}: {e}");
+    };
+    // each rule by its variant, and its message names the fix
+    type Case<'a> = (&'a [&'a str], fn(&ConfigError) -> bool, &'a str);
+    let cases: &[Case<'_>] = &[
+        (
+            &["--batch-max-bytes", "2000000"],
+            |e| matches!(e, ConfigError::BatchBytes { got: 2_000_000, .. }),
+            "batch byte limit",
+        ),
+        (
+            &[
+                "--content-strategy",
+                "object-storage",
+                "--storage-provider",
+                "none",
+            ],
+            |e| matches!(e, ConfigError::ObjectStorageWithoutStore),
+            "needs a storage provider",
+        ),
+        (
+            &["--presigned-url-expiry", "8days"],
+            |e| matches!(e, ConfigError::PresignExpiry),
+            "7 days",
+        ),
+        (
+            &["--storage-key-template", "x/{project}"],
+            |e| matches!(e, ConfigError::Storage(_)),
+            "{sha256}",
+        ),
+        (
+            &["--storage-provider", "minio"],
+            |e| matches!(e, ConfigError::Storage(_)),
+            "--storage-endpoint",
+        ),
+        (
+            &["--working-tree", "--ref", "main"],
+            |e| matches!(e, ConfigError::WorkingTreeWithRef),
+            "exclude each other",
+        ),
+        (
+            &["--git-credentials-env", "A", "--git-credentials-path", "/x"],
+            |e| matches!(e, ConfigError::CredentialsTwice),
+            "exclude each other",
+        ),
+        (
+            &["--git-credentials-env", "not a name"],
+            |e| matches!(e, ConfigError::CredentialRef(_)),
+            "env:NAME",
+        ),
+        (
+            &["--include", "a/[b"],
+            |e| matches!(e, ConfigError::Glob { .. }),
+            "bad glob",
+        ),
+    ];
+    for (argv, is, what) in cases {
+        match err(argv) {
+            Refused::Config(e) => assert!(is(&e), "{argv:?}: {e:?}"),
+            Refused::Flags(e) => panic!("{argv:?}: refused by clap, not validation: {e}"),
+        }
+        says(argv, what);
+    }
+    // a compression codec is a closed set, checked by clap
+    assert!(matches!(
+        err(&["--compression", "brotli"]),
+        Refused::Flags(_)
+    ));
+    says(&["--compression", "brotli"], "compression");
 }
 
 #[test]
@@ -66,7 +137,9 @@ fn urls_with_passwords_are_refused() {
     let Command::Publish(a) = cli.command else {
         panic!("publish was parsed")
     };
-    let e = a.into_config().expect_err("password in URL").to_string();
+    let e = a.into_config().expect_err("password in URL");
+    assert!(matches!(e, ConfigError::PasswordInRepoUrl), "{e:?}");
+    let e = e.to_string();
     assert!(e.contains("password"), "{e}");
     assert!(
         !e.contains("secret"),

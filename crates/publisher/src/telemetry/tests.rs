@@ -5,7 +5,7 @@ use tributary_events::v2::ContentStrategy;
 
 use super::*;
 use crate::internal_events::{FileEmitted, FileSkipped};
-use crate::source::SkipReason;
+use crate::publish::walk::SkipReason;
 
 async fn get(addr: SocketAddr, path: &str) -> String {
     let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");

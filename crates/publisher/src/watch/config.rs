@@ -20,9 +20,10 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use tributary_events::ProjectName;
 use tributary_events::v2::CredentialRef;
 
-use crate::error::PublishError;
+use crate::error::WatchFileError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,12 +65,15 @@ fn default_branches() -> Vec<String> {
 }
 
 impl RepoSpec {
-    pub fn credentials(&self) -> Result<Option<CredentialRef>, PublishError> {
+    pub fn credentials(&self) -> Result<Option<CredentialRef>, WatchFileError> {
         self.credentials
             .clone()
             .map(CredentialRef::try_from)
             .transpose()
-            .map_err(|e| PublishError::Config(format!("{}: credentials: {e}", self.project)))
+            .map_err(|source| WatchFileError::Credentials {
+                project: self.project.clone(),
+                source,
+            })
     }
 }
 
@@ -78,38 +82,31 @@ pub type Target = (String, String);
 
 impl WatchFile {
     /// Parses and checks a watch file.
-    pub fn parse(text: &str) -> Result<Self, PublishError> {
-        let f: WatchFile =
-            toml::from_str(text).map_err(|e| PublishError::Config(format!("watch file: {e}")))?;
+    pub fn parse(text: &str) -> Result<Self, WatchFileError> {
+        let f: WatchFile = toml::from_str(text).map_err(WatchFileError::Toml)?;
         f.validate()?;
         Ok(f)
     }
 
-    fn validate(&self) -> Result<(), PublishError> {
-        let bad = |m: String| Err(PublishError::Config(format!("watch file: {m}")));
+    fn validate(&self) -> Result<(), WatchFileError> {
         let mut projects = std::collections::HashSet::new();
         for r in &self.repositories {
-            if r.project.is_empty()
-                || r.project.len() > 256
-                || r.project.chars().any(char::is_control)
-            {
-                return bad(format!("repository {:?}: bad project name", r.url));
-            }
+            ProjectName::check(&r.project).map_err(|source| WatchFileError::Project {
+                url: r.url.clone(),
+                source,
+            })?;
             if !projects.insert(&r.project) {
-                return bad(format!("project {:?} is listed twice", r.project));
+                return Err(WatchFileError::DuplicateProject(r.project.clone()));
             }
             if tributary_events::v2::url_has_password(&r.url) {
-                return bad(format!(
-                    "{}: put credentials in `credentials`, not in the URL",
-                    r.project
-                ));
+                return Err(WatchFileError::PasswordInUrl(r.project.clone()));
             }
             if r.branches.is_empty()
                 || r.branches
                     .iter()
                     .any(|b| b.is_empty() || b.starts_with('-') || b.contains(".."))
             {
-                return bad(format!("{}: branches must be branch names", r.project));
+                return Err(WatchFileError::Branch(r.project.clone()));
             }
             r.credentials()?;
         }
@@ -121,9 +118,7 @@ impl WatchFile {
             if let Some(v) = v
                 && CredentialRef::try_from(v.clone()).is_err()
             {
-                return bad(format!(
-                    "webhooks.{name} must be an env:NAME or file:/path reference"
-                ));
+                return Err(WatchFileError::WebhookSecret(name));
             }
         }
         Ok(())

@@ -37,8 +37,9 @@ impl CursorStore {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let path = dir.join("cursors.json");
         let state = match std::fs::read(&path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-                PublishError::Config(format!("{}: not a cursor file: {e}", path.display()))
+            Ok(b) => serde_json::from_slice(&b).map_err(|source| PublishError::CorruptCursor {
+                path: path.display().to_string(),
+                source,
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
             Err(e) => return Err(io(&path)(e)),

@@ -9,20 +9,13 @@ use tributary_events::Sha256Hex;
 use tributary_events::v2::CredentialRef;
 
 use crate::error::PublishError;
+use crate::publish::source::{git_err, remote_callbacks};
 
 #[derive(Debug, Clone)]
 pub struct Mirror {
     pub dir: PathBuf,
     pub url: String,
     creds: Option<CredentialRef>,
-}
-
-fn git_err(url: &str) -> impl FnOnce(git2::Error) -> PublishError + '_ {
-    move |source| PublishError::Git {
-        repo: url.to_owned(),
-        message: source.message().to_owned(),
-        source,
-    }
 }
 
 impl Mirror {
@@ -36,8 +29,7 @@ impl Mirror {
     }
 
     fn callbacks(&self) -> Result<git2::RemoteCallbacks<'static>, PublishError> {
-        tributary_content::git::credential_callbacks(self.creds.as_ref())
-            .map_err(|e| PublishError::Credentials(e.to_string()))
+        remote_callbacks(self.creds.as_ref())
     }
 
     /// The remote's branch heads (`git ls-remote`), without fetching. Blocking.

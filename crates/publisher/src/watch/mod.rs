@@ -23,16 +23,17 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::Config;
-use crate::error::PublishError;
+use crate::config::{RunTarget, Settings};
+use crate::error::{PublishError, WatchFileError};
 use crate::internal_events::{WatchPolled, WatchRunFinished, WatchTargets};
 use config::{RepoSpec, Target, WatchFile};
 use cursor::CursorStore;
 use mirror::Mirror;
+use tributary_events::ProjectName;
 use webhook::{Hooks, Push, Secrets};
 
-/// How the watcher runs; the publish settings (Kafka, storage, strategies) are the
-/// template every run starts from.
+/// How the watcher runs; every run is made with `settings` (Kafka, storage,
+/// strategies, limits) and a target of its own.
 #[derive(Debug, Clone)]
 pub struct WatchConfig {
     pub file: PathBuf,
@@ -43,7 +44,7 @@ pub struct WatchConfig {
     pub reload_check: Duration,
     /// Longest wait between retries of a failing repository.
     pub max_backoff: Duration,
-    pub publish: Config,
+    pub settings: Settings,
 }
 
 /// Starts watching; returns once `cancel` fires and every worker has stopped. A run in
@@ -259,7 +260,7 @@ impl Watcher {
                     last = std::fs::metadata(&self.cfg.file)
                         .and_then(|m| m.modified())
                         .ok();
-                    tracing::warn!(error = %crate::report::chain(&e), "watch file not reloaded; keeping the previous one");
+                    tracing::warn!(error = %tributary_runtime::chain(&e), "watch file not reloaded; keeping the previous one");
                 }
             }
         }
@@ -309,7 +310,7 @@ impl Watcher {
                 Ok(Err(e)) => {
                     failures = failures.saturating_add(1);
                     WatchPolled { ok: false }.emit();
-                    tracing::warn!(project = %spec.project, error = %crate::report::chain(&e), failures, "poll failed; backing off");
+                    tracing::warn!(project = %spec.project, error = %tributary_runtime::chain(&e), failures, "poll failed; backing off");
                 }
                 Err(_) => return,
             }
@@ -328,7 +329,7 @@ impl Watcher {
                 Err(e) => {
                     failures = failures.saturating_add(1);
                     let wait = backoff(Duration::from_secs(5), failures, self.cfg.max_backoff);
-                    tracing::warn!(project = %target.0, branch = %target.1, error = %crate::report::chain(&e), retry_in = ?wait, "indexing failed");
+                    tracing::warn!(project = %target.0, branch = %target.1, error = %tributary_runtime::chain(&e), retry_in = ?wait, "indexing failed");
                     // retry after the backoff, or at once when a new trigger arrives
                     tokio::select! {
                         () = state.cancel.cancelled() => return,
@@ -359,7 +360,7 @@ impl Watcher {
         let b = branch.clone();
         let head = tokio::task::spawn_blocking(move || m.fetch(&b))
             .await
-            .map_err(|_| PublishError::Config("fetch task panicked".into()))??;
+            .map_err(|_| PublishError::TaskPanicked("mirror fetch"))??;
         drop(guard);
         let cursor = self.cursors.get(project, branch);
         if cursor.as_deref() == Some(head.as_str()) {
@@ -367,25 +368,31 @@ impl Watcher {
             return Ok(());
         }
         let pushed_at = *state.pushed_at.lock().expect("pushed lock");
-        let mut cfg = self.cfg.publish.clone();
-        cfg.project = project.clone();
-        cfg.source.repo = mirror.dir.display().to_string();
-        cfg.source.git_ref = Some(head.clone());
-        cfg.source.git_url = Some(spec.url.clone());
-        cfg.source.git_credentials = creds;
-        cfg.source.base_commit = cursor.clone();
-        cfg.source.working_tree = false;
+        let target = RunTarget {
+            git_ref: Some(head.clone()),
+            git_url: Some(spec.url.clone()),
+            git_credentials: creds,
+            base_commit: cursor.clone(),
+            ..RunTarget::new(
+                ProjectName::new(project.clone()).map_err(|source| WatchFileError::Project {
+                    url: spec.url.clone(),
+                    source,
+                })?,
+                mirror.dir.display().to_string(),
+            )
+        };
         let started = Instant::now();
-        let report = crate::publish(cfg, state.cancel.child_token()).await?;
+        let report = crate::run(&self.cfg.settings, target, state.cancel.child_token()).await?;
         if report.cancelled {
             return Ok(());
         }
         if !report.ok() || !report.completed {
-            return Err(PublishError::Config(format!(
-                "run {} of {project}@{branch} was not fully delivered: {}",
-                report.run_id,
-                report.summary()
-            )));
+            return Err(PublishError::RunUndelivered {
+                run_id: report.run_id,
+                project: project.clone(),
+                branch: branch.clone(),
+                summary: report.summary(),
+            });
         }
         self.cursors.advance(project, branch, &head)?;
         // pushes that arrived during the run are still pending: keep their time

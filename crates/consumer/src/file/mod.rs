@@ -1,32 +1,32 @@
-//! One message in, its outputs out: intelligence documents, tombstones for deleted
-//! files, dead-letter records. Pure of Kafka: the pipeline produces what this returns.
+//! Per-file processing: one message in, its outputs out — intelligence documents,
+//! tombstones for deleted files, dead-letter records (`dead_letter`) — with each file's
+//! bytes found and verified by the `resolve`r. Pure of Kafka: the daemon produces what
+//! this returns. A run's completion is handed back as such; its summary is built off
+//! the partition worker (`crate::summary`).
+
+pub mod dead_letter;
+pub mod resolve;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
-use tributary_events::dlq::{
-    DLQ_SCHEMA_VERSION, DeadLetter, Payload, RawEncoding, Reason, SourceRecord, Stage,
-};
+use tributary_events::dlq::{Reason, SourceRecord, Stage};
 use tributary_events::intelligence::{
     DOC_TYPE_FILE, DocSource, FileIntelligence, INTELLIGENCE_SCHEMA_VERSION, Timing, doc_key,
 };
 use tributary_events::v1::V1Event;
-use tributary_events::v2::{Change, IndexProjectRequested, WireFile};
+use tributary_events::v2::{Change, IndexProjectRequested, IndexRunCompleted, WireFile};
 use tributary_events::{IndexEvent, RelPath, Sha256Hex};
 
 use crate::error::Failure;
-use crate::internal_events::{DeadLettered, FileProcessed};
-use crate::resolve::{Resolver, Tier};
-
-/// Raw payloads kept in a dead-letter record, at most (the source coordinates lead to
-/// the rest).
-pub const DLQ_RAW_MAX_BYTES: usize = 512 * 1024;
+use crate::internal_events::FileProcessed;
+use dead_letter::{dead_letter_file, dead_letter_raw, dead_letter_v1};
+use resolve::{Resolver, Tier};
 
 /// A record to produce.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,16 +46,21 @@ pub enum Output {
     },
 }
 
+/// What a message from the index topic comes to.
+#[derive(Debug)]
+pub enum Processed {
+    /// Records to produce before the message counts as done.
+    Outputs(Vec<Output>),
+    /// A run's manifest: its summary is built on a task of its own.
+    RunCompleted(Box<IndexRunCompleted>),
+}
+
 /// Turns messages into outputs.
 #[derive(Debug)]
 pub struct Processor {
     pub resolver: Arc<Resolver>,
     pub analysis: Arc<Semaphore>,
     pub file_concurrency: usize,
-    /// Summaries of completed runs; `None` turns them off.
-    pub summaries: Option<crate::summary::SummaryConfig>,
-    /// HTML reports of summaries; `None` writes none.
-    pub reports: Option<Arc<crate::report::ReportSink>>,
     /// Limits of the analysers.
     pub analysis_options: tributary_intel::Options,
 }
@@ -67,45 +72,23 @@ struct Resolved {
 }
 
 impl Processor {
-    /// The outputs for one message from the index topic.
-    pub async fn process(&self, payload: &[u8], src: &SourceRecord) -> Vec<Output> {
-        match tributary_events::decode(payload) {
+    /// What one message from the index topic comes to.
+    pub async fn process(&self, payload: &[u8], src: &SourceRecord) -> Processed {
+        Processed::Outputs(match tributary_events::decode(payload) {
             Err(e) => {
                 vec![dead_letter_raw(
                     payload,
                     src,
-                    Failure::new(e.reason(), Stage::Decode, crate::error::chain(&e)),
+                    Failure::new(e.reason(), Stage::Decode, tributary_runtime::chain(&e)),
                 )]
             }
             Ok(IndexEvent::Requested(ev)) => self.process_v2(&ev, src).await,
             Ok(IndexEvent::V1(ev)) => self.process_v1(&ev, src).await,
             Ok(IndexEvent::Completed(ev)) => {
                 tracing::info!(project = %ev.project, run_id = %ev.run_id, batches = ev.batches, "run completed");
-                let Some(cfg) = self.summaries.clone() else {
-                    return Vec::new();
-                };
-                let summary =
-                    tokio::task::spawn_blocking(move || crate::summary::collect(&cfg, &ev)).await;
-                match summary {
-                    Ok(None) => Vec::new(),
-                    Ok(Some(s)) => {
-                        tracing::info!(project = %s.project, files = s.totals.files, complete = s.complete, "project summary");
-                        if let Some(sink) = &self.reports {
-                            sink.write(&s).await;
-                        }
-                        let key = tributary_events::intelligence::summary_key(&s.project);
-                        vec![Output::Document {
-                            key,
-                            payload: serde_json::to_vec(&s).expect("summaries serialize"),
-                        }]
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "summary task failed");
-                        Vec::new()
-                    }
-                }
+                return Processed::RunCompleted(Box::new(ev));
             }
-        }
+        })
     }
 
     async fn process_v2(&self, ev: &IndexProjectRequested, src: &SourceRecord) -> Vec<Output> {
@@ -312,113 +295,4 @@ impl Processor {
             payload,
         })
     }
-}
-
-fn headers(src: &SourceRecord, f: &Failure) -> Vec<(&'static str, String)> {
-    vec![
-        ("__connect.errors.topic", src.topic.clone()),
-        ("__connect.errors.partition", src.partition.to_string()),
-        ("__connect.errors.offset", src.offset.to_string()),
-        (
-            "__connect.errors.stage",
-            format!("{:?}", f.stage).to_lowercase(),
-        ),
-        ("__connect.errors.reason", f.reason.as_str().to_owned()),
-        ("__connect.errors.exception.message", f.message.clone()),
-    ]
-}
-
-fn record(src: &SourceRecord, f: &Failure, path: Option<&str>, payload: Payload) -> DeadLetter {
-    DeadLetter {
-        schema_version: DLQ_SCHEMA_VERSION.to_owned(),
-        reason: f.reason,
-        message: f.message.clone(),
-        stage: f.stage,
-        source: src.clone(),
-        event_id: None,
-        run_id: None,
-        project: None,
-        path: path.map(str::to_owned),
-        attempts: f.attempts,
-        failed_at: OffsetDateTime::now_utc(),
-        payload,
-    }
-}
-
-fn emit(key: String, src: &SourceRecord, f: &Failure, d: &DeadLetter) -> Output {
-    DeadLettered {
-        reason: f.reason,
-        stage: f.stage,
-        path: d.path.as_deref(),
-        message: &f.message,
-    }
-    .emit();
-    Output::DeadLetter {
-        key,
-        payload: serde_json::to_vec(d).expect("records serialize"),
-        headers: headers(src, f),
-    }
-}
-
-/// A dead-letter record for a message that did not decode.
-pub fn dead_letter_raw(payload: &[u8], src: &SourceRecord, f: Failure) -> Output {
-    let truncated = payload.len() > DLQ_RAW_MAX_BYTES;
-    let kept = &payload[..payload.len().min(DLQ_RAW_MAX_BYTES)];
-    let (encoding, data) = match std::str::from_utf8(kept) {
-        Ok(s) => (RawEncoding::Utf8, s.to_owned()),
-        Err(_) => (
-            RawEncoding::Base64,
-            base64::engine::general_purpose::STANDARD.encode(kept),
-        ),
-    };
-    let d = record(
-        src,
-        &f,
-        None,
-        Payload::Raw {
-            encoding,
-            data,
-            truncated,
-        },
-    );
-    emit(
-        format!("{}/{}/{}", src.topic, src.partition, src.offset),
-        src,
-        &f,
-        &d,
-    )
-}
-
-/// A dead-letter record for one file of a v2 event: the event narrowed to that file,
-/// re-publishable as is once the cause is fixed.
-pub fn dead_letter_file(
-    ev: &IndexProjectRequested,
-    wire: &WireFile,
-    src: &SourceRecord,
-    f: Failure,
-) -> Output {
-    let mut narrowed = ev.clone();
-    narrowed.files = vec![wire.clone()];
-    let event = serde_json::to_value(&narrowed).expect("events serialize");
-    let path = wire.path.as_deref();
-    let mut d = record(src, &f, path, Payload::Event { event });
-    d.event_id = Some(ev.event_id);
-    d.run_id = Some(ev.run_id);
-    d.project = Some(ev.project.clone());
-    emit(
-        format!("{}/{}", ev.project, path.unwrap_or("")),
-        src,
-        &f,
-        &d,
-    )
-}
-
-fn dead_letter_v1(ev: &V1Event, file_path: &str, src: &SourceRecord, f: Failure) -> Output {
-    let mut narrowed = ev.clone();
-    narrowed.files.retain(|x| x.file_path == file_path);
-    let event = serde_json::to_value(&narrowed).expect("events serialize");
-    let mut d = record(src, &f, Some(file_path), Payload::Event { event });
-    d.event_id = Some(ev.event_id);
-    d.project = Some(ev.project.clone());
-    emit(format!("{}/{}", ev.project, file_path), src, &f, &d)
 }

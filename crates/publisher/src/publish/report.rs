@@ -4,8 +4,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use tributary_events::v2::{SkippedFile, StrategyCounts};
+use tributary_content::PutOutcome;
+use tributary_events::v2::{
+    EVENT_INDEX_RUN_COMPLETED, IndexRunCompleted, SkippedFile, Source, StrategyCounts,
+    V2_SCHEMA_VERSION,
+};
 use uuid::Uuid;
+
+use super::plan::{Entry, Planned};
+use crate::internal_events::{FileEmitted, FileFailed, FileSkipped};
 
 /// Skipped and failed files listed by name, at most (all are counted).
 pub const LISTED_FILES_MAX: usize = 1000;
@@ -60,6 +67,109 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Accounts for one planned item (counts, lists, metrics); returns the entry to
+    /// batch, if there is one.
+    pub fn record(&mut self, planned: Planned) -> Option<Box<Entry>> {
+        match planned {
+            Planned::Entry(entry) => {
+                let Some(strategy) = entry.strategy else {
+                    self.deleted += 1;
+                    return Some(entry);
+                };
+                self.files.add(strategy, 1);
+                self.bytes.add(strategy, entry.bytes);
+                match entry.put {
+                    Some(PutOutcome::Uploaded) => self.uploaded += 1,
+                    Some(PutOutcome::AlreadyPresent) => self.already_present += 1,
+                    None => {}
+                }
+                if self.dry_run {
+                    self.plan.push(PlannedFile {
+                        path: entry.wire.path.clone().unwrap_or_default(),
+                        strategy: strategy.as_str(),
+                        size: entry.bytes,
+                    });
+                } else {
+                    FileEmitted {
+                        strategy,
+                        bytes: entry.bytes,
+                    }
+                    .emit();
+                }
+                Some(entry)
+            }
+            Planned::Skipped { path, reason } => {
+                FileSkipped {
+                    path: &path,
+                    reason,
+                }
+                .emit();
+                self.skipped_total += 1;
+                *self
+                    .skipped_by_reason
+                    .entry(reason.as_str().to_owned())
+                    .or_default() += 1;
+                if self.skipped.len() < LISTED_FILES_MAX {
+                    self.skipped.push(SkippedFile {
+                        path,
+                        reason: reason.as_str().to_owned(),
+                    });
+                }
+                None
+            }
+            Planned::Failed { path, message } => {
+                FileFailed {
+                    path: &path,
+                    message: &message,
+                }
+                .emit();
+                self.fail(path, message);
+                None
+            }
+        }
+    }
+
+    /// Counts a file (or, with an empty path, a walk) that should have been published.
+    pub fn fail(&mut self, path: String, message: String) {
+        self.failed_total += 1;
+        if self.failed.len() < LISTED_FILES_MAX {
+            self.failed.push(FailedFile { path, message });
+        }
+    }
+
+    /// The run's `index_run_completed` manifest: complete counts, bounded lists (failed
+    /// files are listed as skipped with reason `failed`).
+    pub fn manifest(&self, source: &Source, batches: u32) -> IndexRunCompleted {
+        let mut skipped = self.skipped.clone();
+        let mut skipped_by_reason = self.skipped_by_reason.clone();
+        if self.failed_total > 0 {
+            *skipped_by_reason.entry("failed".into()).or_default() += self.failed_total;
+            skipped.extend(self.failed.iter().map(|f| SkippedFile {
+                path: f.path.clone(),
+                reason: "failed".into(),
+            }));
+        }
+        // The manifest stays small: the list is bounded, the counts are complete.
+        skipped.truncate(LISTED_FILES_MAX);
+        IndexRunCompleted {
+            schema_version: V2_SCHEMA_VERSION.to_owned(),
+            event_type: EVENT_INDEX_RUN_COMPLETED.to_owned(),
+            event_id: Uuid::now_v7(),
+            run_id: self.run_id,
+            occurred_at: time::OffsetDateTime::now_utc(),
+            project: self.project.clone(),
+            source: source.clone(),
+            batches,
+            files: self.files,
+            bytes: self.bytes,
+            deleted: self.deleted,
+            skipped_total: self.skipped_total + self.failed_total,
+            skipped,
+            skipped_by_reason,
+            commit: self.commit.clone(),
+        }
+    }
+
     /// Whether everything that should have been published was.
     pub fn ok(&self) -> bool {
         self.failed_total == 0
@@ -147,5 +257,3 @@ impl RunReport {
         s
     }
 }
-
-pub use tributary_content::error::chain;

@@ -1,4 +1,3 @@
-use base64::Engine as _;
 use tributary_events::v2::ContentStrategy::{GitReference as Git, Inline, ObjectStorage as Object};
 
 use super::*;
@@ -7,25 +6,6 @@ const ALL: Availability = Availability {
     store_configured: true,
     git_reference: true,
 };
-
-#[test]
-fn utf8_goes_as_is_and_everything_else_as_base64() {
-    assert_eq!(
-        encode_inline(b"fn main() {}\n"),
-        ("fn main() {}\n".to_owned(), ContentEncoding::Utf8)
-    );
-    assert_eq!(encode_inline(b""), (String::new(), ContentEncoding::Utf8));
-    for bytes in [&b"caf\xe9"[..], &b"\xff\xfe\x00\x01"[..], &b"ok \xc3"[..]] {
-        let (s, enc) = encode_inline(bytes);
-        assert_eq!(enc, ContentEncoding::Base64);
-        assert_eq!(
-            base64::engine::general_purpose::STANDARD
-                .decode(s)
-                .expect("decodes"),
-            bytes
-        );
-    }
-}
 
 #[test]
 fn auto_mode_follows_size_then_availability() {

@@ -8,44 +8,20 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use bytes::Bytes;
 use time::OffsetDateTime;
 use tributary_content::ObjectStore;
 use tributary_content::cache::{DiskCache, DiskLookup, MemoryCache};
 use tributary_content::git::GitFetcher;
 use tributary_events::dlq::{Reason, Stage};
-use tributary_events::v2::{ContentEncoding, ContentRef, CredentialRef};
+use tributary_events::v2::{ContentEncoding, ContentRef, CredentialRef, decode_inline};
 use tributary_events::{RelPath, Sha256Hex};
 
-use crate::error::Failure;
+use crate::config::{Config, StoreConfig};
+use crate::error::{ConsumerError, Failure};
 use crate::internal_events::{CacheLookup, Fetched};
-
-/// Where resolved bytes came from. A closed set: safe as a metric label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tier {
-    Inline,
-    Memory,
-    Disk,
-    PresignedUrl,
-    ObjectStore,
-    Git,
-    Mount,
-}
-
-impl Tier {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tier::Inline => "inline",
-            Tier::Memory => "memory",
-            Tier::Disk => "disk",
-            Tier::PresignedUrl => "presigned_url",
-            Tier::ObjectStore => "object_store",
-            Tier::Git => "git",
-            Tier::Mount => "mount",
-        }
-    }
-}
+use crate::tier::Cache;
+pub use crate::tier::Tier;
 
 /// Resolves and verifies file contents.
 #[derive(Debug)]
@@ -72,19 +48,6 @@ pub struct CacheCounters {
     pub hits: std::sync::atomic::AtomicU64,
 }
 
-impl CacheCounters {
-    /// Hits over lookups, 0 when nothing was looked up.
-    pub fn hit_rate(&self) -> f64 {
-        use std::sync::atomic::Ordering::Relaxed;
-        let l = self.lookups.load(Relaxed);
-        if l == 0 {
-            0.0
-        } else {
-            self.hits.load(Relaxed) as f64 / l as f64
-        }
-    }
-}
-
 /// `host:port` of an http(s) URL, with the default port filled in.
 pub fn authority(url: &str) -> Option<String> {
     let u = reqwest::Url::parse(url).ok()?;
@@ -107,6 +70,60 @@ fn too_large(size: u64, max: u64) -> Failure {
 }
 
 impl Resolver {
+    /// Opens the caches, the store and the git fetcher the configuration names.
+    pub async fn open(cfg: &Config) -> Result<Self, ConsumerError> {
+        let store = ObjectStore::open(&cfg.store)
+            .await
+            .map_err(ConsumerError::Content)?;
+        let url_authority = match &cfg.store {
+            StoreConfig::S3(s3) => match &s3.endpoint {
+                Some(ep) => authority(ep),
+                None => Some(format!("{}.s3.{}.amazonaws.com:443", s3.bucket, s3.region)),
+            },
+            _ => None,
+        };
+        let disk = if cfg.cache.disk_max_bytes > 0 {
+            let (dir, max) = (cfg.cache.disk_dir.clone(), cfg.cache.disk_max_bytes);
+            Some(
+                tokio::task::spawn_blocking(move || DiskCache::open(dir, max))
+                    .await
+                    .expect("disk cache open task")
+                    .map_err(ConsumerError::Content)?,
+            )
+        } else {
+            None
+        };
+        let git_cfg = cfg.git.clone();
+        let git = tokio::task::spawn_blocking(move || GitFetcher::new(git_cfg))
+            .await
+            .expect("git cache open task")
+            .map_err(ConsumerError::Content)?;
+        let http = reqwest::Client::builder()
+            // A redirect could lead anywhere: presigned URLs are followed to the endpoint only.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(cfg.download_timeout)
+            .build()
+            .map_err(|e| ConsumerError::Config(format!("http client: {e}")))?;
+        let mount_root = match &cfg.mount_root {
+            Some(root) => Some(std::fs::canonicalize(root).map_err(|e| {
+                ConsumerError::Config(format!("mount root {}: {e}", root.display()))
+            })?),
+            None => None::<PathBuf>,
+        };
+        Ok(Resolver {
+            memory: MemoryCache::new(cfg.cache.memory_max_bytes),
+            disk,
+            store,
+            url_authority,
+            http,
+            git,
+            mount_root,
+            max_content_bytes: cfg.max_content_bytes,
+            max_attempts: cfg.max_attempts,
+            counters: Default::default(),
+        })
+    }
+
     /// The verified bytes of a v2 file entry, and where they came from. Transient
     /// failures are retried (300 ms doubling, up to `max_attempts`).
     pub async fn resolve(
@@ -149,27 +166,22 @@ impl Resolver {
     ) -> Result<(Bytes, Tier), Failure> {
         match content {
             ContentRef::Inline { content, encoding } => {
-                let bytes = match encoding {
-                    ContentEncoding::Utf8 => Bytes::copy_from_slice(content.as_bytes()),
-                    ContentEncoding::Base64 => {
-                        if content.len() as u64 > self.max_content_bytes / 3 * 4 + 4 {
-                            return Err(too_large(
-                                content.len() as u64 / 4 * 3,
-                                self.max_content_bytes,
-                            ));
-                        }
-                        let decoded = base64::engine::general_purpose::STANDARD
-                            .decode(content)
-                            .map_err(|e| {
-                                Failure::new(
-                                    Reason::BadEncoding,
-                                    Stage::Resolve,
-                                    format!("inline base64 does not decode: {e}"),
-                                )
-                            })?;
-                        Bytes::from(decoded)
-                    }
-                };
+                if *encoding == ContentEncoding::Base64
+                    && content.len() as u64 > self.max_content_bytes / 3 * 4 + 4
+                {
+                    return Err(too_large(
+                        content.len() as u64 / 4 * 3,
+                        self.max_content_bytes,
+                    ));
+                }
+                let bytes = decode_inline(content, *encoding).map_err(|e| {
+                    Failure::new(
+                        Reason::BadEncoding,
+                        Stage::Resolve,
+                        format!("inline base64 does not decode: {e}"),
+                    )
+                })?;
+                let bytes = Bytes::from(bytes);
                 self.verify(bytes, checksum).map(|b| (b, Tier::Inline))
             }
             ContentRef::ObjectStorage {
@@ -295,7 +307,7 @@ impl Resolver {
     async fn cached_tiers(&self, checksum: &Sha256Hex) -> Option<(Bytes, Tier)> {
         if let Some(b) = self.memory.get(checksum) {
             CacheLookup {
-                cache: "memory",
+                cache: Cache::Memory,
                 hit: true,
                 corrupt: false,
             }
@@ -303,7 +315,7 @@ impl Resolver {
             return Some((b, Tier::Memory));
         }
         CacheLookup {
-            cache: "memory",
+            cache: Cache::Memory,
             hit: false,
             corrupt: false,
         }
@@ -312,7 +324,7 @@ impl Resolver {
         match disk.get(checksum).await {
             Ok(DiskLookup::Hit(b)) => {
                 CacheLookup {
-                    cache: "disk",
+                    cache: Cache::Disk,
                     hit: true,
                     corrupt: false,
                 }
@@ -322,7 +334,7 @@ impl Resolver {
             }
             Ok(DiskLookup::Corrupt) => {
                 CacheLookup {
-                    cache: "disk",
+                    cache: Cache::Disk,
                     hit: false,
                     corrupt: true,
                 }
@@ -331,7 +343,7 @@ impl Resolver {
             }
             Ok(DiskLookup::Miss) => {
                 CacheLookup {
-                    cache: "disk",
+                    cache: Cache::Disk,
                     hit: false,
                     corrupt: false,
                 }
@@ -339,7 +351,7 @@ impl Resolver {
                 None
             }
             Err(e) => {
-                tracing::warn!(error = %crate::error::chain(&e), "disk cache read failed");
+                tracing::warn!(error = %tributary_runtime::chain(&e), "disk cache read failed");
                 None
             }
         }
@@ -348,7 +360,7 @@ impl Resolver {
     async fn remember(&self, checksum: &Sha256Hex, bytes: &Bytes) {
         let evicted = self.memory.insert(*checksum, bytes.clone());
         crate::internal_events::CacheStored {
-            cache: "memory",
+            cache: Cache::Memory,
             evicted,
             usage: self.memory.usage(),
         }
@@ -356,13 +368,13 @@ impl Resolver {
         if let Some(disk) = &self.disk {
             match disk.insert(*checksum, bytes).await {
                 Ok(evicted) => crate::internal_events::CacheStored {
-                    cache: "disk",
+                    cache: Cache::Disk,
                     evicted,
                     usage: disk.usage(),
                 }
                 .emit(),
                 Err(e) => {
-                    tracing::warn!(error = %crate::error::chain(&e), "disk cache write failed")
+                    tracing::warn!(error = %tributary_runtime::chain(&e), "disk cache write failed")
                 }
             }
         }

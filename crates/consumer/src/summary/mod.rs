@@ -1,19 +1,27 @@
-//! Project summaries. When a run's `index_run_completed` arrives, the run's files may be
+//! Project summaries and their HTML reports (`report`). When a run's
+//! `index_run_completed` arrives, the run's files may be
 //! handled by other partitions — or other consumer instances — so the summary is built
 //! from the shared truth: the output and dead-letter topics, read from the run's start
 //! (its UUIDv7 timestamp) until every announced file has a document or a dead-letter
 //! record, or the wait ends (then the summary says `complete: false`).
 
+pub mod report;
+
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::Message as _;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 use time::OffsetDateTime;
 use tributary_events::dlq::DeadLetter;
 use tributary_events::intelligence::{DOC_TYPE_FILE, FileIntelligence, ProjectSummary};
 use tributary_events::v2::IndexRunCompleted;
+use tributary_runtime::kafka::{self, OffsetMode};
+
+use crate::file::Output;
+use report::ReportSink;
 
 /// How far before the run's start reading begins (clock skew between machines).
 const SKEW_MS: i64 = 60_000;
@@ -28,6 +36,56 @@ pub struct SummaryConfig {
     /// Fires on shutdown: the wait ends and no summary is produced (the completion
     /// event is redelivered instead).
     pub stop: tokio_util::sync::CancellationToken,
+}
+
+/// Summaries of completed runs, each built on a task of its own (it may wait up to
+/// [`SummaryConfig::wait`] for the run's last files), never on a partition worker.
+#[derive(Debug)]
+pub struct Summaries {
+    pub config: SummaryConfig,
+    /// HTML reports of summaries; `None` writes none.
+    pub reports: Option<Arc<ReportSink>>,
+    /// Summaries being built at once, at most: beyond that, the partition whose
+    /// completion event is next waits for a slot.
+    pub slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// Summaries being built at once, at most (each holds a Kafka reader).
+pub const MAX_SUMMARIES_IN_FLIGHT: usize = 16;
+
+impl Summaries {
+    pub fn new(config: SummaryConfig, reports: Option<ReportSink>) -> Self {
+        Self {
+            config,
+            reports: reports.map(Arc::new),
+            slots: Arc::new(tokio::sync::Semaphore::new(MAX_SUMMARIES_IN_FLIGHT)),
+        }
+    }
+
+    /// The run's summary document (and its report, when a sink is configured); `None`
+    /// when stopped first or when the summary could not be built.
+    pub async fn summarise(&self, run: IndexRunCompleted) -> Option<Output> {
+        let cfg = self.config.clone();
+        let summary = tokio::task::spawn_blocking(move || collect(&cfg, &run)).await;
+        match summary {
+            Ok(None) => None,
+            Ok(Some(s)) => {
+                tracing::info!(project = %s.project, files = s.totals.files, complete = s.complete, "project summary");
+                if let Some(sink) = &self.reports {
+                    sink.write(&s).await;
+                }
+                let key = tributary_events::intelligence::summary_key(&s.project);
+                Some(Output::Document {
+                    key,
+                    payload: serde_json::to_vec(&s).expect("summaries serialize"),
+                })
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "summary task failed");
+                None
+            }
+        }
+    }
 }
 
 /// Folds documents into a summary (`tributary_intel::rollup`).
@@ -55,18 +113,15 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
     if expected == 0 {
         return Some(build(run, &docs, 0, true));
     }
-    let consumer: BaseConsumer = match ClientConfig::new()
-        .set("bootstrap.servers", &cfg.brokers)
-        .set("group.id", format!("tributary-summary-{}", run.run_id))
-        .set("enable.auto.commit", "false")
-        .create()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "summary reader could not start");
-            return Some(build(run, &docs, 0, false));
-        }
-    };
+    let group = format!("tributary-summary-{}", run.run_id);
+    let consumer: BaseConsumer =
+        match kafka::group_consumer(&cfg.brokers, &group, OffsetMode::ManualCommit).create() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "summary reader could not start");
+                return Some(build(run, &docs, 0, false));
+            }
+        };
     let start_ms = run
         .run_id
         .get_timestamp()

@@ -3,10 +3,12 @@
 //! is logged and counted; the pipeline never waits on it or fails because of it.
 
 use bytes::Bytes;
-use tributary_content::store::ObjectStore;
+use tributary_content::store::{ObjectStore, StoreConfig};
 use tributary_events::Sha256Hex;
 use tributary_events::intelligence::ProjectSummary;
 
+use crate::config::{Config, ReportConfig};
+use crate::error::ConsumerError;
 use crate::internal_events::ReportWritten;
 
 /// Where reports go: `{prefix}{project}/{run_id}.html`, and `latest.html` beside it.
@@ -34,6 +36,22 @@ pub fn project_segment(project: &str) -> String {
 }
 
 impl ReportSink {
+    /// The sink the configuration asks for, if any.
+    pub async fn open(cfg: &Config) -> Result<Option<Self>, ConsumerError> {
+        let (store_cfg, prefix) = match &cfg.report {
+            None => return Ok(None),
+            Some(ReportConfig::Dir(dir)) => {
+                (StoreConfig::Local { root: dir.clone() }, String::new())
+            }
+            Some(ReportConfig::ObjectStore { prefix }) => (cfg.store.clone(), prefix.clone()),
+        };
+        let store = ObjectStore::open(&store_cfg)
+            .await
+            .map_err(ConsumerError::Content)?
+            .ok_or_else(|| ConsumerError::Config("the report sink needs a store".into()))?;
+        Ok(Some(Self { store, prefix }))
+    }
+
     /// The keys a summary's report is written under.
     pub fn keys(&self, s: &ProjectSummary) -> [String; 2] {
         let dir = format!("{}{}", self.prefix, project_segment(&s.project));

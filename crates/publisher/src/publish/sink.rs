@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
-use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
+use tributary_runtime::kafka::{self, ProducerOptions};
 
 use crate::config::KafkaConfig;
 use crate::error::PublishError;
@@ -39,26 +39,21 @@ impl std::fmt::Debug for KafkaSink {
 impl KafkaSink {
     /// Connects and checks that the brokers answer (a metadata request) before any work.
     pub async fn connect(cfg: &KafkaConfig) -> Result<Self, PublishError> {
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", &cfg.brokers)
-            .set("enable.idempotence", "true")
-            .set("compression.type", &cfg.compression)
-            .set("linger.ms", cfg.linger_ms.to_string())
-            .set("message.timeout.ms", cfg.message_timeout_ms.to_string())
-            .set("queue.buffering.max.kbytes", "262144")
+        let options = ProducerOptions {
+            message_timeout_ms: Some(cfg.message_timeout_ms),
+            // room for many full batches: a full queue is back-pressure, never an error
+            queue_max_kbytes: Some(262_144),
+            ..ProducerOptions::new(cfg.compression, cfg.linger_ms)
+        };
+        let producer: FutureProducer = kafka::producer(&cfg.brokers, options)
             .create()
             .map_err(PublishError::Kafka)?;
-        let probe = producer.clone();
-        let brokers = cfg.brokers.clone();
-        tokio::task::spawn_blocking(move || {
-            probe
-                .client()
-                .fetch_metadata(None, Timeout::After(Duration::from_secs(10)))
-                .map(|_| ())
-        })
-        .await
-        .expect("metadata probe task")
-        .map_err(|source| PublishError::KafkaUnreachable { brokers, source })?;
+        kafka::probe(&cfg.brokers, Duration::from_secs(10))
+            .await
+            .map_err(|source| PublishError::KafkaUnreachable {
+                brokers: cfg.brokers.clone(),
+                source,
+            })?;
         Ok(Self {
             producer,
             topic: cfg.topic.clone(),

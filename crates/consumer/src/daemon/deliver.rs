@@ -1,0 +1,98 @@
+//! Delivery of a message's outputs: documents and tombstones to the output topic,
+//! dead-letter records (with their `__connect.errors.*` headers) to the dead-letter
+//! topic, all at once, each acknowledged by Kafka before the message counts as done.
+
+use std::sync::atomic::Ordering;
+
+use futures::future::join_all;
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use tributary_runtime::kafka::{self, ProducerOptions};
+
+use super::Stats;
+use crate::config::KafkaConfig;
+use crate::error::ConsumerError;
+use crate::file::Output;
+
+/// The idempotent producer of outputs and where each kind goes.
+pub(super) struct OutputSink {
+    producer: FutureProducer,
+    output_topic: String,
+    dlq_topic: String,
+}
+
+impl OutputSink {
+    pub(super) fn new(cfg: &KafkaConfig) -> Result<Self, ConsumerError> {
+        let producer = kafka::producer(&cfg.brokers, ProducerOptions::new(cfg.compression, 20))
+            .create()
+            .map_err(ConsumerError::Kafka)?;
+        Ok(Self {
+            producer,
+            output_topic: cfg.output_topic.clone(),
+            dlq_topic: cfg.dlq_topic.clone(),
+        })
+    }
+
+    /// Produces one message's outputs and waits for every acknowledgement.
+    pub(super) async fn deliver(
+        &self,
+        outputs: Vec<Output>,
+        stats: &Stats,
+    ) -> Result<(), KafkaError> {
+        let sends = outputs.into_iter().map(|out| async move {
+            let result = match &out {
+                Output::Document { key, payload } => {
+                    self.producer
+                        .send(
+                            FutureRecord::to(&self.output_topic)
+                                .key(key)
+                                .payload(payload),
+                            Timeout::Never,
+                        )
+                        .await
+                }
+                Output::Tombstone { key } => {
+                    self.producer
+                        .send(
+                            FutureRecord::<String, [u8]>::to(&self.output_topic).key(key),
+                            Timeout::Never,
+                        )
+                        .await
+                }
+                Output::DeadLetter {
+                    key,
+                    payload,
+                    headers,
+                } => {
+                    let mut h = OwnedHeaders::new();
+                    for (k, v) in headers {
+                        h = h.insert(Header {
+                            key: k,
+                            value: Some(v.as_str()),
+                        });
+                    }
+                    self.producer
+                        .send(
+                            FutureRecord::to(&self.dlq_topic)
+                                .key(key)
+                                .payload(payload)
+                                .headers(h),
+                            Timeout::Never,
+                        )
+                        .await
+                }
+            };
+            result.map(|_| out).map_err(|(e, _)| e)
+        });
+        for r in join_all(sends).await {
+            match r? {
+                Output::Document { .. } => stats.documents.fetch_add(1, Ordering::Relaxed),
+                Output::Tombstone { .. } => stats.tombstones.fetch_add(1, Ordering::Relaxed),
+                Output::DeadLetter { .. } => stats.dead_letters.fetch_add(1, Ordering::Relaxed),
+            };
+        }
+        Ok(())
+    }
+}

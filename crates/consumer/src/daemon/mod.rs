@@ -1,0 +1,434 @@
+//! The daemon: a Kafka consumer group feeding per-partition workers (order kept within
+//! a partition, partitions in parallel). A worker processes each message (`crate::file`)
+//! and delivers its outputs (`deliver`); a completed run's summary is built on a task
+//! of its own (`crate::summary`). An offset is stored only once every message below it
+//! is finished (`offsets`); auto-commit then commits stored offsets, and shutdown
+//! commits what is done.
+
+mod deliver;
+mod offsets;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tributary_events::dlq::SourceRecord;
+use tributary_events::v2::IndexRunCompleted;
+use tributary_runtime::kafka::{self, OffsetMode};
+
+use crate::config::Config;
+use crate::error::ConsumerError;
+use crate::file::resolve::Resolver;
+use crate::file::{Output, Processed, Processor};
+use crate::internal_events::{EventDone, OutputFailed};
+use crate::summary::report::ReportSink;
+use crate::summary::{Summaries, SummaryConfig};
+use deliver::OutputSink;
+use offsets::{Begun, Offsets};
+
+/// What a daemon run did (for `--exit-when-idle` callers and tests).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub messages: AtomicU64,
+    pub documents: AtomicU64,
+    pub tombstones: AtomicU64,
+    pub dead_letters: AtomicU64,
+    /// Cacheable resolutions and cache hits (set as the daemon runs).
+    pub cache_lookups: AtomicU64,
+    pub cache_hits: AtomicU64,
+}
+
+/// The group consumer's context: logs rebalances, reports lag, and tells the loop which
+/// partitions were revoked.
+struct RebalanceContext {
+    revoked: std::sync::Mutex<Vec<i32>>,
+}
+
+impl ClientContext for RebalanceContext {
+    /// librdkafka's statistics (every `statistics.interval.ms`): the group's lag, in
+    /// messages, summed over the partitions this instance owns.
+    fn stats(&self, stats: rdkafka::Statistics) {
+        let lag: i64 = stats
+            .topics
+            .values()
+            .flat_map(|t| t.partitions.values())
+            .filter(|p| p.partition >= 0 && p.consumer_lag >= 0)
+            .map(|p| p.consumer_lag)
+            .sum();
+        crate::internal_events::LagMeasured { messages: lag }.emit();
+    }
+}
+
+impl ConsumerContext for RebalanceContext {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Revoke(tpl) => {
+                let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+                tracing::info!(?parts, "partitions revoked");
+                self.revoked
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(parts);
+            }
+            Rebalance::Assign(tpl) => {
+                let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+                tracing::info!(?parts, "partitions assigned");
+            }
+            Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),
+        }
+    }
+}
+
+type GroupConsumer = StreamConsumer<RebalanceContext>;
+
+fn group_consumer(cfg: &Config) -> Result<Arc<GroupConsumer>, ConsumerError> {
+    let k = &cfg.kafka;
+    let mut c = kafka::group_consumer(&k.brokers, &k.group, OffsetMode::StoredThenAutoCommitted);
+    c.set("partition.assignment.strategy", "cooperative-sticky")
+        .set("session.timeout.ms", k.session_timeout_ms.to_string())
+        .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
+        .set("statistics.interval.ms", "5000")
+        // a consumer started before its input topic exists (a fresh deployment, a
+        // publisher not yet run) finds the topic within 10 s, not librdkafka's 5 min
+        .set("topic.metadata.refresh.interval.ms", "10000");
+    if let Some(id) = &k.instance_id {
+        c.set("group.instance.id", id);
+    }
+    let consumer: GroupConsumer = c
+        .create_with_context(RebalanceContext {
+            revoked: std::sync::Mutex::new(Vec::new()),
+        })
+        .map_err(ConsumerError::Kafka)?;
+    Ok(Arc::new(consumer))
+}
+
+/// What the partition workers and summary tasks share: they process a message, deliver
+/// its outputs, and store the offsets that became safe.
+struct MessageHandler {
+    consumer: Arc<GroupConsumer>,
+    input_topic: String,
+    processor: Processor,
+    outputs: OutputSink,
+    /// `None` when summaries are off (`--summary-wait 0`).
+    summaries: Option<Summaries>,
+    offsets: Offsets,
+    stats: Arc<Stats>,
+    /// Messages dispatched but not finished.
+    pending: AtomicU64,
+    /// Stops the daemon: fires on shutdown (SIGTERM, `--exit-when-idle`) and when an
+    /// output cannot be delivered.
+    stop: CancellationToken,
+    /// Set when an output could not be delivered: the daemon exits non-zero.
+    undelivered: AtomicBool,
+    tasks: TaskTracker,
+}
+
+impl MessageHandler {
+    /// Handles one message on its partition's worker. A completed run's summary goes
+    /// to a task of its own (holding the message's offset until it is done), so the
+    /// worker moves on at once.
+    async fn handle(self: &Arc<Self>, msg: OwnedMessage) {
+        let t = Instant::now();
+        let src = SourceRecord {
+            topic: msg.topic().to_owned(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+        };
+        let begun = self.offsets.begin(src.partition, src.offset);
+        let lag_ms = msg.timestamp().to_millis();
+        match self
+            .processor
+            .process(msg.payload().unwrap_or_default(), &src)
+            .await
+        {
+            Processed::Outputs(outputs) => self.finish(begun, outputs, t, lag_ms).await,
+            Processed::RunCompleted(run) => match &self.summaries {
+                None => self.finish(begun, Vec::new(), t, lag_ms).await,
+                Some(summaries) => {
+                    // a bounded number at once: past it, this partition waits for a slot
+                    let slot = summaries
+                        .slots
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .expect("summary slots are never closed");
+                    let this = self.clone();
+                    self.tasks.spawn(async move {
+                        let _slot = slot;
+                        this.summarise(begun, *run, t, lag_ms).await;
+                    });
+                }
+            },
+        }
+    }
+
+    async fn summarise(
+        &self,
+        begun: Begun,
+        run: IndexRunCompleted,
+        t: Instant,
+        lag_ms: Option<i64>,
+    ) {
+        let Some(summaries) = &self.summaries else {
+            return;
+        };
+        let outputs = summaries.summarise(run).await.into_iter().collect();
+        self.finish(begun, outputs, t, lag_ms).await;
+    }
+
+    /// Delivers a message's outputs; once all are acknowledged, the message is finished
+    /// and the offset it frees is stored.
+    async fn finish(&self, begun: Begun, outputs: Vec<Output>, t: Instant, lag_ms: Option<i64>) {
+        if self.stop.is_cancelled() {
+            // Stopping: work may have been cut short (a summary wait, a fetch), so it is
+            // neither produced nor acknowledged; the message is redelivered.
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        match self.outputs.deliver(outputs, &self.stats).await {
+            Ok(()) => {
+                if let Some(next) = self.offsets.finish(begun) {
+                    self.store(begun.partition(), next);
+                }
+                EventDone {
+                    elapsed: t.elapsed(),
+                    lag_ms: lag_ms
+                        .map(|ts| time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - ts),
+                }
+                .emit();
+            }
+            Err(error) => {
+                OutputFailed { error: &error }.emit();
+                self.undelivered.store(true, Ordering::Relaxed);
+                self.stop.cancel();
+            }
+        }
+        self.stats.messages.fetch_add(1, Ordering::Relaxed);
+        self.pending.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Stores `next` as the partition's next offset to consume.
+    fn store(&self, partition: i32, next: i64) {
+        let mut tpl = TopicPartitionList::new();
+        let _ = tpl.add_partition_offset(&self.input_topic, partition, Offset::Offset(next));
+        if let Err(e) = self.consumer.store_offsets(&tpl) {
+            // The partition was revoked meanwhile; its new owner redoes the message.
+            tracing::debug!(error = %e, partition, "offset not stored");
+        }
+    }
+}
+
+/// Runs the daemon until `cancel` fires, an output cannot be delivered, or (with
+/// `exit_when_idle`) nothing arrived for that long and all work is done.
+pub async fn run(
+    cfg: Config,
+    cancel: CancellationToken,
+    stats: Arc<Stats>,
+) -> Result<(), ConsumerError> {
+    cfg.validate()?;
+    let resolver = Arc::new(Resolver::open(&cfg).await?);
+    let reports = ReportSink::open(&cfg).await?;
+    let consumer = group_consumer(&cfg)?;
+    kafka::probe(&cfg.kafka.brokers, Duration::from_secs(10))
+        .await
+        .map_err(|source| ConsumerError::KafkaUnreachable {
+            brokers: cfg.kafka.brokers.clone(),
+            source,
+        })?;
+    consumer
+        .subscribe(&[&cfg.kafka.input_topic])
+        .map_err(ConsumerError::Kafka)?;
+    let stop = cancel.child_token();
+    let tracker = TaskTracker::new();
+    let handler = Arc::new(MessageHandler {
+        consumer: consumer.clone(),
+        input_topic: cfg.kafka.input_topic.clone(),
+        processor: Processor {
+            resolver,
+            analysis: Arc::new(Semaphore::new(cfg.analysis_threads)),
+            file_concurrency: cfg.file_concurrency,
+            analysis_options: cfg.analysis,
+        },
+        outputs: OutputSink::new(&cfg.kafka)?,
+        summaries: (!cfg.summary_wait.is_zero()).then(|| {
+            Summaries::new(
+                SummaryConfig {
+                    brokers: cfg.kafka.brokers.clone(),
+                    output_topic: cfg.kafka.output_topic.clone(),
+                    dlq_topic: cfg.kafka.dlq_topic.clone(),
+                    wait: cfg.summary_wait,
+                    stop: stop.clone(),
+                },
+                reports,
+            )
+        }),
+        offsets: Offsets::default(),
+        stats,
+        pending: AtomicU64::new(0),
+        stop,
+        undelivered: AtomicBool::new(false),
+        tasks: tracker.clone(),
+    });
+    tracing::info!(topic = %cfg.kafka.input_topic, group = %cfg.kafka.group, "consuming");
+    poll_loop(&cfg, &consumer, &handler, &tracker).await;
+
+    // Shutdown: stop fetching, let workers and summaries drain within the grace
+    // period, then commit what was stored.
+    tracker.close();
+    if tokio::time::timeout(cfg.shutdown_grace, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(grace = ?cfg.shutdown_grace, "in-flight work abandoned at shutdown; it will be redelivered");
+    }
+    let c = consumer.clone();
+    let committed =
+        tokio::task::spawn_blocking(move || c.commit_consumer_state(CommitMode::Sync)).await;
+    match committed {
+        Ok(Ok(())) => tracing::info!("offsets committed"),
+        Ok(Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset))) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "final commit failed"),
+        Err(e) => tracing::warn!(error = %e, "final commit task failed"),
+    }
+    let counters = &handler.processor.resolver.counters;
+    handler
+        .stats
+        .cache_lookups
+        .store(counters.lookups.load(Ordering::Relaxed), Ordering::Relaxed);
+    handler
+        .stats
+        .cache_hits
+        .store(counters.hits.load(Ordering::Relaxed), Ordering::Relaxed);
+    if handler.undelivered.load(Ordering::Relaxed) {
+        return Err(ConsumerError::OutputUndelivered);
+    }
+    Ok(())
+}
+
+/// Polls until the daemon stops, dispatching each message to its partition's worker.
+/// Messages of partitions whose worker queue is full wait here and their partitions are
+/// paused (the loop keeps polling, so the group membership never lapses), resumed once
+/// the worker has room again.
+async fn poll_loop(
+    cfg: &Config,
+    consumer: &Arc<GroupConsumer>,
+    handler: &Arc<MessageHandler>,
+    tracker: &TaskTracker,
+) {
+    let mut workers: HashMap<i32, mpsc::Sender<OwnedMessage>> = HashMap::new();
+    let mut last_message = Instant::now();
+    let mut stalled: HashMap<i32, VecDeque<OwnedMessage>> = HashMap::new();
+    let pause = |p: i32, on: bool| {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&cfg.kafka.input_topic, p);
+        let r = if on {
+            consumer.pause(&tpl)
+        } else {
+            consumer.resume(&tpl)
+        };
+        if let Err(e) = r {
+            tracing::debug!(error = %e, partition = p, pause = on, "pause/resume failed");
+        }
+    };
+    loop {
+        let revoked: Vec<i32> = std::mem::take(
+            &mut *consumer
+                .context()
+                .revoked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for p in revoked {
+            workers.remove(&p); // the worker finishes its queue and exits
+            handler.offsets.revoke(p);
+            if let Some(q) = stalled.remove(&p) {
+                // not handled, not stored: the partition's new owner gets them again
+                handler.pending.fetch_sub(q.len() as u64, Ordering::Relaxed);
+            }
+        }
+        stalled.retain(|p, q| {
+            while let Some(m) = q.pop_front() {
+                match workers.get(p).map(|tx| tx.try_send(m)) {
+                    Some(Ok(())) => {}
+                    Some(Err(mpsc::error::TrySendError::Full(m))) => {
+                        q.push_front(m);
+                        return true;
+                    }
+                    Some(Err(mpsc::error::TrySendError::Closed(_))) | None => {
+                        handler.pending.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            pause(*p, false);
+            false
+        });
+        let idle_tick = if stalled.is_empty() {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_millis(5)
+        };
+        let msg = tokio::select! {
+            biased;
+            () = handler.stop.cancelled() => break,
+            r = tokio::time::timeout(idle_tick, consumer.recv()) => r,
+        };
+        let msg = match msg {
+            Err(_) => {
+                if let Some(idle) = cfg.exit_when_idle
+                    && last_message.elapsed() >= idle
+                    && handler.pending.load(Ordering::Relaxed) == 0
+                {
+                    tracing::info!(idle = ?idle, "idle: exiting");
+                    break;
+                }
+                continue;
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "consumer error");
+                continue;
+            }
+            Ok(Ok(m)) => m.detach(),
+        };
+        last_message = Instant::now();
+        handler.pending.fetch_add(1, Ordering::Relaxed);
+        let partition = msg.partition();
+        let tx = workers.entry(partition).or_insert_with(|| {
+            let (tx, mut rx) = mpsc::channel::<OwnedMessage>(cfg.partition_queue);
+            let handler = handler.clone();
+            tracker.spawn(async move {
+                while let Some(m) = rx.recv().await {
+                    if handler.stop.is_cancelled() {
+                        break; // not stored: redelivered after restart
+                    }
+                    handler.handle(m).await;
+                }
+            });
+            tx
+        });
+        if let Some(q) = stalled.get_mut(&partition) {
+            q.push_back(msg); // keep the partition's order behind what already waits
+            continue;
+        }
+        match tx.try_send(msg) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(msg)) => {
+                tracing::debug!(partition, "worker queue full: partition paused");
+                pause(partition, true);
+                stalled.entry(partition).or_default().push_back(msg);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                handler.pending.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! A publisher run, one stage per module: resolve the source (`source`), walk it
+//! (`walk`, through the `filter`), plan each file into a typed `FileSpec` (`plan`,
+//! uploading first what goes by object storage), batch the wire entries (`batch`),
+//! produce them (`sink`), and close the run with its manifest; `report` accounts for
+//! every file on the way.
+//!
+//! Order matters: an object is uploaded (and its URL presigned) before the entry that
+//! references it can enter a batch, and `index_run_completed` is produced only after
+//! every batch was acknowledged.
+
+pub mod batch;
+pub mod filter;
+pub mod plan;
+pub mod report;
+pub mod sink;
+pub mod source;
+pub mod walk;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use futures::StreamExt as _;
+use tokio_util::sync::CancellationToken;
+use tributary_content::ObjectStore;
+use tributary_events::v2::{
+    EVENT_INDEX_PROJECT_REQUESTED, IndexProjectRequested, V2_SCHEMA_VERSION,
+};
+use uuid::Uuid;
+
+use crate::config::{Config, RunTarget, Settings, StrategyMode};
+use crate::error::{ConfigError, PublishError};
+use crate::internal_events::{
+    BatchFailed, BatchProduced, GitSourceResolved, RunFinished, StoreUnavailable,
+};
+use crate::telemetry::Progress;
+use batch::{Batch, Batcher};
+use plan::{Availability, Planner};
+use report::RunReport;
+use sink::KafkaSink;
+use source::Resolved;
+
+/// Items buffered between the walker threads and the pipeline.
+const WALK_CHANNEL_CAPACITY: usize = 256;
+
+/// Runs one publish: [`Config::validate`], then [`run`].
+pub async fn publish(cfg: Config, cancel: CancellationToken) -> Result<RunReport, PublishError> {
+    cfg.validate()?;
+    run(&cfg.settings, cfg.target, cancel).await
+}
+
+/// Runs one publish of `target` with validated `settings`. Errors are returned for what
+/// stops a run before anything was produced (the source, unreachable Kafka, a store that
+/// refuses us); what goes wrong later is in the report, whose [`RunReport::ok`] says
+/// whether all went out.
+pub async fn run(
+    settings: &Settings,
+    target: RunTarget,
+    cancel: CancellationToken,
+) -> Result<RunReport, PublishError> {
+    let started = Instant::now();
+    let dry_run = target.dry_run;
+    let resolved = resolve(&target).await?;
+    if settings.strategy == StrategyMode::GitReference && resolved.git_url_for_refs.is_none() {
+        return Err(ConfigError::GitReferenceWithoutUrl.into());
+    }
+    let (store, store_up) = open_store(settings, dry_run).await?;
+    let mut sink = match dry_run {
+        true => None,
+        false => Some(KafkaSink::connect(&settings.kafka).await?),
+    };
+
+    let run_id = Uuid::now_v7();
+    let mut batcher = Batcher::new(
+        envelope(&target, &resolved, run_id),
+        settings.batch_max_files,
+        settings.batch_max_bytes,
+    );
+    let planner = Arc::new(planner(
+        settings, &target, &resolved, &batcher, store, store_up,
+    ));
+    let mut report = RunReport {
+        run_id,
+        project: target.project.to_string(),
+        commit: resolved.commit(),
+        dry_run,
+        delta: resolved.is_delta(),
+        ..RunReport::default()
+    };
+
+    // Walk → plan (uploads in parallel, bounded) → account → batch → produce.
+    let (rx, walker) = walk::spawn_walk(
+        resolved.kind.clone(),
+        settings.filter.clone(),
+        settings.max_file_size_bytes,
+        settings.read_budget_bytes,
+        WALK_CHANNEL_CAPACITY,
+    );
+    let items =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|i| (i, rx)) });
+    let planned = items
+        .map(|item| {
+            let planner = planner.clone();
+            async move { planner.plan(item).await }
+        })
+        .buffer_unordered(settings.upload_concurrency);
+    // Boxed so that dropping it below really drops the receiver and frees the walker.
+    let mut planned = Box::pin(planned);
+    let mut progress = Progress::new(target.progress);
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = cancel.cancelled() => { report.cancelled = true; break }
+            next = planned.next() => next,
+        };
+        let Some(planned) = next else { break };
+        if let Some(entry) = report.record(planned)
+            && let Some(batch) = batcher.push(entry.wire, entry.wire_bytes)
+        {
+            produce(&mut sink, &mut report, batch).await;
+        }
+        progress.update(
+            report.files.total(),
+            report.bytes.total(),
+            report.batches_produced,
+        );
+    }
+    drop(planned);
+    join_walker(walker, &mut report).await;
+    if !report.cancelled
+        && let Some(batch) = batcher.take()
+    {
+        produce(&mut sink, &mut report, batch).await;
+    }
+    progress.finish();
+
+    if let Some(sink) = sink.as_mut() {
+        settle(sink, &mut report).await;
+        if report.batches_failed.is_empty() && !report.cancelled {
+            complete(sink, &mut report, &resolved, batcher.batches()).await;
+        }
+    }
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    RunFinished {
+        elapsed: started.elapsed(),
+        ok: report.ok(),
+    }
+    .emit();
+    Ok(report)
+}
+
+/// Resolves the target on a blocking thread (git I/O).
+async fn resolve(target: &RunTarget) -> Result<Resolved, PublishError> {
+    let t = Instant::now();
+    let for_task = target.clone();
+    let resolved = tokio::task::spawn_blocking(move || source::resolve(&for_task))
+        .await
+        .map_err(|_| PublishError::TaskPanicked("source resolution"))??;
+    if resolved.commit().is_some() {
+        GitSourceResolved {
+            elapsed: t.elapsed(),
+            remote: crate::config::is_url(&target.repo),
+        }
+        .emit();
+    }
+    Ok(resolved)
+}
+
+/// Opens the object store and checks it: `(store, up)`. A store that refuses us stops
+/// the run; one that is down only turns object storage off until files fall back.
+async fn open_store(
+    settings: &Settings,
+    dry_run: bool,
+) -> Result<(Option<ObjectStore>, bool), PublishError> {
+    let store = ObjectStore::open(&settings.storage.provider)
+        .await
+        .map_err(PublishError::Store)?;
+    let up = match (&store, dry_run) {
+        (Some(store), false) => match store.preflight().await {
+            Ok(()) => true,
+            Err(e) if e.is_retryable() => {
+                StoreUnavailable { error: &e }.emit();
+                false
+            }
+            Err(e) => return Err(PublishError::Store(e)),
+        },
+        _ => false,
+    };
+    Ok((store, up))
+}
+
+/// The envelope every batch of the run shares (its files are added per batch).
+fn envelope(target: &RunTarget, resolved: &Resolved, run_id: Uuid) -> IndexProjectRequested {
+    IndexProjectRequested {
+        schema_version: V2_SCHEMA_VERSION.to_owned(),
+        event_type: EVENT_INDEX_PROJECT_REQUESTED.to_owned(),
+        event_id: Uuid::nil(),
+        run_id,
+        occurred_at: time::OffsetDateTime::now_utc(),
+        project: target.project.to_string(),
+        source: resolved.event_source.clone(),
+        git_credentials: target.git_credentials.clone().map(String::from),
+        batch: 0,
+        files: Vec::new(),
+    }
+}
+
+fn planner(
+    settings: &Settings,
+    target: &RunTarget,
+    resolved: &Resolved,
+    batcher: &Batcher,
+    store: Option<ObjectStore>,
+    store_up: bool,
+) -> Planner {
+    let git = resolved.git_url_for_refs.clone().zip(resolved.commit());
+    Planner {
+        mode: settings.strategy,
+        inline_limit: settings.inline_size_limit_bytes,
+        avail: Availability {
+            store_configured: store.is_some(),
+            git_reference: git.is_some(),
+        },
+        max_entry_bytes: batcher.max_entry_bytes(),
+        store,
+        store_up: AtomicBool::new(store_up),
+        key_template: settings.storage.key_template.clone(),
+        project: target.project.clone(),
+        presign_expiry: settings.storage.presign_expiry,
+        git,
+        dry_run: target.dry_run,
+    }
+}
+
+/// Waits for the walker thread; its failure (unless the run was cancelled) fails the run.
+async fn join_walker(
+    walker: std::thread::JoinHandle<Result<(), PublishError>>,
+    report: &mut RunReport,
+) {
+    let walked = tokio::task::spawn_blocking(move || walker.join()).await;
+    match walked {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) if !report.cancelled => {
+            report.fail(String::new(), tributary_runtime::chain(&e));
+        }
+        Ok(Ok(Err(_))) => {}
+        Ok(Err(_)) | Err(_) => report.fail(String::new(), "walker thread panicked".into()),
+    }
+}
+
+/// Hands a batch to the sink (a dry run only counts it).
+async fn produce(sink: &mut Option<KafkaSink>, report: &mut RunReport, batch: Batch) {
+    report.batches_produced += 1;
+    let Some(sink) = sink.as_mut() else { return };
+    BatchProduced {
+        bytes: batch.payload.len(),
+    }
+    .emit();
+    let key = format!("{}/{}/{}", report.project, batch.event.run_id, batch.number);
+    sink.send(batch.number, key, batch.payload).await;
+}
+
+/// Waits for every delivery report and records what was and was not delivered.
+async fn settle(sink: &mut KafkaSink, report: &mut RunReport) {
+    sink.drain().await;
+    report.batches_delivered = sink.delivered;
+    for (batch, error) in &sink.failed {
+        BatchFailed {
+            batch: *batch,
+            error,
+        }
+        .emit();
+        report.batches_failed.push(*batch);
+    }
+    report.batches_failed.sort_unstable();
+}
+
+/// Produces the run's manifest and waits for its acknowledgement.
+async fn complete(
+    // `&mut`: a shared reference to the sink is not `Send` (its in-flight deliveries are
+    // not `Sync`), and a run must be spawnable (watch mode runs it on a task)
+    sink: &mut KafkaSink,
+    report: &mut RunReport,
+    resolved: &Resolved,
+    batches: u32,
+) {
+    let event = report.manifest(&resolved.event_source, batches);
+    let payload = serde_json::to_vec(&event).expect("events serialize");
+    let key = format!("{}/{}", report.project, report.run_id);
+    match sink.send_and_wait(&key, &payload).await {
+        Ok(()) => report.completed = true,
+        Err(error) => BatchFailed {
+            batch: batches,
+            error: &error,
+        }
+        .emit(),
+    }
+}

@@ -1,0 +1,273 @@
+//! Per-file decisions: which strategies to try in which order ([`preferences`], pure
+//! logic), and the [`Planner`], which turns a walked file into a typed
+//! [`FileSpec`] — uploading first when the file goes by object storage — and the wire
+//! entry from it (`From<&FileSpec> for WireFile`, the contract's one mapping).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tributary_content::store::render_key;
+use tributary_content::{ContentError, ObjectStore, PresignedUrl, PutOutcome};
+use tributary_events::v2::{
+    CONTENT_URL_TYPE_S3_PRESIGNED, Change, ContentRef, ContentStrategy, FileBody, FileSpec,
+    WireFile, encode_inline,
+};
+use tributary_events::{ProjectName, RelPath, Sha256Hex};
+
+use super::batch::entry_size;
+use super::walk::{Item, SkipReason, SourceFile};
+use crate::config::StrategyMode;
+use crate::internal_events::{ObjectStored, StoreUnavailable};
+
+/// What is available for this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Availability {
+    /// An object store is configured (it may still turn out to be down).
+    pub store_configured: bool,
+    /// Consumers can fetch this run's files from a git URL.
+    pub git_reference: bool,
+}
+
+/// The strategies to try for a file, in order. Inline is tried only if the encoded entry
+/// fits in a batch; object storage only while the store is up; git reference only when
+/// available. Nothing left means the file is skipped (`no_strategy`) — or failed, when
+/// the store being down is what left nothing.
+pub fn preferences(
+    mode: StrategyMode,
+    size: u64,
+    inline_limit: u64,
+    avail: Availability,
+) -> Vec<ContentStrategy> {
+    use ContentStrategy::{GitReference as Git, Inline, ObjectStorage as Object};
+    let mut order = match mode {
+        StrategyMode::Auto if size <= inline_limit => vec![Inline, Object, Git],
+        // Larger files: object storage, inline as the fallback while the store is down
+        // (when it fits in a message), then a git reference.
+        StrategyMode::Auto if avail.store_configured => vec![Object, Inline, Git],
+        StrategyMode::Auto => vec![Git],
+        // A file too large for any message goes by reference.
+        StrategyMode::Inline => vec![Inline, Object, Git],
+        StrategyMode::ObjectStorage => vec![Object, Inline],
+        StrategyMode::GitReference => vec![Git],
+    };
+    order.retain(|s| match s {
+        Object => avail.store_configured,
+        Git => avail.git_reference,
+        Inline => true,
+    });
+    order
+}
+
+/// A file entry ready for a batch.
+#[derive(Debug)]
+pub struct Entry {
+    pub wire: WireFile,
+    /// Its serialized size inside a batch ([`entry_size`]).
+    pub wire_bytes: usize,
+    /// `None` for deleted files.
+    pub strategy: Option<ContentStrategy>,
+    /// The file's own size (0 for deleted files).
+    pub bytes: u64,
+    /// What the upload did, for files that went by object storage.
+    pub put: Option<PutOutcome>,
+}
+
+impl Entry {
+    fn new(spec: &FileSpec, put: Option<PutOutcome>) -> Self {
+        let wire = WireFile::from(spec);
+        Self {
+            wire_bytes: entry_size(&wire),
+            wire,
+            strategy: spec.body.as_ref().map(|b| b.content.strategy()),
+            bytes: spec.body.as_ref().map_or(0, |b| b.size),
+            put,
+        }
+    }
+}
+
+/// What planning made of one walked item.
+#[derive(Debug)]
+pub enum Planned {
+    /// A present file (or, with `strategy: None`, a deleted one) to batch.
+    Entry(Box<Entry>),
+    Skipped {
+        path: String,
+        reason: SkipReason,
+    },
+    Failed {
+        path: String,
+        message: String,
+    },
+}
+
+/// Plans the files of one run; shared by the planning futures.
+#[derive(Debug)]
+pub struct Planner {
+    pub mode: StrategyMode,
+    pub inline_limit: u64,
+    pub avail: Availability,
+    pub max_entry_bytes: usize,
+    pub store: Option<ObjectStore>,
+    /// Cleared when the store fails transiently: later files stop trying it.
+    pub store_up: AtomicBool,
+    pub key_template: String,
+    pub project: ProjectName,
+    pub presign_expiry: Duration,
+    /// Where consumers fetch git references from, at which commit (both or neither).
+    pub git: Option<(String, String)>,
+    pub dry_run: bool,
+}
+
+impl Planner {
+    pub async fn plan(&self, item: Item) -> Planned {
+        match item {
+            Item::Skipped { path, reason } => Planned::Skipped { path, reason },
+            Item::Failed { path, message } => Planned::Failed { path, message },
+            Item::Deleted { path } => Planned::Entry(Box::new(Entry::new(&deleted(path), None))),
+            Item::File(file) => self.plan_file(file).await,
+        }
+    }
+
+    async fn plan_file(&self, file: SourceFile) -> Planned {
+        let SourceFile {
+            path,
+            bytes,
+            checksum,
+            permit,
+        } = file;
+        let size = bytes.len() as u64;
+        let mut store_failed = false;
+        for strategy in preferences(self.mode, size, self.inline_limit, self.avail) {
+            let (content, put) = match strategy {
+                ContentStrategy::Inline => {
+                    let (content, encoding) = encode_inline(&bytes);
+                    (ContentRef::Inline { content, encoding }, None)
+                }
+                ContentStrategy::ObjectStorage => {
+                    match self.object(&path, bytes.clone(), &checksum).await {
+                        Ok(stored) => stored,
+                        Err(e) if e.is_retryable() => {
+                            if self.store_up.swap(false, Ordering::Relaxed) {
+                                StoreUnavailable { error: &e }.emit();
+                            }
+                            store_failed = true;
+                            continue;
+                        }
+                        Err(e) => {
+                            return Planned::Failed {
+                                path: path.to_string(),
+                                message: format!(
+                                    "object store refused the upload: {}",
+                                    tributary_runtime::chain(&e)
+                                ),
+                            };
+                        }
+                    }
+                }
+                ContentStrategy::GitReference => {
+                    let Some((git_url, git_ref)) = self.git.clone() else {
+                        continue;
+                    };
+                    (ContentRef::GitReference { git_url, git_ref }, None)
+                }
+            };
+            let spec = FileSpec {
+                path: path.clone(),
+                change: Change::Present,
+                body: Some(FileBody {
+                    size,
+                    checksum,
+                    content,
+                }),
+            };
+            let entry = Entry::new(&spec, put);
+            if entry.wire_bytes <= self.max_entry_bytes {
+                return Planned::Entry(Box::new(entry));
+            }
+        }
+        drop(permit);
+        if store_failed {
+            Planned::Failed {
+                path: path.to_string(),
+                message: "object store unavailable and the file is too large to go inline".into(),
+            }
+        } else {
+            Planned::Skipped {
+                path: path.to_string(),
+                reason: SkipReason::NoStrategy,
+            }
+        }
+    }
+
+    /// The claim check: uploads (unless a dry run) and presigns, then names the object.
+    /// A store that is down (or already known to be) is a retryable error.
+    async fn object(
+        &self,
+        path: &RelPath,
+        bytes: Bytes,
+        checksum: &Sha256Hex,
+    ) -> Result<(ContentRef, Option<PutOutcome>), ContentError> {
+        let object_key = render_key(
+            &self.key_template,
+            self.project.as_str(),
+            checksum,
+            path.extension(),
+        );
+        let (put, url) = if self.dry_run {
+            (None, None)
+        } else {
+            let store = self
+                .store
+                .as_ref()
+                .filter(|_| self.store_up.load(Ordering::Relaxed))
+                .ok_or(ContentError::Unavailable {
+                    op: "upload",
+                    source: "the object store is down".into(),
+                })?;
+            let (put, url) = self
+                .store_object(store, &object_key, bytes, checksum)
+                .await?;
+            (Some(put), url)
+        };
+        let content = ContentRef::ObjectStorage {
+            object_key,
+            content_url_type: url
+                .as_ref()
+                .map(|_| CONTENT_URL_TYPE_S3_PRESIGNED.to_owned()),
+            expires_at: url.as_ref().map(|u| u.expires_at),
+            content_url: url.map(|u| u.url),
+        };
+        Ok((content, put))
+    }
+
+    async fn store_object(
+        &self,
+        store: &ObjectStore,
+        key: &str,
+        bytes: Bytes,
+        checksum: &Sha256Hex,
+    ) -> Result<(PutOutcome, Option<PresignedUrl>), ContentError> {
+        let t = Instant::now();
+        let put = store.put_if_absent(key, bytes, checksum).await?;
+        ObjectStored {
+            uploaded: put == PutOutcome::Uploaded,
+            elapsed: t.elapsed(),
+        }
+        .emit();
+        let url = store.presign_get(key, self.presign_expiry).await?;
+        Ok((put, url))
+    }
+}
+
+/// A deleted file's spec: its path, no body.
+fn deleted(path: RelPath) -> FileSpec {
+    FileSpec {
+        path,
+        change: Change::Deleted,
+        body: None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

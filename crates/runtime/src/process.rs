@@ -1,0 +1,81 @@
+//! The process around a daemon: runtime, logging, signals, exit codes.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::cli::LogFormat;
+
+/// Installs the global tracing subscriber: level from `RUST_LOG` (default `info`),
+/// human or JSON lines on stderr.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Runs `fut` to completion on a multi-threaded runtime. Blocking tasks still running
+/// afterwards (a git fetch, a summary wait) get two seconds, so they cannot hold the
+/// process's exit hostage.
+pub fn block_on<F: std::future::Future>(fut: F) -> std::io::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let out = rt.block_on(fut);
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    Ok(out)
+}
+
+/// A binary's `main`: logging, the runtime, `run`, and the exit code — `run`'s own, or
+/// `error_code` with the error's chain on stderr.
+pub fn main<F>(log_format: LogFormat, error_code: u8, run: F) -> ExitCode
+where
+    F: std::future::Future<Output = anyhow::Result<ExitCode>>,
+{
+    init_logging(log_format);
+    match block_on(run) {
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", crate::chain(e.as_ref()));
+            ExitCode::from(error_code)
+        }
+    }
+}
+
+/// Resolves on SIGTERM (how Kubernetes stops a pod) or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}
+
+/// A `Notify` that fires on every SIGHUP (reload requests).
+pub fn hangups() -> std::io::Result<Arc<tokio::sync::Notify>> {
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let on_hup = notify.clone();
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            on_hup.notify_one();
+        }
+    });
+    Ok(notify)
+}
