@@ -96,6 +96,66 @@ impl Services {
     }
 }
 
+/// A command line for a workspace binary or its `Cli` parser: leading words, then
+/// flags. Every integration test builds its argument lists with this, so a flag's
+/// spelling lives in one place per test and lists combine without copies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Args(Vec<String>);
+
+impl Args {
+    /// Starts with `words` as they are (program name, subcommand, flags).
+    pub fn new<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> Self {
+        Self(Vec::new()).with(words)
+    }
+
+    /// Adds `--name value`.
+    pub fn flag(mut self, name: &str, value: impl AsRef<str>) -> Self {
+        self.0.push(format!("--{name}"));
+        self.0.push(value.as_ref().to_owned());
+        self
+    }
+
+    /// Adds `words` as they are.
+    pub fn with<S: AsRef<str>>(mut self, words: impl IntoIterator<Item = S>) -> Self {
+        self.0
+            .extend(words.into_iter().map(|w| w.as_ref().to_owned()));
+        self
+    }
+
+    /// The words, borrowed.
+    pub fn words(&self) -> Vec<&str> {
+        self.0.iter().map(String::as_str).collect()
+    }
+}
+
+impl IntoIterator for Args {
+    type Item = String;
+    type IntoIter = std::vec::IntoIter<String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Args {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl Services {
+    /// The object-store flags both binaries take, for the local S3 server.
+    pub fn s3_args(&self) -> Args {
+        Args::default()
+            .flag("storage-provider", "minio")
+            .flag("storage-endpoint", &self.s3_endpoint)
+            .flag("storage-bucket", &self.s3_bucket)
+            .flag("storage-access-key-id", &self.s3_access_key)
+            .flag("storage-secret-access-key", &self.s3_secret_key)
+    }
+}
+
 /// A name no other test (or earlier run) uses: `prefix-<uuid>`.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())

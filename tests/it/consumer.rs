@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tributary_consumer::cli::{Cli, Command};
 use tributary_consumer::{Config, Stats};
-use tributary_tests::{Services, consume_until, schema, unique};
+use tributary_tests::{Args, Services, consume_until, schema, unique};
 
-use crate::publisher::{Fixture, argv, config as publish_config, publish, s3_flags, sha_hex};
+use crate::publisher::{Fixture, config as publish_config, publish, sha_hex, with_s3};
 
 /// Topics and cache folders of one test.
 pub(crate) struct Setup {
@@ -40,33 +40,18 @@ impl Setup {
         let cache = self.caches.path().join("content");
         let git = self.caches.path().join("git");
         let group = &self.group;
-        let mut a: Vec<String> = [
-            "tributary-consumer",
-            "run",
-            "--brokers",
-            &svc.kafka_brokers,
-            "--group",
-            group,
-            "--input-topic",
-            &self.input,
-            "--output-topic",
-            &self.output,
-            "--dlq-topic",
-            &self.dlq,
-            "--cache-dir",
-            cache.to_str().expect("utf-8"),
-            "--git-cache-dir",
-            git.to_str().expect("utf-8"),
-            "--exit-when-idle",
-            "4s",
-            "--max-attempts",
-            "2",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        a.extend(s3_flags(svc));
-        a.extend(extra.iter().map(|s| s.to_string()));
+        let a = Args::new(["tributary-consumer", "run"])
+            .flag("brokers", &svc.kafka_brokers)
+            .flag("group", group)
+            .flag("input-topic", &self.input)
+            .flag("output-topic", &self.output)
+            .flag("dlq-topic", &self.dlq)
+            .flag("cache-dir", cache.to_str().expect("utf-8"))
+            .flag("git-cache-dir", git.to_str().expect("utf-8"))
+            .flag("exit-when-idle", "4s")
+            .flag("max-attempts", "2")
+            .with(svc.s3_args())
+            .with(extra);
         let Command::Run(args) = Cli::try_parse_from(a).expect("flags parse").command else {
             unreachable!("run was parsed")
         };
@@ -163,7 +148,6 @@ async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rer
     let fx = Fixture::new();
     let url = fx.serve(&svc);
     let setup = Setup::new("e2e");
-    let s3 = s3_flags(&svc);
     let repo = fx.work.to_str().expect("utf-8");
     let (p_auto, p_git) = (unique("auto"), unique("git"));
     let base = [
@@ -176,7 +160,7 @@ async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rer
         "--topic",
         &setup.input,
     ];
-    let auto = publish(publish_config(&argv(&base, &s3))).await;
+    let auto = publish(publish_config(&with_s3(&base, &svc).words())).await;
     assert!(auto.ok(), "{}", auto.summary());
     let git = publish(publish_config(&[
         "--repo",
@@ -561,24 +545,17 @@ async fn publish_folder(
 fn spawn_daemon(svc: &Services, setup: &Setup, group: &str, extra: &[&str]) -> std::process::Child {
     let cache = setup.caches.path().join("content");
     let git = setup.caches.path().join("git");
+    let args = Args::new(["run"])
+        .flag("brokers", &svc.kafka_brokers)
+        .flag("group", group)
+        .flag("input-topic", &setup.input)
+        .flag("output-topic", &setup.output)
+        .flag("dlq-topic", &setup.dlq)
+        .flag("cache-dir", cache.to_str().expect("utf-8"))
+        .flag("git-cache-dir", git.to_str().expect("utf-8"))
+        .with(extra);
     std::process::Command::new(tributary_tests::workspace_bin("tributary-consumer"))
-        .args([
-            "run",
-            "--brokers",
-            &svc.kafka_brokers,
-            "--group",
-            group,
-            "--input-topic",
-            &setup.input,
-        ])
-        .args(["--output-topic", &setup.output, "--dlq-topic", &setup.dlq])
-        .args([
-            "--cache-dir",
-            cache.to_str().expect("utf-8"),
-            "--git-cache-dir",
-            git.to_str().expect("utf-8"),
-        ])
-        .args(extra)
+        .args(&args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

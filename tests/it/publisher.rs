@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 use tributary_publisher::cli::{Cli, Command};
 use tributary_publisher::{Config, PublishError, RunReport};
-use tributary_tests::{Services, consume_until, git, schema, unique, workspace_bin};
+use tributary_tests::{Args, Services, consume_until, git, schema, unique, workspace_bin};
 
 /// A repository with every kind of file the publisher must carry, committed with git.
 pub(crate) struct Fixture {
@@ -105,26 +105,9 @@ pub(crate) fn config(argv: &[&str]) -> Config {
     args.into_config().expect("valid config")
 }
 
-pub(crate) fn s3_flags(svc: &Services) -> Vec<String> {
-    vec![
-        "--storage-provider".into(),
-        "minio".into(),
-        "--storage-endpoint".into(),
-        svc.s3_endpoint.clone(),
-        "--storage-bucket".into(),
-        svc.s3_bucket.clone(),
-        "--storage-access-key-id".into(),
-        svc.s3_access_key.clone(),
-        "--storage-secret-access-key".into(),
-        svc.s3_secret_key.clone(),
-    ]
-}
-
-pub(crate) fn argv<'a>(base: &'a [&'a str], more: &'a [String]) -> Vec<&'a str> {
-    base.iter()
-        .copied()
-        .chain(more.iter().map(String::as_str))
-        .collect()
+/// `base` then the local S3 server's flags.
+pub(crate) fn with_s3(base: &[&str], svc: &Services) -> Args {
+    Args::new(base).with(svc.s3_args())
 }
 
 pub(crate) async fn publish(cfg: Config) -> RunReport {
@@ -213,7 +196,6 @@ async fn auto_strategy_inline_and_object_storage_exactly_once() {
     let fx = Fixture::new();
     let topic = unique("pub-auto");
     let project = unique("widgets");
-    let s3 = s3_flags(&svc);
     let repo = fx.work.to_str().expect("utf-8");
     let base = [
         "--repo",
@@ -225,7 +207,7 @@ async fn auto_strategy_inline_and_object_storage_exactly_once() {
         "--topic",
         &topic,
     ];
-    let report = publish(config(&argv(&base, &s3))).await;
+    let report = publish(config(&with_s3(&base, &svc).words())).await;
     assert!(report.ok(), "{}", report.summary());
     assert_eq!(report.commit.as_deref(), Some(fx.commit.as_str()));
     assert_eq!(
@@ -284,7 +266,7 @@ async fn auto_strategy_inline_and_object_storage_exactly_once() {
     assert_eq!(done["commit"], fx.commit.as_str());
 
     // a second run finds the object already there and uploads nothing
-    let again = publish(config(&argv(&base, &s3))).await;
+    let again = publish(config(&with_s3(&base, &svc).words())).await;
     assert!(again.ok(), "{}", again.summary());
     assert_eq!((again.uploaded, again.already_present), (0, 1));
     assert_ne!(again.run_id, report.run_id);
@@ -509,19 +491,13 @@ async fn bad_inputs_get_clear_errors() {
     };
     let brokers = svc.kafka_brokers.clone();
     let with = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = [
-            "--brokers",
-            &brokers,
-            "--topic",
-            &topic,
-            "--storage-provider",
-            "none",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
+        Args::default()
+            .flag("brokers", &brokers)
+            .flag("topic", &topic)
+            .flag("storage-provider", "none")
+            .with(extra)
+            .into_iter()
+            .collect()
     };
 
     let e = run(with(&["--repo", "/definitely/not/here"]))
@@ -554,8 +530,9 @@ async fn bad_inputs_get_clear_errors() {
     let e = run(unreachable).await.expect_err("unreachable broker");
     assert!(matches!(e, PublishError::KafkaUnreachable { .. }), "{e}");
 
-    let mut s3 = s3_flags(&svc);
-    s3[5] = unique("no-such-bucket");
+    let s3 = svc
+        .s3_args()
+        .flag("storage-bucket", unique("no-such-bucket"));
     let mut args = with(&["--repo", repo]);
     args.retain(|a| a != "--storage-provider" && a != "none");
     args.extend(s3);
@@ -591,7 +568,6 @@ async fn dry_run_plans_and_produces_nothing() {
     let svc = Services::require();
     let fx = Fixture::new();
     let topic = unique("pub-dry");
-    let s3 = s3_flags(&svc);
     let repo = fx.work.to_str().expect("utf-8");
     let base = [
         "--repo",
@@ -602,7 +578,7 @@ async fn dry_run_plans_and_produces_nothing() {
         &topic,
         "--dry-run",
     ];
-    let report = publish(config(&argv(&base, &s3))).await;
+    let report = publish(config(&with_s3(&base, &svc).words())).await;
     assert!(report.ok(), "{}", report.summary());
     assert_eq!(report.plan.len(), fx.files.len());
     assert_eq!(report.batches_produced, 1);

@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tributary_publisher::cli::{Cli, Command};
 use tributary_publisher::watch::{WatchConfig, Watcher};
-use tributary_tests::{Record, Services, consume_records_until, git, unique};
+use tributary_tests::{Args, Record, Services, consume_records_until, git, unique};
 
 use crate::consumer::{Setup, outputs, run_consumer};
 
@@ -88,26 +88,16 @@ fn watch_config(
     topic: &str,
     listen: bool,
 ) -> WatchConfig {
-    let mut argv = vec![
-        "tributary-publisher".to_owned(),
-        "watch".into(),
-        "--config".into(),
-        file.display().to_string(),
-        "--state-dir".into(),
-        state.display().to_string(),
-        "--brokers".into(),
-        svc.kafka_brokers.clone(),
-        "--topic".into(),
-        topic.into(),
-        "--storage-provider".into(),
-        "none".into(),
-        "--reload-check".into(),
-        "200ms".into(),
-        "--max-backoff".into(),
-        "2s".into(),
-    ];
+    let mut argv = Args::new(["tributary-publisher", "watch"])
+        .flag("config", file.display().to_string())
+        .flag("state-dir", state.display().to_string())
+        .flag("brokers", &svc.kafka_brokers)
+        .flag("topic", topic)
+        .flag("storage-provider", "none")
+        .flag("reload-check", "200ms")
+        .flag("max-backoff", "2s");
     if listen {
-        argv.extend(["--listen".into(), "127.0.0.1:0".into()]);
+        argv = argv.flag("listen", "127.0.0.1:0");
     }
     let Command::Watch(args) = Cli::try_parse_from(argv).expect("flags parse").command else {
         panic!("watch was parsed")

@@ -9,7 +9,7 @@ use tributary_content::git::GitConfig;
 pub use tributary_runtime::{LogFormat, ProviderArg, StorageArgs};
 
 use crate::config::{CacheConfig, Config, KafkaConfig};
-use crate::error::ConsumerError;
+use crate::error::ConfigError;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -67,7 +67,7 @@ pub struct ReplayArgs {
 }
 
 impl ReplayArgs {
-    pub fn into_config(self) -> Result<crate::replay::ReplayConfig, ConsumerError> {
+    pub fn into_config(self) -> Result<crate::replay::ReplayConfig, ConfigError> {
         let reasons = self
             .reasons
             .iter()
@@ -75,7 +75,12 @@ impl ReplayArgs {
                 tributary_events::dlq::Reason::ALL
                     .into_iter()
                     .find(|x| x.as_str() == r)
-                    .ok_or_else(|| ConsumerError::Config(format!("unknown reason {r:?}")))
+                    .ok_or_else(|| ConfigError::UnknownReason {
+                        given: r.clone(),
+                        valid: tributary_events::dlq::Reason::ALL
+                            .map(|x| x.as_str())
+                            .join(", "),
+                    })
             })
             .collect::<Result<_, _>>()?;
         Ok(crate::replay::ReplayConfig {
@@ -206,11 +211,11 @@ fn gb(v: f64) -> u64 {
 }
 
 impl RunArgs {
-    pub fn into_config(self) -> Result<Config, ConsumerError> {
+    pub fn into_config(self) -> Result<Config, ConfigError> {
         let store = self
             .storage
             .store_config(self.download_timeout.as_secs().max(1), None)
-            .map_err(ConsumerError::Content)?;
+            .map_err(ConfigError::Storage)?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let cfg = Config {
             kafka: KafkaConfig {

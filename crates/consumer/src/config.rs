@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tributary_content::git::GitConfig;
 
-use crate::error::ConsumerError;
+use crate::error::ConfigError;
 
 #[derive(Debug, Clone)]
 pub struct KafkaConfig {
@@ -77,40 +77,35 @@ pub enum ReportConfig {
 }
 
 impl Config {
-    pub fn validate(&self) -> Result<(), ConsumerError> {
-        let bad = |m: &str| Err(ConsumerError::Config(m.to_owned()));
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let k = &self.kafka;
         if k.input_topic.is_empty() || k.output_topic.is_empty() || k.dlq_topic.is_empty() {
-            return bad("topics must not be empty");
+            return Err(ConfigError::EmptyTopic);
         }
         if k.input_topic == k.output_topic || k.input_topic == k.dlq_topic {
-            return bad("the input topic must differ from the output and dead-letter topics");
+            return Err(ConfigError::InputTopicReused);
         }
         if k.group.is_empty() {
-            return bad("group must not be empty");
+            return Err(ConfigError::EmptyGroup);
         }
         if let Some(ReportConfig::ObjectStore { prefix }) = &self.report {
             if matches!(self.store, StoreConfig::None) {
-                return bad("--report-object-prefix needs an object store (--storage-provider)");
+                return Err(ConfigError::ReportPrefixWithoutStore);
             }
             if prefix.starts_with('/') || prefix.split('/').any(|s| s == "..") {
-                return bad("--report-object-prefix must be a relative key prefix without '..'");
+                return Err(ConfigError::ReportPrefix);
             }
         }
         if self.report.is_some() && self.summary_wait.is_zero() {
-            return bad("reports are written from summaries; --summary-wait 0 turns both off");
+            return Err(ConfigError::ReportsWithoutSummaries);
         }
         if self.file_concurrency == 0 || self.analysis_threads == 0 || self.partition_queue == 0 {
-            return bad("concurrency limits must be at least 1");
+            return Err(ConfigError::Concurrency);
         }
         if self.max_attempts == 0 {
-            return bad("max attempts must be at least 1");
+            return Err(ConfigError::MaxAttempts);
         }
-        if let StoreConfig::S3(s3) = &self.store {
-            s3.validate()
-                .map_err(|e| ConsumerError::Config(e.to_string()))?;
-        }
-        Ok(())
+        self.store.validate().map_err(ConfigError::Storage)
     }
 }
 

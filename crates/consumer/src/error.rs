@@ -3,11 +3,45 @@
 use tributary_content::ContentError;
 use tributary_events::dlq::{Reason, Stage};
 
+/// A setting, or a combination of settings, that breaks a rule; found before the
+/// daemon connects to anything.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("topics must not be empty")]
+    EmptyTopic,
+    #[error("the input topic must differ from the output and dead-letter topics")]
+    InputTopicReused,
+    #[error("group must not be empty")]
+    EmptyGroup,
+    #[error("--report-object-prefix needs an object store (--storage-provider)")]
+    ReportPrefixWithoutStore,
+    #[error("--report-object-prefix must be a relative key prefix without '..'")]
+    ReportPrefix,
+    #[error("reports are written from summaries; --summary-wait 0 turns both off")]
+    ReportsWithoutSummaries,
+    #[error("concurrency limits must be at least 1")]
+    Concurrency,
+    #[error("max attempts must be at least 1")]
+    MaxAttempts,
+    #[error("{0}")]
+    Storage(#[source] ContentError),
+    #[error("mount root {path}: {source}")]
+    MountRoot {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("http client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("unknown reason {given:?}; one of: {valid}")]
+    UnknownReason { given: String, valid: String },
+}
+
 /// What keeps the daemon from starting or running.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumerError {
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
     #[error("kafka client error")]
     Kafka(#[source] rdkafka::error::KafkaError),
     #[error("cannot reach Kafka at {brokers}")]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
+use tributary_consumer::ConsumerError;
 use tributary_consumer::cli::{Cli, Command, DlqCommand, RunArgs};
 
 fn main() -> ExitCode {
@@ -17,7 +18,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => daemon(*args).await,
         Command::Dlq(DlqCommand::Replay(args)) => {
-            let report = tributary_consumer::replay::replay(&args.into_config()?).await?;
+            let config = args.into_config().map_err(ConsumerError::from)?;
+            let report = tributary_consumer::replay::replay(&config).await?;
             println!(
                 "replayed {}, skipped {}, unreadable {}",
                 report.replayed, report.skipped, report.unreadable
@@ -28,7 +30,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 async fn daemon(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let config = args.into_config()?;
+    let config = args.into_config().map_err(ConsumerError::from)?;
     let cancel = CancellationToken::new();
     let server = match config.metrics_addr {
         Some(addr) => {

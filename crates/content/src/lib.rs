@@ -3,9 +3,9 @@
 //! fetcher grow here; every constructor takes a typed config, none reads the environment.
 
 pub mod cache;
-pub mod error;
+mod error;
 pub mod git;
-pub mod local;
+mod local;
 mod object;
 pub mod s3;
 pub mod store;

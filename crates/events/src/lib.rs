@@ -4,21 +4,21 @@
 //! The JSON Schemas under `schemas/` describe the same formats; tests keep the two in
 //! agreement. This crate does no I/O.
 
-pub mod checksum;
+mod checksum;
 pub mod dlq;
-pub mod error;
+mod error;
 pub mod intelligence;
-pub mod path;
-pub mod project;
+mod path;
+mod project;
 pub mod v1;
 pub mod v2;
 
 use serde::Deserialize;
 
-pub use checksum::Sha256Hex;
+pub use checksum::{ChecksumError, Sha256Hex};
 pub use error::{EventError, InvalidEvent, InvalidFile};
-pub use path::RelPath;
-pub use project::ProjectName;
+pub use path::{PathError, RelPath};
+pub use project::{ProjectName, ProjectNameError};
 
 /// Default topic names.
 pub mod topics {

@@ -9,10 +9,10 @@
 pub mod flags;
 mod heuristics;
 pub mod language;
-pub mod license;
+mod license;
 pub mod report;
 pub mod rollup;
-pub mod secrets;
+mod secrets;
 pub mod syntax;
 
 use std::path::Path;

@@ -178,8 +178,9 @@ fn compiled() -> &'static Compiled {
     })
 }
 
-/// The rule ids, for documentation and tests.
-pub fn rule_ids() -> impl Iterator<Item = &'static str> {
+/// The rule ids (tests).
+#[cfg(test)]
+fn rule_ids() -> impl Iterator<Item = &'static str> {
     RULES.iter().map(|r| r.id)
 }
 

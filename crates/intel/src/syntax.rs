@@ -50,38 +50,78 @@ pub struct Syntax {
     pub diagnostics: Vec<String>,
 }
 
-/// The languages with a grammar here, by Linguist name.
-pub const LANGUAGES: [&str; 9] = [
-    "Rust",
-    "Python",
-    "JavaScript",
-    "TypeScript",
-    "TSX",
-    "Go",
-    "Java",
-    "C",
-    "C++",
-];
+/// A grammar here: one per outlined language. The one table of languages — their
+/// Linguist names, the languages they serve, and their specs — is this enum's `match`es.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Grammar {
+    Rust,
+    Python,
+    JavaScript,
+    TypeScript,
+    Tsx,
+    Go,
+    Java,
+    C,
+    Cpp,
+}
+
+impl Grammar {
+    /// Every grammar, in declaration order.
+    pub const ALL: [Grammar; 9] = [
+        Grammar::Rust,
+        Grammar::Python,
+        Grammar::JavaScript,
+        Grammar::TypeScript,
+        Grammar::Tsx,
+        Grammar::Go,
+        Grammar::Java,
+        Grammar::C,
+        Grammar::Cpp,
+    ];
+
+    /// The grammar that outlines `language` (a Linguist name), if any.
+    pub fn for_language(language: &str) -> Option<Self> {
+        Some(match language {
+            "Rust" => Grammar::Rust,
+            "Python" => Grammar::Python,
+            "JavaScript" => Grammar::JavaScript,
+            "TypeScript" => Grammar::TypeScript,
+            "TSX" => Grammar::Tsx,
+            "Go" => Grammar::Go,
+            "Java" => Grammar::Java,
+            // Objective-C headers are C for the purpose of an outline
+            "C" | "Objective-C" => Grammar::C,
+            "C++" => Grammar::Cpp,
+            _ => return None,
+        })
+    }
+
+    /// Its language's Linguist name.
+    pub fn language(self) -> &'static str {
+        match self {
+            Grammar::Rust => "Rust",
+            Grammar::Python => "Python",
+            Grammar::JavaScript => "JavaScript",
+            Grammar::TypeScript => "TypeScript",
+            Grammar::Tsx => "TSX",
+            Grammar::Go => "Go",
+            Grammar::Java => "Java",
+            Grammar::C => "C",
+            Grammar::Cpp => "C++",
+        }
+    }
+
+    /// The compiled grammar and queries (built once, on first use).
+    fn compiled(self) -> &'static Compiled {
+        static COMPILED: OnceLock<Vec<Compiled>> = OnceLock::new();
+        &COMPILED.get_or_init(|| Grammar::ALL.iter().map(|g| build(&g.spec())).collect())
+            [self as usize]
+    }
+}
 
 /// Whether `language` (a Linguist name) is parsed here.
 pub fn supported(language: &str) -> bool {
-    grammar_index(language).is_some()
-}
-
-fn grammar_index(language: &str) -> Option<usize> {
-    match language {
-        "Rust" => Some(0),
-        "Python" => Some(1),
-        "JavaScript" => Some(2),
-        "TypeScript" => Some(3),
-        "TSX" => Some(4),
-        "Go" => Some(5),
-        "Java" => Some(6),
-        // Objective-C headers are C for the purpose of an outline
-        "C" | "Objective-C" => Some(7),
-        "C++" => Some(8),
-        _ => None,
-    }
+    Grammar::for_language(language).is_some()
 }
 
 struct Spec {
@@ -95,7 +135,7 @@ struct Spec {
     short_circuit: &'static [&'static str],
 }
 
-struct Grammar {
+struct Compiled {
     language: Language,
     tags: Query,
     definition_captures: Vec<Option<String>>,
@@ -142,109 +182,111 @@ const C_DECISIONS: &[&str] = &[
     "conditional_expression",
 ];
 
-fn specs() -> [Spec; 9] {
-    [
-        Spec {
-            language: || tree_sitter_rust::LANGUAGE.into(),
-            tags: &[tree_sitter_rust::TAGS_QUERY],
-            imports: "(use_declaration argument: (_) @import) (extern_crate_declaration name: (identifier) @import)",
-            functions: &["function_item"],
-            decisions: &[
-                "if_expression",
-                "while_expression",
-                "for_expression",
-                "match_arm",
-            ],
-            binary: "binary_expression",
-            short_circuit: &["&&", "||"],
-        },
-        Spec {
-            language: || tree_sitter_python::LANGUAGE.into(),
-            tags: &[tree_sitter_python::TAGS_QUERY],
-            imports: "(import_statement name: (dotted_name) @import) (import_statement name: (aliased_import name: (dotted_name) @import)) (import_from_statement module_name: (_) @import)",
-            functions: &["function_definition"],
-            decisions: &[
-                "if_statement",
-                "elif_clause",
-                "for_statement",
-                "while_statement",
-                "except_clause",
-                "conditional_expression",
-                "case_clause",
-                "for_in_clause",
-                "if_clause",
-                "boolean_operator",
-            ],
-            binary: "",
-            short_circuit: &[],
-        },
-        js_family(|| tree_sitter_javascript::LANGUAGE.into(), JS_TAGS),
-        js_family(
-            || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
-            TS_TAGS,
-        ),
-        js_family(|| tree_sitter_typescript::LANGUAGE_TSX.into(), TS_TAGS),
-        Spec {
-            language: || tree_sitter_go::LANGUAGE.into(),
-            tags: &[tree_sitter_go::TAGS_QUERY, GO_EXTRA],
-            imports: "(import_spec path: (_) @import)",
-            functions: &["function_declaration", "method_declaration"],
-            decisions: &[
-                "if_statement",
-                "for_statement",
-                "expression_case",
-                "type_case",
-                "communication_case",
-            ],
-            binary: "binary_expression",
-            short_circuit: &["&&", "||"],
-        },
-        Spec {
-            language: || tree_sitter_java::LANGUAGE.into(),
-            tags: &[tree_sitter_java::TAGS_QUERY, JAVA_EXTRA],
-            imports: "(import_declaration (scoped_identifier) @import) (import_declaration (identifier) @import)",
-            functions: &["method_declaration", "constructor_declaration"],
-            decisions: &[
-                "if_statement",
-                "for_statement",
-                "enhanced_for_statement",
-                "while_statement",
-                "do_statement",
-                "catch_clause",
-                "ternary_expression",
-                "switch_label",
-            ],
-            binary: "binary_expression",
-            short_circuit: &["&&", "||"],
-        },
-        Spec {
-            language: || tree_sitter_c::LANGUAGE.into(),
-            tags: &[tree_sitter_c::TAGS_QUERY],
-            imports: "(preproc_include path: (_) @import)",
-            functions: &["function_definition"],
-            decisions: C_DECISIONS,
-            binary: "binary_expression",
-            short_circuit: &["&&", "||"],
-        },
-        Spec {
-            language: || tree_sitter_cpp::LANGUAGE.into(),
-            tags: &[tree_sitter_cpp::TAGS_QUERY, CPP_EXTRA],
-            imports: "(preproc_include path: (_) @import)",
-            functions: &["function_definition"],
-            decisions: &[
-                "if_statement",
-                "for_statement",
-                "for_range_loop",
-                "while_statement",
-                "do_statement",
-                "case_statement",
-                "conditional_expression",
-                "catch_clause",
-            ],
-            binary: "binary_expression",
-            short_circuit: &["&&", "||"],
-        },
-    ]
+impl Grammar {
+    fn spec(self) -> Spec {
+        match self {
+            Grammar::Rust => Spec {
+                language: || tree_sitter_rust::LANGUAGE.into(),
+                tags: &[tree_sitter_rust::TAGS_QUERY],
+                imports: "(use_declaration argument: (_) @import) (extern_crate_declaration name: (identifier) @import)",
+                functions: &["function_item"],
+                decisions: &[
+                    "if_expression",
+                    "while_expression",
+                    "for_expression",
+                    "match_arm",
+                ],
+                binary: "binary_expression",
+                short_circuit: &["&&", "||"],
+            },
+            Grammar::Python => Spec {
+                language: || tree_sitter_python::LANGUAGE.into(),
+                tags: &[tree_sitter_python::TAGS_QUERY],
+                imports: "(import_statement name: (dotted_name) @import) (import_statement name: (aliased_import name: (dotted_name) @import)) (import_from_statement module_name: (_) @import)",
+                functions: &["function_definition"],
+                decisions: &[
+                    "if_statement",
+                    "elif_clause",
+                    "for_statement",
+                    "while_statement",
+                    "except_clause",
+                    "conditional_expression",
+                    "case_clause",
+                    "for_in_clause",
+                    "if_clause",
+                    "boolean_operator",
+                ],
+                binary: "",
+                short_circuit: &[],
+            },
+            Grammar::JavaScript => js_family(|| tree_sitter_javascript::LANGUAGE.into(), JS_TAGS),
+            Grammar::TypeScript => js_family(
+                || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+                TS_TAGS,
+            ),
+            Grammar::Tsx => js_family(|| tree_sitter_typescript::LANGUAGE_TSX.into(), TS_TAGS),
+            Grammar::Go => Spec {
+                language: || tree_sitter_go::LANGUAGE.into(),
+                tags: &[tree_sitter_go::TAGS_QUERY, GO_EXTRA],
+                imports: "(import_spec path: (_) @import)",
+                functions: &["function_declaration", "method_declaration"],
+                decisions: &[
+                    "if_statement",
+                    "for_statement",
+                    "expression_case",
+                    "type_case",
+                    "communication_case",
+                ],
+                binary: "binary_expression",
+                short_circuit: &["&&", "||"],
+            },
+            Grammar::Java => Spec {
+                language: || tree_sitter_java::LANGUAGE.into(),
+                tags: &[tree_sitter_java::TAGS_QUERY, JAVA_EXTRA],
+                imports: "(import_declaration (scoped_identifier) @import) (import_declaration (identifier) @import)",
+                functions: &["method_declaration", "constructor_declaration"],
+                decisions: &[
+                    "if_statement",
+                    "for_statement",
+                    "enhanced_for_statement",
+                    "while_statement",
+                    "do_statement",
+                    "catch_clause",
+                    "ternary_expression",
+                    "switch_label",
+                ],
+                binary: "binary_expression",
+                short_circuit: &["&&", "||"],
+            },
+            Grammar::C => Spec {
+                language: || tree_sitter_c::LANGUAGE.into(),
+                tags: &[tree_sitter_c::TAGS_QUERY],
+                imports: "(preproc_include path: (_) @import)",
+                functions: &["function_definition"],
+                decisions: C_DECISIONS,
+                binary: "binary_expression",
+                short_circuit: &["&&", "||"],
+            },
+            Grammar::Cpp => Spec {
+                language: || tree_sitter_cpp::LANGUAGE.into(),
+                tags: &[tree_sitter_cpp::TAGS_QUERY, CPP_EXTRA],
+                imports: "(preproc_include path: (_) @import)",
+                functions: &["function_definition"],
+                decisions: &[
+                    "if_statement",
+                    "for_statement",
+                    "for_range_loop",
+                    "while_statement",
+                    "do_statement",
+                    "case_statement",
+                    "conditional_expression",
+                    "catch_clause",
+                ],
+                binary: "binary_expression",
+                short_circuit: &["&&", "||"],
+            },
+        }
+    }
 }
 
 /// JavaScript, TypeScript and TSX share everything but the grammar and, for the
@@ -292,7 +334,7 @@ const JS_DECISIONS: &[&str] = &[
     "ternary_expression",
 ];
 
-fn build(spec: &Spec) -> Grammar {
+fn build(spec: &Spec) -> Compiled {
     let language = (spec.language)();
     let source: String = spec.tags.join("\n");
     let mut tags = Query::new(&language, &source).expect("tags query compiles (unit-tested)");
@@ -324,7 +366,7 @@ fn build(spec: &Spec) -> Grammar {
             .filter(|id| *id != 0)
             .collect()
     };
-    Grammar {
+    Compiled {
         functions: ids(spec.functions),
         decisions: ids(spec.decisions),
         binary: if spec.binary.is_empty() {
@@ -342,19 +384,14 @@ fn build(spec: &Spec) -> Grammar {
     }
 }
 
-fn grammars() -> &'static [Grammar] {
-    static GRAMMARS: OnceLock<Vec<Grammar>> = OnceLock::new();
-    GRAMMARS.get_or_init(|| specs().iter().map(build).collect())
-}
-
 thread_local! {
-    static PARSERS: RefCell<HashMap<usize, Parser>> = RefCell::new(HashMap::new());
+    static PARSERS: RefCell<HashMap<Grammar, Parser>> = RefCell::new(HashMap::new());
 }
 
 /// Parses `text` as `language` (a Linguist name) and extracts symbols, imports and
 /// complexity. `None` when the language has no grammar here.
 pub fn analyse(language: &str, text: &str, limits: &SyntaxLimits) -> Option<Syntax> {
-    let index = grammar_index(language)?;
+    let which = Grammar::for_language(language)?;
     let mut out = Syntax::default();
     if text.len() > limits.max_bytes {
         out.diagnostics.push(format!(
@@ -364,11 +401,11 @@ pub fn analyse(language: &str, text: &str, limits: &SyntaxLimits) -> Option<Synt
         ));
         return Some(out);
     }
-    let grammar = &grammars()[index];
+    let grammar = which.compiled();
     let deadline = Instant::now() + Duration::from_millis(limits.max_parse_ms);
     let tree = PARSERS.with(|parsers| {
         let mut parsers = parsers.borrow_mut();
-        let parser = parsers.entry(index).or_insert_with(|| {
+        let parser = parsers.entry(which).or_insert_with(|| {
             let mut p = Parser::new();
             p.set_language(&grammar.language)
                 .expect("grammar ABI is supported (unit-tested)");
@@ -417,7 +454,7 @@ pub fn analyse(language: &str, text: &str, limits: &SyntaxLimits) -> Option<Synt
     Some(out)
 }
 
-fn symbols(g: &Grammar, language: &str, root: Node<'_>, src: &[u8], max: usize) -> Vec<Symbol> {
+fn symbols(g: &Compiled, language: &str, root: Node<'_>, src: &[u8], max: usize) -> Vec<Symbol> {
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(&g.tags, root, src);
     let mut out: Vec<Symbol> = Vec::new();
@@ -547,7 +584,7 @@ fn inside_class(node: Node<'_>) -> bool {
 /// How deep in the tree an import may start.
 const IMPORT_DEPTH: u32 = 5;
 
-fn imports(g: &Grammar, root: Node<'_>, src: &[u8], max: usize) -> Vec<String> {
+fn imports(g: &Compiled, root: Node<'_>, src: &[u8], max: usize) -> Vec<String> {
     let mut cursor = QueryCursor::new();
     let Some(index) = g.import_capture else {
         return Vec::new();
@@ -573,7 +610,7 @@ fn imports(g: &Grammar, root: Node<'_>, src: &[u8], max: usize) -> Vec<String> {
     out
 }
 
-fn complexity(g: &Grammar, root: Node<'_>, src: &[u8], max: usize) -> Complexity {
+fn complexity(g: &Compiled, root: Node<'_>, src: &[u8], max: usize) -> Complexity {
     let mut functions: Vec<FunctionComplexity> = Vec::new();
     // (node id, index into `functions`)
     let mut open: Vec<(usize, usize)> = Vec::new();

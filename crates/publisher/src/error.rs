@@ -2,7 +2,7 @@
 //! anything runs), [`PublishError`] for what stops a run or the watcher.
 
 use tributary_content::ContentError;
-use tributary_events::project::ProjectNameError;
+use tributary_events::ProjectNameError;
 use uuid::Uuid;
 
 /// A setting, or a combination of settings, that breaks a rule. Found by validation,

@@ -7,6 +7,7 @@ use metrics::{counter, gauge, histogram};
 use tributary_events::v2::ContentStrategy;
 
 use crate::publish::walk::SkipReason;
+use crate::watch::delivery::{Outcome, Provider};
 
 #[derive(Debug)]
 pub struct FileEmitted {
@@ -172,28 +173,19 @@ impl WatchPolled {
 
 #[derive(Debug)]
 pub struct WebhookDelivery {
-    pub provider: crate::watch::webhook::Provider,
-    /// accepted, ignored, ping, unauthorized, replayed, too_large, bad_request,
-    /// unknown_repository
-    pub result: &'static str,
+    pub provider: Provider,
+    pub outcome: Outcome,
 }
 
 impl WebhookDelivery {
     pub fn emit(&self) {
-        if matches!(self.result, "accepted" | "ignored" | "ping") {
-            tracing::info!(
-                provider = self.provider.as_str(),
-                result = self.result,
-                "webhook delivery"
-            );
+        let (provider, result) = (self.provider.as_str(), self.outcome.as_str());
+        if self.outcome.is_rejection() {
+            tracing::warn!(provider, result, "webhook delivery rejected");
         } else {
-            tracing::warn!(
-                provider = self.provider.as_str(),
-                result = self.result,
-                "webhook delivery rejected"
-            );
+            tracing::info!(provider, result, "webhook delivery");
         }
-        counter!("tributary_watch_webhook_deliveries_total", "provider" => self.provider.as_str(), "result" => self.result)
+        counter!("tributary_watch_webhook_deliveries_total", "provider" => provider, "result" => result)
             .increment(1);
     }
 }

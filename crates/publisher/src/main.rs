@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
+use tributary_publisher::PublishError;
 use tributary_publisher::cli::{Cli, Command, PublishArgs, WatchArgs};
 
 fn main() -> ExitCode {
@@ -34,7 +35,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
-    let config = args.into_config()?;
+    let config = args.into_config().map_err(PublishError::from)?;
     let cancel = CancellationToken::new();
     let metrics = metrics_server(config.settings.metrics_addr, &cancel).await?;
     let reload = tributary_runtime::hangups()?;
@@ -53,7 +54,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
 
 async fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     let report_json = args.report_json;
-    let config = args.into_config()?;
+    let config = args.into_config().map_err(PublishError::from)?;
     let cancel = CancellationToken::new();
     let metrics = metrics_server(config.settings.metrics_addr, &cancel).await?;
     let on_signal = cancel.clone();

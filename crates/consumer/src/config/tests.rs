@@ -1,22 +1,39 @@
-use clap::{CommandFactory as _, FromArgMatches as _};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser as _};
 
 use super::*;
 use crate::cli::{Cli, Command};
+use crate::error::ConfigError;
 
 /// Parses `run` flags with every environment fallback switched off (the test suite runs
 /// with the local services' variables exported).
-fn config(extra: &[&str]) -> Result<Config, String> {
+/// Why flags were refused: by clap (a malformed value or a conflict), or by validation.
+#[derive(Debug)]
+enum Refused {
+    Flags(clap::Error),
+    Config(ConfigError),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Flags(e) => write!(f, "{e}"),
+            Refused::Config(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+fn config(extra: &[&str]) -> Result<Config, Refused> {
     let cmd = Cli::command()
         .mut_subcommand("run", |s| s.mut_args(|a| a.env(None)))
         .mut_args(|a| a.env(None));
     let mut argv = vec!["tributary-consumer", "run"];
     argv.extend_from_slice(extra);
-    let matches = cmd.try_get_matches_from(argv).map_err(|e| e.to_string())?;
-    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+    let matches = cmd.try_get_matches_from(argv).map_err(Refused::Flags)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(Refused::Flags)?;
     let Command::Run(args) = cli.command else {
         panic!("run was parsed")
     };
-    args.into_config().map_err(|e| e.to_string())
+    args.into_config().map_err(Refused::Config)
 }
 
 #[test]
@@ -65,37 +82,68 @@ fn reports_are_off_unless_asked_for() {
 
 #[test]
 fn report_sinks_are_checked_against_the_rest() {
-    let err = |a: &[&str]| config(a).expect_err("must be rejected");
-    assert!(
-        err(&[
-            "--storage-provider",
-            "none",
-            "--report-object-prefix",
-            "reports/"
-        ])
-        .contains("needs an object store")
-    );
-    assert!(
-        err(&[
-            "--storage-provider",
-            "local",
-            "--report-object-prefix",
-            "../x/"
-        ])
-        .contains("'..'")
-    );
-    assert!(
-        err(&[
-            "--storage-provider",
-            "local",
-            "--report-object-prefix",
-            "/abs/"
-        ])
-        .contains("relative")
-    );
-    assert!(err(&["--report-dir", "/tmp/r", "--summary-wait", "0s"]).contains("summaries"));
-    assert!(
-        err(&["--report-dir", "/tmp/r", "--report-object-prefix", "r/"])
-            .contains("cannot be used with")
-    );
+    type Case<'a> = (&'a [&'a str], fn(&ConfigError) -> bool, &'a str);
+    let cases: &[Case<'_>] = &[
+        (
+            &[
+                "--storage-provider",
+                "none",
+                "--report-object-prefix",
+                "reports/",
+            ],
+            |e| matches!(e, ConfigError::ReportPrefixWithoutStore),
+            "needs an object store",
+        ),
+        (
+            &[
+                "--storage-provider",
+                "local",
+                "--report-object-prefix",
+                "../x/",
+            ],
+            |e| matches!(e, ConfigError::ReportPrefix),
+            "'..'",
+        ),
+        (
+            &[
+                "--storage-provider",
+                "local",
+                "--report-object-prefix",
+                "/abs/",
+            ],
+            |e| matches!(e, ConfigError::ReportPrefix),
+            "relative",
+        ),
+        (
+            &["--report-dir", "/tmp/r", "--summary-wait", "0s"],
+            |e| matches!(e, ConfigError::ReportsWithoutSummaries),
+            "summaries",
+        ),
+    ];
+    for (argv, is, what) in cases {
+        match config(argv).expect_err("must be rejected") {
+            Refused::Config(e) => {
+                assert!(is(&e), "{argv:?}: {e:?}");
+                assert!(e.to_string().contains(what), "{argv:?}: {e}");
+            }
+            Refused::Flags(e) => panic!("{argv:?}: refused by clap: {e}"),
+        }
+    }
+    // two sinks at once: clap's conflict
+    let e = config(&["--report-dir", "/tmp/r", "--report-object-prefix", "r/"])
+        .expect_err("must be rejected");
+    assert!(matches!(e, Refused::Flags(_)));
+    assert!(e.to_string().contains("cannot be used with"), "{e}");
+}
+
+#[test]
+fn an_unknown_replay_reason_lists_the_valid_ones() {
+    let cli = Cli::try_parse_from(["c", "dlq", "replay", "--reason", "object_mising"])
+        .expect("flags parse");
+    let Command::Dlq(crate::cli::DlqCommand::Replay(args)) = cli.command else {
+        panic!("replay was parsed")
+    };
+    let e = args.into_config().expect_err("a typo");
+    assert!(matches!(e, ConfigError::UnknownReason { .. }), "{e:?}");
+    assert!(e.to_string().contains("object_missing"), "{e}");
 }

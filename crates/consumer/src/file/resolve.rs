@@ -18,7 +18,7 @@ use tributary_events::v2::{ContentEncoding, ContentRef, CredentialRef, decode_in
 use tributary_events::{RelPath, Sha256Hex};
 
 use crate::config::{Config, StoreConfig};
-use crate::error::{ConsumerError, Failure};
+use crate::error::{ConfigError, ConsumerError, Failure};
 use crate::internal_events::{CacheLookup, Fetched};
 use crate::tier::Cache;
 pub use crate::tier::Tier;
@@ -103,11 +103,16 @@ impl Resolver {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(cfg.download_timeout)
             .build()
-            .map_err(|e| ConsumerError::Config(format!("http client: {e}")))?;
+            .map_err(ConfigError::HttpClient)?;
         let mount_root = match &cfg.mount_root {
-            Some(root) => Some(std::fs::canonicalize(root).map_err(|e| {
-                ConsumerError::Config(format!("mount root {}: {e}", root.display()))
-            })?),
+            Some(root) => {
+                Some(
+                    std::fs::canonicalize(root).map_err(|source| ConfigError::MountRoot {
+                        path: root.display().to_string(),
+                        source,
+                    })?,
+                )
+            }
             None => None::<PathBuf>,
         };
         Ok(Resolver {

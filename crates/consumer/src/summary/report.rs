@@ -8,7 +8,7 @@ use tributary_events::Sha256Hex;
 use tributary_events::intelligence::ProjectSummary;
 
 use crate::config::{Config, ReportConfig};
-use crate::error::ConsumerError;
+use crate::error::{ConfigError, ConsumerError};
 use crate::internal_events::ReportWritten;
 
 /// Where reports go: `{prefix}{project}/{run_id}.html`, and `latest.html` beside it.
@@ -48,7 +48,7 @@ impl ReportSink {
         let store = ObjectStore::open(&store_cfg)
             .await
             .map_err(ConsumerError::Content)?
-            .ok_or_else(|| ConsumerError::Config("the report sink needs a store".into()))?;
+            .ok_or(ConsumerError::Config(ConfigError::ReportPrefixWithoutStore))?;
         Ok(Some(Self { store, prefix }))
     }
 

@@ -8,9 +8,10 @@
 //! difference (a full run without a cursor, or when the head does not descend from it);
 //! the cursor advances only after every event of the run was acknowledged.
 
-pub mod config;
-pub mod cursor;
-pub mod mirror;
+mod config;
+mod cursor;
+pub(crate) mod delivery;
+mod mirror;
 pub mod webhook;
 
 use std::collections::HashMap;

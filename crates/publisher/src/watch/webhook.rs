@@ -17,30 +17,13 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+pub use super::delivery::{Outcome, Provider};
 use crate::internal_events::WebhookDelivery;
 
 /// Bodies larger than this are refused with 413 before they are read in full.
 pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 /// Delivery ids remembered against replays.
 const REMEMBERED_DELIVERIES: usize = 65_536;
-
-/// The provider a request claims to come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    GitHub,
-    GitLab,
-    Gitea,
-}
-
-impl Provider {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::GitHub => "github",
-            Provider::GitLab => "gitlab",
-            Provider::Gitea => "gitea",
-        }
-    }
-}
 
 /// Resolved shared secrets (bytes, never logged).
 #[derive(Clone, Default)]
@@ -115,9 +98,9 @@ async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Reply {
-    let (reply, result) = decide(provider, &state, &headers, body);
-    WebhookDelivery { provider, result }.emit();
-    reply
+    let (outcome, text) = decide(provider, &state, &headers, body);
+    WebhookDelivery { provider, outcome }.emit();
+    (outcome.status(), text)
 }
 
 fn decide(
@@ -125,20 +108,14 @@ fn decide(
     state: &HookState,
     headers: &HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> (Reply, &'static str) {
+) -> (Outcome, &'static str) {
     let body = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return (
-                (StatusCode::PAYLOAD_TOO_LARGE, "body over 25 MB\n"),
-                "too_large",
-            );
+            return (Outcome::TooLarge, "body over 25 MB\n");
         }
         Err(_) => {
-            return (
-                (StatusCode::BAD_REQUEST, "unreadable body\n"),
-                "bad_request",
-            );
+            return (Outcome::BadRequest, "unreadable body\n");
         }
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -159,10 +136,7 @@ fn decide(
         }),
     };
     if !verified {
-        return (
-            (StatusCode::UNAUTHORIZED, "missing or wrong signature\n"),
-            "unauthorized",
-        );
+        return (Outcome::Unauthorized, "missing or wrong signature\n");
     }
     let delivery = match provider {
         Provider::GitHub => header("x-github-delivery"),
@@ -177,31 +151,25 @@ fn decide(
             .put(format!("{}:{id}", provider.as_str()), ())
             .is_some()
         {
-            return (
-                (StatusCode::CONFLICT, "delivery already received\n"),
-                "replayed",
-            );
+            return (Outcome::Replayed, "delivery already received\n");
         }
     }
     if provider == Provider::GitHub && header("x-github-event") == Some("ping") {
-        return ((StatusCode::OK, "pong\n"), "ping");
+        return (Outcome::Ping, "pong\n");
     }
     let Some(push) = parse_push(&body) else {
-        return (
-            (StatusCode::BAD_REQUEST, "not a push payload\n"),
-            "bad_request",
-        );
+        return (Outcome::BadRequest, "not a push payload\n");
     };
     if push.branch.is_none() {
-        return ((StatusCode::ACCEPTED, "not a branch; ignored\n"), "ignored");
+        return (Outcome::Ignored, "not a branch; ignored\n");
     }
     if !state.hooks.push(&push) {
         return (
-            (StatusCode::NOT_FOUND, "repository or branch not watched\n"),
-            "unknown_repository",
+            Outcome::UnknownRepository,
+            "repository or branch not watched\n",
         );
     }
-    ((StatusCode::ACCEPTED, "indexing\n"), "accepted")
+    (Outcome::Accepted, "indexing\n")
 }
 
 /// Whether `sig_hex` is the HMAC-SHA256 of `body` under `key`, compared in constant
