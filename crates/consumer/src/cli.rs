@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use tributary_content::git::GitConfig;
-pub use tributary_runtime::{LogFormat, ProviderArg, StorageArgs};
+pub use tributary_runtime::{GlobalArgs, LogFormat, ProviderArg, StorageArgs};
 
 use crate::config::{CacheConfig, Config, KafkaConfig};
 use crate::error::ConfigError;
@@ -20,15 +20,8 @@ use crate::error::ConfigError;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Log format: human-readable or JSON lines.
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        default_value = "human",
-        env = "LOG_FORMAT"
-    )]
-    pub log_format: LogFormat,
+    #[command(flatten)]
+    pub global: GlobalArgs,
 }
 
 #[derive(Debug, Subcommand)]

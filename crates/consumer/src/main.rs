@@ -11,7 +11,7 @@ use tributary_consumer::cli::{Cli, Command, DlqCommand, RunArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tributary_runtime::main(cli.log_format, 1, run(cli.command))
+    tributary_runtime::main(cli.global.log_format, 1, run(cli.command))
 }
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {

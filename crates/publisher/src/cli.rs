@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tributary_events::ProjectName;
 use tributary_events::v2::CredentialRef;
-pub use tributary_runtime::{LogFormat, ProviderArg, StorageArgs, parse_size};
+pub use tributary_runtime::{GlobalArgs, LogFormat, ProviderArg, StorageArgs, parse_size};
 
 use crate::config::{
     Compression, Config, Filter, KafkaConfig, ProgressMode, RunTarget, Settings, StorageSettings,
@@ -25,15 +25,8 @@ use crate::error::ConfigError;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Log format: human-readable or JSON lines.
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        default_value = "human",
-        env = "LOG_FORMAT"
-    )]
-    pub log_format: LogFormat,
+    #[command(flatten)]
+    pub global: GlobalArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,7 @@ use tributary_publisher::cli::{Cli, Command, PublishArgs, WatchArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tributary_runtime::main(cli.log_format, 2, run(cli.command))
+    tributary_runtime::main(cli.global.log_format, 2, run(cli.command))
 }
 
 /// Serves /metrics when an address is configured.

@@ -15,6 +15,20 @@ pub enum LogFormat {
     Json,
 }
 
+/// Options every command of both binaries takes (flattened into each `Cli`).
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Log format: human-readable or JSON lines.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        env = "LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+}
+
 /// Parses `1234`, `100KiB`, `64MiB`, `1GiB` (also `KB`/`MB`/`GB` as powers of ten).
 /// Hand-written: ten lines, where a crate would add a dependency for one flag type.
 pub fn parse_size(s: &str) -> Result<u64, String> {

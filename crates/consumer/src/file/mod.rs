@@ -110,15 +110,20 @@ impl Processor {
             }
         };
         let creds = creds.as_ref();
-        // Boxed futures: the borrow-carrying closures otherwise trip the compiler's
-        // higher-ranked Send inference when the worker task is spawned.
-        let futs: Vec<BoxFuture<'_, Output>> = ev
-            .files
-            .iter()
-            .map(|wire| {
-                Box::pin(self.file_or_dead_letter(ev, wire, creds, src)) as BoxFuture<'_, Output>
-            })
-            .collect();
+        self.each_file(ev.files.iter().map(|wire| {
+            Box::pin(self.file_or_dead_letter(ev, wire, creds, src)) as BoxFuture<'_, Output>
+        }))
+        .await
+    }
+
+    /// Runs one future per file of an event, `file_concurrency` at once.
+    async fn each_file<'a>(
+        &self,
+        files: impl Iterator<Item = BoxFuture<'a, Output>>,
+    ) -> Vec<Output> {
+        // Collected first: boxed futures that borrow the event otherwise trip the
+        // compiler's higher-ranked `Send` inference when the worker task is spawned.
+        let futs: Vec<BoxFuture<'a, Output>> = files.collect();
         futures::stream::iter(futs)
             .buffer_unordered(self.file_concurrency)
             .collect()
@@ -180,15 +185,12 @@ impl Processor {
     }
 
     async fn process_v1(&self, ev: &V1Event, src: &SourceRecord) -> Vec<Output> {
-        let futs: Vec<BoxFuture<'_, Output>> = ev
-            .files
-            .iter()
-            .map(|f| Box::pin(self.v1_file(ev, f, src)) as BoxFuture<'_, Output>)
-            .collect();
-        futures::stream::iter(futs)
-            .buffer_unordered(self.file_concurrency)
-            .collect()
-            .await
+        self.each_file(
+            ev.files
+                .iter()
+                .map(|f| Box::pin(self.v1_file(ev, f, src)) as BoxFuture<'_, Output>),
+        )
+        .await
     }
 
     async fn v1_file(
