@@ -42,6 +42,7 @@ async fn reads_blobs_of_a_commit_refuses_symlinks_and_reports_missing_paths() {
         allowed_schemes: vec!["git".into()],
         allowed_hosts: vec![],
         max_concurrent_reads: 10,
+        credentials: Default::default(),
     })
     .expect("fetcher");
     let p = |s: &str| RelPath::new(s).expect("path");

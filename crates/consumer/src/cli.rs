@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use tributary_content::git::GitConfig;
+use tributary_content::git::{CredentialBinding, CredentialBindings, GitConfig};
 pub use tributary_runtime::{GlobalArgs, LogFormat, ProviderArg, StorageArgs};
 
 use crate::config::{CacheConfig, Config, KafkaConfig};
@@ -101,9 +101,15 @@ pub struct RunArgs {
     pub output_topic: String,
     #[arg(long, env = "TRIBUTARY_DLQ_TOPIC", default_value = tributary_events::topics::DLQ)]
     pub dlq_topic: String,
-    /// Static group membership id (e.g. the pod name) to avoid rebalances on restart.
+    /// Static group membership id: a restart within the session timeout keeps its
+    /// partitions at once instead of waiting for a rebalance. Defaults to the pod name
+    /// on Kubernetes (`POD_NAME`, from the downward API), unique per pod; elsewhere set
+    /// it to something no other member of the group uses.
     #[arg(long, env = "KAFKA_GROUP_INSTANCE_ID")]
     pub group_instance_id: Option<String>,
+    /// The pod's name, when the deployment passes it (the default instance id).
+    #[arg(long, env = "POD_NAME", hide = true)]
+    pub pod_name: Option<String>,
     #[arg(long, env = "KAFKA_SESSION_TIMEOUT_MS", default_value_t = 45_000)]
     pub session_timeout_ms: u64,
     #[arg(long, env = "KAFKA_MAX_POLL_INTERVAL_MS", default_value_t = 600_000)]
@@ -145,6 +151,17 @@ pub struct RunArgs {
     /// Git hosts consumers may fetch from (empty: any).
     #[arg(long, env = "GIT_ALLOWED_HOSTS", value_delimiter = ',')]
     pub git_allowed_hosts: Vec<String>,
+    /// A git credential events may name, bound to the hosts it may be sent to:
+    /// `[NAME=]REFERENCE@HOST[,HOST...]`, e.g. `env:GIT_TOKEN@github.com` (NAME, what
+    /// events say, defaults to the reference). Repeatable; the environment variable
+    /// takes a space-separated list. An event naming anything else, or a credential
+    /// for another host, is dead-lettered `credentials_refused`.
+    #[arg(
+        long = "git-credential",
+        env = "TRIBUTARY_GIT_CREDENTIALS",
+        value_delimiter = ' '
+    )]
+    pub git_credentials: Vec<CredentialBinding>,
     #[arg(long, env = "GIT_CLONE_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
     pub git_clone_timeout: Duration,
     #[arg(long, env = "GIT_PARALLEL_FETCHES", default_value_t = 10)]
@@ -156,6 +173,11 @@ pub struct RunArgs {
     /// Largest file content accepted (bytes, or with KiB/MiB/GiB).
     #[arg(long, env = "MAX_CONTENT_SIZE", default_value = "256MiB", value_parser = tributary_runtime::parse_size)]
     pub max_content_size: u64,
+    /// Largest record produced (bytes, or with KiB/MiB): documents lose the tail of
+    /// long lists and dead letters their copy of the input to fit. Keep it under the
+    /// output topics' `max.message.bytes`.
+    #[arg(long, env = "TRIBUTARY_MAX_OUTPUT_BYTES", default_value = "900000", value_parser = tributary_runtime::parse_size)]
+    pub max_output_bytes: u64,
     #[arg(long, env = "DOWNLOAD_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub download_timeout: Duration,
     /// Attempts for transient failures before dead-lettering (1 + retries).
@@ -217,7 +239,10 @@ impl RunArgs {
                 input_topic: self.input_topic,
                 output_topic: self.output_topic,
                 dlq_topic: self.dlq_topic,
-                instance_id: self.group_instance_id,
+                instance_id: self
+                    .group_instance_id
+                    .or(self.pod_name)
+                    .filter(|id| !id.is_empty()),
                 session_timeout_ms: self.session_timeout_ms,
                 max_poll_interval_ms: self.max_poll_interval_ms,
                 compression: self.compression,
@@ -235,9 +260,11 @@ impl RunArgs {
                 allowed_schemes: self.git_allowed_schemes,
                 allowed_hosts: self.git_allowed_hosts,
                 max_concurrent_reads: self.git_parallel_fetches,
+                credentials: CredentialBindings(self.git_credentials),
             },
             mount_root: self.mount_root,
             max_content_bytes: self.max_content_size,
+            max_output_bytes: usize::try_from(self.max_output_bytes).unwrap_or(usize::MAX),
             download_timeout: self.download_timeout,
             max_attempts: self.max_attempts,
             file_concurrency: self.file_concurrency,

@@ -33,6 +33,11 @@ pub struct CacheConfig {
     pub disk_max_bytes: u64,
 }
 
+/// The smallest output bound accepted (a dead-letter record with a short excerpt).
+pub const MIN_OUTPUT_BYTES: usize = 8 * 1024;
+/// The largest: the producer's `message.max.bytes` (1,000,000) less framing.
+pub const MAX_OUTPUT_BYTES: usize = 990_000;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub kafka: KafkaConfig,
@@ -43,6 +48,9 @@ pub struct Config {
     pub mount_root: Option<PathBuf>,
     /// Largest file content accepted from any source (`too_large` beyond).
     pub max_content_bytes: u64,
+    /// Largest record produced (document, dead letter, summary), serialized: documents
+    /// lose the tail of long lists and dead letters their copy of the input to fit.
+    pub max_output_bytes: usize,
     /// Timeout of one presigned-URL download.
     pub download_timeout: Duration,
     /// Attempts for transient failures (first included) before `retries_exhausted`.
@@ -104,6 +112,13 @@ impl Config {
         }
         if self.max_attempts == 0 {
             return Err(ConfigError::MaxAttempts);
+        }
+        if !(MIN_OUTPUT_BYTES..=MAX_OUTPUT_BYTES).contains(&self.max_output_bytes) {
+            return Err(ConfigError::OutputBytes {
+                got: self.max_output_bytes,
+                min: MIN_OUTPUT_BYTES,
+                max: MAX_OUTPUT_BYTES,
+            });
         }
         self.store.validate().map_err(ConfigError::Storage)
     }

@@ -23,6 +23,8 @@ pub enum ConfigError {
     Concurrency,
     #[error("max attempts must be at least 1")]
     MaxAttempts,
+    #[error("output byte limit {got} must be between {min} and {max}")]
+    OutputBytes { got: usize, min: usize, max: usize },
     #[error("{0}")]
     Storage(#[source] ContentError),
     #[error("mount root {path}: {source}")]
@@ -87,6 +89,9 @@ impl Failure {
             ContentError::NotFound { .. } => (Reason::ObjectMissing, false),
             ContentError::GitForbidden { .. } => (Reason::GitForbidden, false),
             ContentError::Credentials(_) => (Reason::InvalidReference, false),
+            ContentError::CredentialsRefused { .. } | ContentError::GitAuth { .. } => {
+                (Reason::CredentialsRefused, false)
+            }
             ContentError::GitMissing { .. } => (Reason::GitUnavailable, false),
             ContentError::GitUnavailable { .. } => (Reason::GitUnavailable, true),
             ContentError::Refused { status, .. } if *status == 404 => {

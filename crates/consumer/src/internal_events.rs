@@ -98,8 +98,10 @@ impl DeadLettered<'_> {
         tracing::warn!(
             reason = self.reason.as_str(),
             stage = ?self.stage,
+            // event-supplied text: recorded as `str` fields, which the log formats escape
+            // (a `%` Display field or one named `message` would print a newline raw)
             path = self.path.unwrap_or("-"),
-            message = self.message,
+            error = self.message,
             "dead-lettered"
         );
         counter!("tributary_consumer_dlq_total", "reason" => self.reason.as_str()).increment(1);

@@ -11,8 +11,23 @@ use tributary_consumer::cli::{Cli, Command, DlqCommand, RunArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Run(args) = &cli.command {
+        // every git network operation is bounded: a remote that accepts and then goes
+        // silent fails within the clone timeout
+        #[allow(unsafe_code)]
+        // SAFETY: no other thread exists yet: the runtime starts below.
+        unsafe {
+            tributary_content::git::set_network_timeouts(
+                args.git_clone_timeout.min(GIT_CONNECT_TIMEOUT),
+                args.git_clone_timeout,
+            );
+        }
+    }
     tributary_runtime::main(cli.global.log_format, 1, run(cli.command))
 }
+
+/// Connecting to a git remote takes at most this long (or the clone timeout, if less).
+const GIT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {

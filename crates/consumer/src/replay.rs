@@ -11,7 +11,7 @@ use rdkafka::message::Message as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
 use rdkafka::{Offset, TopicPartitionList};
-use tributary_events::dlq::{DeadLetter, Payload, RawEncoding, Reason};
+use tributary_events::dlq::{DeadLetter, Payload, RawEncoding, Reason, SourceRecord};
 use tributary_runtime::kafka::{self, Compression, OffsetMode, ProducerOptions};
 
 use crate::error::ConsumerError;
@@ -39,10 +39,13 @@ pub struct ReplayReport {
     pub unreadable: u64,
 }
 
-/// The message to re-publish for a record, if it can be.
+/// The message to re-publish for a record, if the record holds it. A reference (the
+/// narrowed event did not fit in the record) is read back from its source coordinates
+/// by [`replay`] instead.
 pub fn replayable(record: &DeadLetter) -> Option<Vec<u8>> {
     match &record.payload {
         Payload::Event { event } => serde_json::to_vec(event).ok(),
+        Payload::Reference { .. } => None,
         Payload::Raw {
             truncated: true, ..
         } => None,
@@ -84,7 +87,10 @@ pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
             Some(r) if !cfg.reasons.is_empty() && !cfg.reasons.contains(&r.reason) => {
                 report.skipped += 1
             }
-            Some(r) => match replayable(&r) {
+            Some(r) => match replayable(&r).or(match r.payload {
+                Payload::Reference { .. } => original(&cfg.brokers, &r.source).await,
+                _ => None,
+            }) {
                 None => report.skipped += 1,
                 Some(payload) => {
                     let key = msg.key().map(<[u8]>::to_vec).unwrap_or_default();
@@ -113,4 +119,37 @@ pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
             .map_err(ConsumerError::Kafka)?;
     }
     Ok(report)
+}
+
+/// The message at a record's source coordinates, while the topic still retains it (the
+/// whole original event: its other files are processed again, harmlessly).
+async fn original(brokers: &str, src: &SourceRecord) -> Option<Vec<u8>> {
+    use rdkafka::consumer::BaseConsumer;
+    let consumer: BaseConsumer = kafka::group_consumer(
+        brokers,
+        "tributary-dlq-replay-source",
+        OffsetMode::ManualCommit,
+    )
+    .create()
+    .ok()?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(&src.topic, src.partition, Offset::Offset(src.offset))
+        .ok()?;
+    consumer.assign(&tpl).ok()?;
+    let offset = src.offset;
+    tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            match consumer.poll(Duration::from_millis(200)) {
+                Some(Ok(m)) if m.offset() == offset => return m.payload().map(<[u8]>::to_vec),
+                // retention moved past it: it is gone
+                Some(Ok(m)) if m.offset() > offset => return None,
+                _ => {}
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
 }

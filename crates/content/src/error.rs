@@ -44,6 +44,16 @@ pub enum ContentError {
     /// A credentials reference that cannot be resolved here.
     #[error("cannot resolve credentials reference {0}")]
     Credentials(String),
+    /// Credentials an event names that are not configured here, or not for that host.
+    #[error("credentials refused: {why}")]
+    CredentialsRefused { why: &'static str },
+    /// The remote refused the credentials (or wants some and none were bound).
+    #[error("git remote {url} refused authentication")]
+    GitAuth {
+        url: String,
+        #[source]
+        source: git2::Error,
+    },
     #[error("local store i/o error on {path}")]
     Io {
         path: String,
@@ -63,7 +73,9 @@ impl ContentError {
             | ContentError::Io { .. }
             | ContentError::GitForbidden { .. }
             | ContentError::GitMissing { .. }
-            | ContentError::Credentials(_) => false,
+            | ContentError::Credentials(_)
+            | ContentError::CredentialsRefused { .. }
+            | ContentError::GitAuth { .. } => false,
         }
     }
 }

@@ -28,6 +28,81 @@ pub struct GitConfig {
     pub allowed_hosts: Vec<String>,
     /// File reads at once (design default 10).
     pub max_concurrent_reads: usize,
+    /// The credentials an event may name, each bound to the hosts it may be sent to.
+    /// An event that names anything else, or a bound credential for another host, is
+    /// refused: nothing is resolved, nothing is sent.
+    pub credentials: CredentialBindings,
+}
+
+/// A credential the fetching side is configured with: the name events use for it (a
+/// reference string such as `env:GIT_TOKEN`, what publishers put in events), the
+/// reference it resolves to here, and the hosts it may be sent to.
+///
+/// Written `[NAME=]REFERENCE@HOST[,HOST...]`; the name defaults to the reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialBinding {
+    pub name: String,
+    pub reference: CredentialRef,
+    pub hosts: Vec<String>,
+}
+
+impl std::str::FromStr for CredentialBinding {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let usage = "expected [NAME=]env:VAR@HOST[,HOST...] or [NAME=]file:/path@HOST[,HOST...]";
+        let (binding, hosts) = s
+            .rsplit_once('@')
+            .ok_or_else(|| format!("{usage}: no @HOST (a credential is always bound to hosts)"))?;
+        let (name, reference) = match binding.split_once('=') {
+            Some((name, reference)) => (name, reference),
+            None => (binding, binding),
+        };
+        let reference = CredentialRef::try_from(reference.to_owned())
+            .map_err(|_| format!("{usage}: {reference:?} is not a reference"))?;
+        let hosts: Vec<String> = hosts
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
+        if name.is_empty() || hosts.iter().any(|h| h.is_empty() || h.starts_with('-')) {
+            return Err(format!("{usage}: empty name or host"));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            reference,
+            hosts,
+        })
+    }
+}
+
+/// The configured credentials, looked up by the name an event gives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialBindings(pub Vec<CredentialBinding>);
+
+impl CredentialBindings {
+    /// The reference to resolve for credential `name` on a fetch from `url`; refused
+    /// unless `name` is configured and `url`'s host is one it is bound to.
+    pub fn bind(&self, name: &str, url: &str) -> Result<&CredentialRef, ContentError> {
+        let binding =
+            self.0
+                .iter()
+                .find(|b| b.name == name)
+                .ok_or(ContentError::CredentialsRefused {
+                    why: "the event names a credential this consumer is not configured with",
+                })?;
+        let host = scheme_and_host(url).map(|(_, h)| h).unwrap_or_default();
+        if !binding.hosts.contains(&host) {
+            return Err(ContentError::CredentialsRefused {
+                why: "the credential is not bound to the repository's host",
+            });
+        }
+        Ok(&binding.reference)
+    }
+
+    /// Whether `name` is a configured credential (its name may be kept in records).
+    pub fn knows(&self, name: &str) -> bool {
+        self.0.iter().any(|b| b.name == name)
+    }
 }
 
 /// Fetches files of commits.
@@ -146,15 +221,20 @@ impl GitFetcher {
         self.cfg.cache_dir.join(hex::encode(&digest[..12]))
     }
 
-    /// The bytes of `path` at `commit` in the repository at `url`.
+    /// The bytes of `path` at `commit` in the repository at `url`, fetched with the
+    /// configured credential an event names, if any ([`CredentialBindings::bind`]).
     pub async fn read(
         &self,
         url: &str,
         commit: &str,
         path: &RelPath,
-        creds: Option<&CredentialRef>,
+        credential: Option<&str>,
     ) -> Result<Bytes, ContentError> {
         self.check_url(url)?;
+        let creds = match credential {
+            Some(name) => Some(self.cfg.credentials.bind(name, url)?),
+            None => None,
+        };
         let _permit = self
             .reads
             .acquire()
@@ -236,6 +316,27 @@ impl GitFetcher {
     }
 }
 
+/// Sets libgit2's process-wide network timeouts: how long connecting may take, and how
+/// long any one wait for data may last — so a server that accepts and then goes silent
+/// fails the operation instead of holding it until the connection closes. Covers every
+/// libgit2 transport Tributary uses (`git://`, `http(s)://`).
+///
+/// # Safety
+/// libgit2 keeps these in a C global without synchronization: call this before any
+/// other thread exists (first thing in `main`), never while git operations may run.
+#[allow(unsafe_code)]
+pub unsafe fn set_network_timeouts(connect: Duration, io: Duration) {
+    let ms = |d: Duration| {
+        std::os::raw::c_int::try_from(d.as_millis().max(1)).unwrap_or(std::os::raw::c_int::MAX)
+    };
+    // SAFETY: the caller guarantees no other thread runs (see above); both calls only
+    // store an integer in libgit2's option table and cannot fail for these options.
+    unsafe {
+        let _ = git2::opts::set_server_connect_timeout_in_milliseconds(ms(connect));
+        let _ = git2::opts::set_server_timeout_in_milliseconds(ms(io));
+    }
+}
+
 /// The secret a reference names, trimmed. This is the one place a library reads the
 /// environment: resolving an `env:NAME` reference is what the reference is for. Errors
 /// name the reference, never the value.
@@ -262,7 +363,19 @@ pub fn credential_callbacks(
         Some((u, p)) => (u.to_owned(), p.to_owned()),
         None => ("x-access-token".to_owned(), secret),
     };
-    cb.credentials(move |_url, _user, _allowed| git2::Cred::userpass_plaintext(&user, &pass));
+    // Offered once: libgit2 asks again when the remote refuses them, and a refusal is
+    // final (asking again would only send the secret again).
+    let mut offered = false;
+    cb.credentials(move |_url, _user, _allowed| {
+        if std::mem::replace(&mut offered, true) {
+            return Err(git2::Error::new(
+                git2::ErrorCode::Auth,
+                git2::ErrorClass::Callback,
+                "the remote refused the credentials",
+            ));
+        }
+        git2::Cred::userpass_plaintext(&user, &pass)
+    });
     Ok(cb)
 }
 
@@ -357,6 +470,11 @@ fn fetch(
             url: url.to_owned(),
             commit: commit.to_owned(),
             what: format!("commit {commit}"),
+        }),
+        // refused credentials, or credentials asked for and none bound: final
+        Err(e) if e.code() == git2::ErrorCode::Auth => Err(ContentError::GitAuth {
+            url: url.to_owned(),
+            source: e,
         }),
         Err(e) => Err(unavailable(e)),
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub const DLQ_SCHEMA_VERSION: &str = "1.0.0";
+pub const DLQ_SCHEMA_VERSION: &str = "1.1.0";
 
 /// Why a record was dead-lettered. A closed set: safe as a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -41,10 +41,13 @@ pub enum Reason {
     NoMountRoot,
     /// Transient failures outlasted every retry.
     RetriesExhausted,
+    /// The event names git credentials this consumer is not configured with, or that
+    /// are not bound to the host it would send them to (since 1.1).
+    CredentialsRefused,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 15] = [
+    pub const ALL: [Reason; 16] = [
         Reason::UnknownSchema,
         Reason::Malformed,
         Reason::InvalidPath,
@@ -60,6 +63,7 @@ impl Reason {
         Reason::TooLarge,
         Reason::NoMountRoot,
         Reason::RetriesExhausted,
+        Reason::CredentialsRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +83,7 @@ impl Reason {
             Reason::TooLarge => "too_large",
             Reason::NoMountRoot => "no_mount_root",
             Reason::RetriesExhausted => "retries_exhausted",
+            Reason::CredentialsRefused => "credentials_refused",
         }
     }
 }
@@ -117,6 +122,10 @@ pub enum Payload {
         data: String,
         truncated: bool,
     },
+    /// What the record would have carried did not fit in one message: the source
+    /// coordinates lead to the original (`dlq replay` re-publishes it from there), and
+    /// the excerpt is the start of the narrowed event (since 1.1).
+    Reference { excerpt: String, truncated: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

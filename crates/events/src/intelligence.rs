@@ -8,7 +8,7 @@ use crate::checksum::Sha256Hex;
 use crate::path::RelPath;
 use crate::v2::ContentStrategy;
 
-pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.1.0";
+pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.2.0";
 pub const DOC_TYPE_FILE: &str = "file_intelligence";
 
 /// Code, comment and blank line counts.
@@ -151,6 +151,11 @@ pub struct FileIntelligence {
     /// What an analyser could not do for this file (syntax errors, limits), never fatal.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<String>,
+    /// The lists cut short so the document fits in one Kafka message (`symbols`,
+    /// `imports`, `secrets`, `complexity.functions`, `diagnostics`); empty when
+    /// nothing was cut (since 1.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub truncated: Vec<String>,
     pub source: DocSource,
     #[serde(default)]
     pub timing: Timing,
@@ -163,11 +168,67 @@ impl FileIntelligence {
     pub fn key(&self) -> String {
         doc_key(&self.project, &self.path)
     }
+
+    /// The document as JSON of at most `max_bytes`: when it is larger, its longest
+    /// list is halved (and named in `truncated`) until it fits. `None` when even with
+    /// every list empty it does not (the caller dead-letters the file instead).
+    pub fn to_json_within(&mut self, max_bytes: usize) -> Option<Vec<u8>> {
+        loop {
+            let json = serde_json::to_vec(self).expect("documents serialize");
+            if json.len() <= max_bytes {
+                return Some(json);
+            }
+            let functions = self.complexity.as_ref().map_or(0, |c| c.functions.len());
+            let lens = [
+                ("symbols", self.symbols.len()),
+                ("imports", self.imports.len()),
+                ("secrets", self.secrets.len()),
+                ("complexity.functions", functions),
+                ("diagnostics", self.diagnostics.len()),
+            ];
+            let (name, len) = lens.into_iter().max_by_key(|(_, n)| *n)?;
+            if len == 0 {
+                return None;
+            }
+            let keep = len / 2;
+            match name {
+                "symbols" => self.symbols.truncate(keep),
+                "imports" => self.imports.truncate(keep),
+                "secrets" => self.secrets.truncate(keep),
+                "complexity.functions" => {
+                    if let Some(c) = self.complexity.as_mut() {
+                        c.functions.truncate(keep);
+                    }
+                }
+                _ => self.diagnostics.truncate(keep),
+            }
+            if !self.truncated.iter().any(|t| t == name) {
+                self.truncated.push(name.to_owned());
+            }
+        }
+    }
 }
 
-/// The output-topic key of a file's document: `project/path`.
+/// The output-topic key of a file's document: `project/path`, the project with `%` and
+/// `/` percent-escaped ([`key_project`]) so that no two (project, path) pairs share a
+/// key.
 pub fn doc_key(project: &str, path: &RelPath) -> String {
-    format!("{project}/{path}")
+    file_key(project, path.as_str())
+}
+
+/// [`doc_key`] for a path that may not be valid (dead-letter records).
+pub fn file_key(project: &str, path: &str) -> String {
+    format!("{}/{path}", key_project(project))
+}
+
+/// A project name as the first segment of a key: `%` becomes `%25` and `/` becomes
+/// `%2F`, so a key splits unambiguously at its first `/`. Names without either (most)
+/// are unchanged.
+pub fn key_project(project: &str) -> std::borrow::Cow<'_, str> {
+    if !project.contains(['%', '/']) {
+        return std::borrow::Cow::Borrowed(project);
+    }
+    std::borrow::Cow::Owned(project.replace('%', "%25").replace('/', "%2F"))
 }
 
 pub const DOC_TYPE_PROJECT_SUMMARY: &str = "project_summary";
@@ -274,7 +335,8 @@ pub struct ProjectSummary {
     pub generated_at: OffsetDateTime,
 }
 
-/// The output-topic key of a project's summary.
+/// The output-topic key of a project's summary: `project/` ([`key_project`]; a file key
+/// always has a path after the slash, so the two never collide).
 pub fn summary_key(project: &str) -> String {
-    format!("{project}/")
+    format!("{}/", key_project(project))
 }

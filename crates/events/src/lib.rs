@@ -10,6 +10,7 @@ mod error;
 pub mod intelligence;
 mod path;
 mod project;
+pub mod redact;
 pub mod v1;
 pub mod v2;
 

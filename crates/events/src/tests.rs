@@ -334,3 +334,65 @@ fn inline_utf8_goes_as_is_and_everything_else_as_base64() {
         assert_eq!(decode_inline(&s, enc).expect("decodes"), bytes);
     }
 }
+
+#[test]
+fn output_keys_are_unambiguous() {
+    use crate::intelligence::{doc_key, file_key, key_project, summary_key};
+    let p = |s: &str| RelPath::new(s).expect("path");
+    // the collision a plain `project/path` had
+    assert_ne!(doc_key("P", &p("b/c.txt")), doc_key("P/b", &p("c.txt")));
+    assert_eq!(doc_key("P/b", &p("c.txt")), "P%2Fb/c.txt");
+    // an escape character in a name cannot forge another name's escape
+    assert_ne!(doc_key("a%2Fb", &p("x")), doc_key("a/b", &p("x")));
+    // names without `/` or `%` keep the keys they always had
+    assert_eq!(doc_key("widgets", &p("src/main.rs")), "widgets/src/main.rs");
+    assert_eq!(summary_key("widgets"), "widgets/");
+    assert_eq!(summary_key("org/repo"), "org%2Frepo/");
+    assert_eq!(file_key("org/repo", "a/b"), doc_key("org/repo", &p("a/b")));
+    // the first `/` of any key ends the project: splitting gives back both halves
+    for (project, path) in [("P", "b/c.txt"), ("P/b", "c.txt"), ("%/%2F", "x/y")] {
+        let key = doc_key(project, &p(path));
+        let (head, tail) = key.split_once('/').expect("a slash");
+        assert_eq!(head, key_project(project));
+        assert_eq!(tail, path);
+        let back = head.replace("%2F", "/").replace("%25", "%");
+        assert_eq!(back, project);
+    }
+}
+
+#[test]
+fn an_oversized_document_loses_list_tails_until_it_fits() {
+    use crate::intelligence::Symbol;
+    let text = std::fs::read(schemas_dir().join("examples/valid/intelligence-file-1.1.json"))
+        .expect("example");
+    let mut doc: FileIntelligence = serde_json::from_slice(&text).expect("a document");
+    let long = "n".repeat(200);
+    doc.symbols = (0..5_000)
+        .map(|i| Symbol {
+            kind: "function".into(),
+            name: format!("{long}{i}"),
+            line: i + 1,
+        })
+        .collect();
+    doc.imports = (0..100).map(|i| format!("m{i}")).collect();
+    let whole = serde_json::to_vec(&doc).expect("json").len();
+    assert!(whole > 1_000_000, "{whole}");
+    let json = doc.clone().to_json_within(100_000).expect("fits");
+    assert!(json.len() <= 100_000, "{}", json.len());
+    let cut: FileIntelligence = serde_json::from_slice(&json).expect("still a document");
+    assert_eq!(cut.truncated, vec!["symbols".to_owned()]);
+    assert!(!cut.symbols.is_empty() && cut.symbols.len() < 5_000);
+    assert_eq!(cut.symbols[0], doc.symbols[0], "the head of a list is kept");
+    assert_eq!(cut.imports, doc.imports, "short lists are left alone");
+    let schema = serde_json::from_slice(
+        &std::fs::read(schemas_dir().join("intelligence.v1.json")).expect("schema"),
+    )
+    .expect("json");
+    let v = jsonschema::draft202012::new(&schema).expect("compiles");
+    assert!(v.is_valid(&serde_json::from_slice(&json).expect("json")));
+    // a document that fits is not touched
+    let mut small: FileIntelligence = serde_json::from_slice(&text).expect("a document");
+    let same = small.to_json_within(900_000).expect("fits");
+    assert!(small.truncated.is_empty());
+    assert_eq!(same, serde_json::to_vec(&small).expect("json"));
+}

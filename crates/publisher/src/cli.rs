@@ -192,6 +192,10 @@ pub struct RunSettings {
     /// Serve Prometheus metrics on this address while the run lasts.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// Longest wait for a git remote to answer (connect, and each read while cloning,
+    /// fetching or listing refs): a remote that goes silent fails the operation.
+    #[arg(long, env = "TRIBUTARY_GIT_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub git_timeout: Duration,
 }
 
 /// Where consumers fetch git references from, and the credentials for it. Part of a

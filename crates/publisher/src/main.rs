@@ -10,6 +10,17 @@ use tributary_publisher::cli::{Cli, Command, PublishArgs, WatchArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let git_timeout = match &cli.command {
+        Command::Publish(args) => args.settings.git_timeout,
+        Command::Watch(args) => args.settings.git_timeout,
+    };
+    // every git network operation is bounded: a remote that accepts and then goes
+    // silent fails within the timeout
+    #[allow(unsafe_code)]
+    // SAFETY: no other thread exists yet: the runtime starts below.
+    unsafe {
+        tributary_content::git::set_network_timeouts(git_timeout, git_timeout);
+    }
     tributary_runtime::main(cli.global.log_format, 2, run(cli.command))
 }
 

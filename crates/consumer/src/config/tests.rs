@@ -147,3 +147,43 @@ fn an_unknown_replay_reason_lists_the_valid_ones() {
     assert!(matches!(e, ConfigError::UnknownReason { .. }), "{e:?}");
     assert!(e.to_string().contains("object_missing"), "{e}");
 }
+
+#[test]
+fn static_membership_defaults_to_the_pod_name() {
+    assert_eq!(config(&[]).expect("valid").kafka.instance_id, None);
+    let c = config(&["--pod-name", "tributary-consumer-7d9f-x2"]).expect("valid");
+    assert_eq!(
+        c.kafka.instance_id.as_deref(),
+        Some("tributary-consumer-7d9f-x2")
+    );
+    let c = config(&["--pod-name", "pod-a", "--group-instance-id", "explicit"]).expect("valid");
+    assert_eq!(c.kafka.instance_id.as_deref(), Some("explicit"));
+}
+
+#[test]
+fn git_credentials_must_be_bound_to_hosts() {
+    let c = config(&[
+        "--git-credential",
+        "env:GIT_TOKEN@github.com",
+        "--git-credential",
+        "env:ORG=file:/run/secrets/org@git.example.com,git2.example.com",
+    ])
+    .expect("valid");
+    assert_eq!(c.git.credentials.0.len(), 2);
+    assert!(c.git.credentials.knows("env:ORG"));
+    let e = config(&["--git-credential", "env:GIT_TOKEN"]).expect_err("no host");
+    assert!(matches!(e, Refused::Flags(_)), "{e}");
+    assert!(e.to_string().contains("@HOST"), "{e}");
+}
+
+#[test]
+fn outputs_are_bounded_within_the_producer_limit() {
+    assert_eq!(config(&[]).expect("valid").max_output_bytes, 900_000);
+    for bad in ["1000", "2MiB"] {
+        let e = config(&["--max-output-bytes", bad]).expect_err("out of range");
+        assert!(
+            matches!(e, Refused::Config(ConfigError::OutputBytes { .. })),
+            "{bad}: {e}"
+        );
+    }
+}

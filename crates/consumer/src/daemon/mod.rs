@@ -28,6 +28,7 @@ use tributary_runtime::kafka::{self, OffsetMode};
 
 use crate::config::Config;
 use crate::error::ConsumerError;
+use crate::file::dead_letter::DeadLetters;
 use crate::file::resolve::Resolver;
 use crate::file::{Output, Processed, Processor};
 use crate::internal_events::{EventDone, OutputFailed};
@@ -189,13 +190,18 @@ impl MessageHandler {
     /// Delivers a message's outputs; once all are acknowledged, the message is finished
     /// and the offset it frees is stored.
     async fn finish(&self, begun: Begun, outputs: Vec<Output>, t: Instant, lag_ms: Option<i64>) {
+        let src = SourceRecord {
+            topic: self.input_topic.clone(),
+            partition: begun.partition(),
+            offset: begun.offset(),
+        };
         if self.stop.is_cancelled() {
             // Stopping: work may have been cut short (a summary wait, a fetch), so it is
             // neither produced nor acknowledged; the message is redelivered.
             self.pending.fetch_sub(1, Ordering::Relaxed);
             return;
         }
-        match self.outputs.deliver(outputs, &self.stats).await {
+        match self.outputs.deliver(outputs, &src, &self.stats).await {
             Ok(()) => {
                 if let Some(next) = self.offsets.finish(begun) {
                     self.store(begun.partition(), next);
@@ -258,8 +264,17 @@ pub async fn run(
             analysis: Arc::new(Semaphore::new(cfg.analysis_threads)),
             file_concurrency: cfg.file_concurrency,
             analysis_options: cfg.analysis,
+            dead_letters: DeadLetters {
+                max_bytes: cfg.max_output_bytes,
+            },
+            max_output_bytes: cfg.max_output_bytes,
         },
-        outputs: OutputSink::new(&cfg.kafka)?,
+        outputs: OutputSink::new(
+            &cfg.kafka,
+            DeadLetters {
+                max_bytes: cfg.max_output_bytes,
+            },
+        )?,
         summaries: (!cfg.summary_wait.is_zero()).then(|| {
             Summaries::new(
                 SummaryConfig {

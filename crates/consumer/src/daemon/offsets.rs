@@ -30,6 +30,10 @@ impl Begun {
     pub fn partition(&self) -> i32 {
         self.partition
     }
+
+    pub fn offset(&self) -> i64 {
+        self.offset
+    }
 }
 
 /// The offset bookkeeping of one input topic.

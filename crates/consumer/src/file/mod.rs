@@ -7,7 +7,7 @@
 pub mod dead_letter;
 pub mod resolve;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -25,7 +25,7 @@ use tributary_events::{IndexEvent, RelPath, Sha256Hex};
 
 use crate::error::Failure;
 use crate::internal_events::FileProcessed;
-use dead_letter::{dead_letter_file, dead_letter_raw, dead_letter_v1};
+use dead_letter::{DeadLetters, Envelope};
 use resolve::{Resolver, Tier};
 
 /// A record to produce.
@@ -34,16 +34,26 @@ pub enum Output {
     Document {
         key: String,
         payload: Vec<u8>,
+        origin: Box<Origin>,
     },
     /// A deleted file: a null value for its document key (compaction removes it).
-    Tombstone {
-        key: String,
-    },
+    Tombstone { key: String },
     DeadLetter {
         key: String,
         payload: Vec<u8>,
         headers: Vec<(&'static str, String)>,
+        origin: Box<Origin>,
     },
+}
+
+/// What an output is about: enough to dead-letter it in its place when the broker
+/// refuses it as too large.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub project: Option<String>,
+    pub path: Option<String>,
+    pub run_id: Option<uuid::Uuid>,
+    pub event_id: Option<uuid::Uuid>,
 }
 
 /// What a message from the index topic comes to.
@@ -63,6 +73,10 @@ pub struct Processor {
     pub file_concurrency: usize,
     /// Limits of the analysers.
     pub analysis_options: tributary_intel::Options,
+    /// Dead-letter records, within the output bound.
+    pub dead_letters: DeadLetters,
+    /// The largest document, serialized; longer lists are cut to fit.
+    pub max_output_bytes: usize,
 }
 
 struct Resolved {
@@ -76,7 +90,7 @@ impl Processor {
     pub async fn process(&self, payload: &[u8], src: &SourceRecord) -> Processed {
         Processed::Outputs(match tributary_events::decode(payload) {
             Err(e) => {
-                vec![dead_letter_raw(
+                vec![self.dead_letters.raw(
                     payload,
                     src,
                     Failure::new(e.reason(), Stage::Decode, tributary_runtime::chain(&e)),
@@ -85,33 +99,51 @@ impl Processor {
             Ok(IndexEvent::Requested(ev)) => self.process_v2(&ev, src).await,
             Ok(IndexEvent::V1(ev)) => self.process_v1(&ev, src).await,
             Ok(IndexEvent::Completed(ev)) => {
-                tracing::info!(project = %ev.project, run_id = %ev.run_id, batches = ev.batches, "run completed");
+                tracing::info!(project = ev.project.as_str(), run_id = %ev.run_id, batches = ev.batches, "run completed");
                 return Processed::RunCompleted(Box::new(ev));
             }
         })
     }
 
     async fn process_v2(&self, ev: &IndexProjectRequested, src: &SourceRecord) -> Vec<Output> {
-        let creds = match ev.credentials() {
-            Ok(c) => c,
+        // built on the first failure, shared by every record of the event
+        let envelope = OnceLock::new();
+        let envelope = &envelope;
+        // a malformed reference (a token pasted in its place) dead-letters the event's
+        // files; a well-formed one is only a name, bound or refused when a file is fetched
+        match ev.credentials() {
+            Ok(_) => {}
             Err(e) => {
+                let envelope = envelope.get_or_init(|| Envelope::v2(ev));
                 return ev
                     .files
                     .iter()
                     .map(|f| {
-                        dead_letter_file(
-                            ev,
+                        self.dead_letters.file(
+                            envelope,
                             f,
+                            f.path.as_deref(),
                             src,
                             Failure::new(e.reason(), Stage::Validate, e.to_string()),
                         )
                     })
                     .collect();
             }
-        };
-        let creds = creds.as_ref();
+        }
+        let creds = ev.git_credentials.as_deref();
         self.each_file(ev.files.iter().map(|wire| {
-            Box::pin(self.file_or_dead_letter(ev, wire, creds, src)) as BoxFuture<'_, Output>
+            Box::pin(async move {
+                match self.process_file(ev, wire, creds).await {
+                    Ok(out) => out,
+                    Err(f) => self.dead_letters.file(
+                        envelope.get_or_init(|| Envelope::v2(ev)),
+                        wire,
+                        wire.path.as_deref(),
+                        src,
+                        f,
+                    ),
+                }
+            }) as BoxFuture<'_, Output>
         }))
         .await
     }
@@ -130,24 +162,11 @@ impl Processor {
             .await
     }
 
-    async fn file_or_dead_letter(
-        &self,
-        ev: &IndexProjectRequested,
-        wire: &WireFile,
-        creds: Option<&tributary_events::v2::CredentialRef>,
-        src: &SourceRecord,
-    ) -> Output {
-        match self.process_file(ev, wire, creds).await {
-            Ok(out) => out,
-            Err(f) => dead_letter_file(ev, wire, src, f),
-        }
-    }
-
     async fn process_file(
         &self,
         ev: &IndexProjectRequested,
         wire: &WireFile,
-        creds: Option<&tributary_events::v2::CredentialRef>,
+        creds: Option<&str>,
     ) -> Result<Output, Failure> {
         let spec = wire
             .validate()
@@ -185,11 +204,22 @@ impl Processor {
     }
 
     async fn process_v1(&self, ev: &V1Event, src: &SourceRecord) -> Vec<Output> {
-        self.each_file(
-            ev.files
-                .iter()
-                .map(|f| Box::pin(self.v1_file(ev, f, src)) as BoxFuture<'_, Output>),
-        )
+        let envelope = OnceLock::new();
+        let envelope = &envelope;
+        self.each_file(ev.files.iter().map(|f| {
+            Box::pin(async move {
+                match self.v1_file(ev, f).await {
+                    Ok(out) => out,
+                    Err(failure) => self.dead_letters.file(
+                        envelope.get_or_init(|| Envelope::v1(ev)),
+                        f,
+                        Some(&f.file_path),
+                        src,
+                        failure,
+                    ),
+                }
+            }) as BoxFuture<'_, Output>
+        }))
         .await
     }
 
@@ -197,9 +227,8 @@ impl Processor {
         &self,
         ev: &V1Event,
         f: &tributary_events::v1::V1File,
-        src: &SourceRecord,
-    ) -> Output {
-        let result = async {
+    ) -> Result<Output, Failure> {
+        {
             let spec = f
                 .validate()
                 .map_err(|e| Failure::new(e.reason(), Stage::Validate, e.to_string()))?;
@@ -224,8 +253,6 @@ impl Processor {
             self.document(&ev.project, spec.path, checksum, resolved, source)
                 .await
         }
-        .await;
-        result.unwrap_or_else(|failure| dead_letter_v1(ev, &f.file_path, src, failure))
     }
 
     async fn document(
@@ -266,7 +293,7 @@ impl Processor {
             analyse,
         }
         .emit();
-        let doc = FileIntelligence {
+        let mut doc = FileIntelligence {
             schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
             doc_type: DOC_TYPE_FILE.to_owned(),
             project: project.to_owned(),
@@ -284,6 +311,7 @@ impl Processor {
             tokens: analysis.tokens,
             flags: analysis.flags,
             diagnostics: analysis.diagnostics,
+            truncated: Vec::new(),
             source,
             timing: Timing {
                 resolve_us: resolved.resolve_us,
@@ -291,10 +319,24 @@ impl Processor {
             },
             analysed_at: OffsetDateTime::now_utc(),
         };
-        let payload = serde_json::to_vec(&doc).expect("documents serialize");
+        // No input stops a partition: a document too large for one message loses the
+        // tail of its longest lists (named in `truncated`) until it fits.
+        let payload = doc.to_json_within(self.max_output_bytes).ok_or_else(|| {
+            Failure::new(
+                Reason::TooLarge,
+                Stage::Produce,
+                "the document does not fit in one message even with every list cut",
+            )
+        })?;
         Ok(Output::Document {
             key: doc.key(),
             payload,
+            origin: Box::new(Origin {
+                project: Some(doc.project),
+                path: Some(doc.path.to_string()),
+                run_id: doc.source.run_id,
+                event_id: Some(doc.source.event_id),
+            }),
         })
     }
 }

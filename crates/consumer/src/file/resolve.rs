@@ -14,7 +14,7 @@ use tributary_content::ObjectStore;
 use tributary_content::cache::{DiskCache, DiskLookup, MemoryCache};
 use tributary_content::git::GitFetcher;
 use tributary_events::dlq::{Reason, Stage};
-use tributary_events::v2::{ContentEncoding, ContentRef, CredentialRef, decode_inline};
+use tributary_events::v2::{ContentEncoding, ContentRef, decode_inline};
 use tributary_events::{RelPath, Sha256Hex};
 
 use crate::config::{Config, StoreConfig};
@@ -136,12 +136,12 @@ impl Resolver {
         content: &ContentRef,
         checksum: &Sha256Hex,
         path: &RelPath,
-        creds: Option<&CredentialRef>,
+        credential: Option<&str>,
     ) -> Result<(Bytes, Tier), Failure> {
         let mut delay = Duration::from_millis(300);
         let mut attempt = 1;
         loop {
-            match self.resolve_once(content, checksum, path, creds).await {
+            match self.resolve_once(content, checksum, path, credential).await {
                 Err(f) if f.retryable && attempt < self.max_attempts => {
                     tracing::debug!(
                         attempt,
@@ -167,7 +167,7 @@ impl Resolver {
         content: &ContentRef,
         checksum: &Sha256Hex,
         path: &RelPath,
-        creds: Option<&CredentialRef>,
+        credential: Option<&str>,
     ) -> Result<(Bytes, Tier), Failure> {
         match content {
             ContentRef::Inline { content, encoding } => {
@@ -232,7 +232,7 @@ impl Resolver {
                 let t = Instant::now();
                 let bytes = self
                     .git
-                    .read(git_url, git_ref, path, creds)
+                    .read(git_url, git_ref, path, credential)
                     .await
                     .map_err(|e| Failure::from_content(&e))?;
                 Fetched {

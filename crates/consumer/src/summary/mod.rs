@@ -20,7 +20,7 @@ use tributary_events::intelligence::{DOC_TYPE_FILE, FileIntelligence, ProjectSum
 use tributary_events::v2::IndexRunCompleted;
 use tributary_runtime::kafka::{self, OffsetMode};
 
-use crate::file::Output;
+use crate::file::{Origin, Output};
 use report::ReportSink;
 
 /// How far before the run's start reading begins (clock skew between machines).
@@ -70,7 +70,12 @@ impl Summaries {
         match summary {
             Ok(None) => None,
             Ok(Some(s)) => {
-                tracing::info!(project = %s.project, files = s.totals.files, complete = s.complete, "project summary");
+                tracing::info!(
+                    project = s.project.as_str(),
+                    files = s.totals.files,
+                    complete = s.complete,
+                    "project summary"
+                );
                 if let Some(sink) = &self.reports {
                     sink.write(&s).await;
                 }
@@ -78,6 +83,11 @@ impl Summaries {
                 Some(Output::Document {
                     key,
                     payload: serde_json::to_vec(&s).expect("summaries serialize"),
+                    origin: Box::new(Origin {
+                        project: Some(s.project.clone()),
+                        run_id: Some(s.run_id),
+                        ..Origin::default()
+                    }),
                 })
             }
             Err(e) => {

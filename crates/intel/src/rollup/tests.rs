@@ -48,6 +48,7 @@ pub(crate) fn doc(
         }),
         flags,
         diagnostics: Vec::new(),
+        truncated: Vec::new(),
         source: DocSource {
             content_strategy: None,
             run_id: None,
