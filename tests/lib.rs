@@ -219,6 +219,28 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// Creates a topic with `partitions` and the given topic configs (e.g. a lowered
+/// `max.message.bytes`), failing the test if the broker refuses.
+pub async fn create_topic(brokers: &str, name: &str, partitions: i32, configs: &[(&str, &str)]) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin client");
+    let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    for (k, v) in configs {
+        topic = topic.set(k, v);
+    }
+    let created = admin
+        .create_topics(&[topic], &AdminOptions::new())
+        .await
+        .expect("create_topics request");
+    for r in created {
+        r.unwrap_or_else(|(t, e)| panic!("create topic {t}: {e}"));
+    }
+}
+
 /// A JSON Schema validator for one of the files under `schemas/`.
 pub fn schema(name: &str) -> jsonschema::Validator {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -124,7 +124,7 @@ async fn documents(svc: &Services, topic: &str, n: usize) -> BTreeMap<String, Ve
     outputs(svc, topic, n, 0).await.0
 }
 
-async fn dead_letters(svc: &Services, topic: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn dead_letters(svc: &Services, topic: &str, n: usize) -> Vec<Value> {
     let recs = consume_until(&svc.kafka_brokers, topic, Duration::from_secs(60), |got| {
         got.len() >= n
     })
@@ -257,7 +257,7 @@ async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rer
     assert_eq!(stats.documents.load(Relaxed) as usize, n + 2);
 }
 
-fn event(project: &str, files: Value) -> Value {
+pub(crate) fn event(project: &str, files: Value) -> Value {
     json!({
         "schema_version": "2.0.0",
         "event_type": "index_project_requested",
@@ -271,7 +271,7 @@ fn event(project: &str, files: Value) -> Value {
     })
 }
 
-async fn produce(svc: &Services, topic: &str, payloads: &[Vec<u8>]) {
+pub(crate) async fn produce(svc: &Services, topic: &str, payloads: &[Vec<u8>]) {
     let producer: FutureProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &svc.kafka_brokers)
         .create()
@@ -542,7 +542,12 @@ async fn publish_folder(
 }
 
 /// Starts the consumer binary on a setup, with a fixed group and extra flags.
-fn spawn_daemon(svc: &Services, setup: &Setup, group: &str, extra: &[&str]) -> std::process::Child {
+pub(crate) fn spawn_daemon(
+    svc: &Services,
+    setup: &Setup,
+    group: &str,
+    extra: &[&str],
+) -> std::process::Child {
     let cache = setup.caches.path().join("content");
     let git = setup.caches.path().join("git");
     let args = Args::new(["run"])

@@ -3,6 +3,7 @@
 
 mod consumer;
 mod git;
+mod hostile;
 mod intel;
 mod publisher;
 mod smoke;
