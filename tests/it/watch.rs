@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tributary_publisher::cli::{Cli, Command};
 use tributary_publisher::watch::{WatchConfig, Watcher};
-use tributary_tests::{Args, Record, Services, consume_records_until, git, unique};
+use tributary_tests::{Args, Record, Services, consume_records_until, git, unique, workspace_bin};
 
 use crate::consumer::{Setup, outputs, run_consumer};
 
@@ -751,4 +751,145 @@ async fn a_reloaded_watch_file_starts_new_repositories_and_bursts_of_triggers_co
         assert_eq!(n, 1, "commit {c} was published {n} times");
     }
     assert_eq!(runs.paths(&c2).0, set(&["more.txt"]));
+}
+
+/// The watcher binary, listening for webhooks on a free loopback port; killed on drop.
+struct WatchDaemon {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl WatchDaemon {
+    fn start(svc: &Services) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("watch.toml");
+        std::fs::write(
+            &file,
+            "poll_interval_secs = 0\n[webhooks]\ngithub_secret = \"env:TRIBUTARY_IT_HOOK_SECRET\"\n",
+        )
+        .expect("watch file");
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let args = Args::new(["watch"])
+            .flag("config", file.display().to_string())
+            .flag("state-dir", dir.path().join("state").display().to_string())
+            .flag("listen", addr.to_string())
+            .flag("brokers", &svc.kafka_brokers)
+            .flag("storage-provider", "none");
+        let child = std::process::Command::new(workspace_bin("tributary-publisher"))
+            .args(&args)
+            .env("TRIBUTARY_IT_HOOK_SECRET", "hook-secret")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the watcher");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+
+    /// A kernel-reported memory figure of the process, in KiB (`VmRSS`, `VmHWM`).
+    fn memory_kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("process status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in /proc status"))
+    }
+
+    /// Sends a request head (and `body`, if any) and returns the status line, or `None`
+    /// when nothing answered within `wait`.
+    fn request(&self, length: u64, body: &[u8], wait: Duration) -> Option<String> {
+        use std::io::{Read as _, Write as _};
+        let mut s = std::net::TcpStream::connect(self.addr).expect("connect");
+        s.set_read_timeout(Some(wait)).expect("timeout");
+        let head = format!(
+            "POST /hooks/github HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: sha256={}\r\nX-GitHub-Delivery: {}\r\nContent-Length: {length}\r\n\r\n",
+            "00".repeat(32),
+            unique("d"),
+        );
+        s.write_all(head.as_bytes()).ok()?;
+        // a refused body may stop being read: a broken pipe is an answer too
+        let _ = s.write_all(body);
+        let mut buf = [0u8; 256];
+        let n = s.read(&mut buf).ok()?;
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        text.lines().next().map(str::to_owned)
+    }
+}
+
+impl Drop for WatchDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn webhook_bodies_are_bounded_before_reading_across_connections_and_in_time() {
+    let svc = Services::require();
+    let daemon = tokio::task::spawn_blocking(move || WatchDaemon::start(&svc))
+        .await
+        .expect("start");
+    let daemon = Arc::new(daemon);
+    let d = daemon.clone();
+    tokio::task::spawn_blocking(move || {
+        // announced too large: refused before a byte of the body is sent
+        let status = d.request(30 * 1024 * 1024, b"", Duration::from_secs(5));
+        assert!(
+            status.as_deref().is_some_and(|s| s.contains(" 413 ")),
+            "{status:?}"
+        );
+        // a body that never comes: the deadline answers
+        let status = d.request(100, b"", Duration::from_secs(30));
+        assert!(
+            status.as_deref().is_some_and(|s| s.contains(" 408 ")),
+            "{status:?}"
+        );
+        // 40 clients at once, 24 MiB each, wrong signatures: memory stays bounded
+        let before = d.memory_kib("VmRSS");
+        let body: Arc<Vec<u8>> = Arc::new(vec![b' '; 24 * 1024 * 1024]);
+        let clients: Vec<_> = (0..40)
+            .map(|_| {
+                let (d, body) = (d.clone(), body.clone());
+                std::thread::spawn(move || {
+                    d.request(body.len() as u64, &body, Duration::from_secs(60))
+                })
+            })
+            .collect();
+        let statuses: Vec<Option<String>> = clients
+            .into_iter()
+            .map(|c| c.join().expect("client"))
+            .collect();
+        let peak = d.memory_kib("VmHWM");
+        let answered = statuses.iter().flatten().count();
+        assert!(answered >= 30, "{statuses:?}");
+        for s in statuses.iter().flatten() {
+            assert!(s.contains(" 401 ") || s.contains(" 503 "), "{s}");
+        }
+        let grown_mib = peak.saturating_sub(before) / 1024;
+        println!(
+            "webhook load: RSS before {} MiB, peak {} MiB, answers {statuses:?}",
+            before / 1024,
+            peak / 1024
+        );
+        assert!(
+            grown_mib < 100,
+            "the watcher grew by {grown_mib} MiB under 40 concurrent 24 MiB bodies"
+        );
+    })
+    .await
+    .expect("requests");
 }

@@ -30,6 +30,10 @@ pub enum Outcome {
     TooLarge,
     /// The body could not be read, or is not a push payload (400).
     BadRequest,
+    /// The body did not arrive within its deadline (408).
+    Timeout,
+    /// The shared body budget stayed full while the request waited (503).
+    Busy,
     /// Missing or wrong signature/token (401).
     Unauthorized,
     /// A delivery id seen before (409).
@@ -49,6 +53,8 @@ impl Outcome {
         match self {
             Outcome::TooLarge => "too_large",
             Outcome::BadRequest => "bad_request",
+            Outcome::Timeout => "timeout",
+            Outcome::Busy => "busy",
             Outcome::Unauthorized => "unauthorized",
             Outcome::Replayed => "replayed",
             Outcome::Ping => "ping",
@@ -68,6 +74,8 @@ impl Outcome {
         match self {
             Outcome::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Outcome::BadRequest => StatusCode::BAD_REQUEST,
+            Outcome::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Outcome::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Outcome::Unauthorized => StatusCode::UNAUTHORIZED,
             Outcome::Replayed => StatusCode::CONFLICT,
             Outcome::Ping => StatusCode::OK,

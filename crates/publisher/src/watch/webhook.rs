@@ -1,15 +1,20 @@
 //! Push webhooks: GitHub (`X-Hub-Signature-256`, HMAC-SHA256 of the raw body), GitLab
 //! (`X-Gitlab-Token`, the shared token) and Gitea/Forgejo (`X-Gitea-Signature`, hex
-//! HMAC-SHA256). Every comparison is constant-time. Order of checks: size (413, before
-//! anything is parsed), signature (401), replay (409: a delivery id seen before),
-//! payload (400), repository (404); only then is anything triggered (202). A rejected
-//! request indexes nothing.
+//! HMAC-SHA256). Every comparison is constant-time. Order of checks: announced size
+//! (413, before a byte of the body is read), a signature header at all (401, unread),
+//! room in the shared body budget (503 after a short wait), the body within its
+//! deadline (408) and size (413), the signature (401), replay (409: a delivery id seen
+//! before), payload (400), repository (404); only then is anything triggered (202). A
+//! rejected request indexes nothing, and the memory all requests' bodies take together
+//! is bounded whatever the clients send.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
@@ -20,8 +25,16 @@ use subtle::ConstantTimeEq;
 pub use super::delivery::{Outcome, Provider};
 use crate::internal_events::WebhookDelivery;
 
-/// Bodies larger than this are refused with 413 before they are read in full.
+/// Bodies larger than this are refused with 413: before they are read when announced
+/// (`Content-Length`), as soon as they pass it otherwise. GitHub's own cap.
 pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+/// The bodies of all requests being read at once, at most: a request waits for its
+/// share (its announced size, or the maximum when it announces none).
+pub const BODY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+/// How long a request may wait for its share of the budget before it is refused (503).
+const BUDGET_WAIT: Duration = Duration::from_secs(5);
+/// How long a client may take to send its body (408 after).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Delivery ids remembered against replays.
 const REMEMBERED_DELIVERIES: usize = 65_536;
 
@@ -63,6 +76,8 @@ pub trait Hooks: Send + Sync + 'static {
 struct HookState {
     hooks: Arc<dyn Hooks>,
     seen: Mutex<lru::LruCache<String, ()>>,
+    /// The body budget, in KiB.
+    budget: Arc<tokio::sync::Semaphore>,
 }
 
 /// The webhook routes: `POST /hooks/github`, `/hooks/gitlab`, `/hooks/gitea`.
@@ -72,6 +87,7 @@ pub fn router(hooks: Arc<dyn Hooks>) -> Router {
         seen: Mutex::new(lru::LruCache::new(
             NonZeroUsize::new(REMEMBERED_DELIVERIES).expect("non-zero"),
         )),
+        budget: Arc::new(tokio::sync::Semaphore::new(BODY_BUDGET_BYTES / 1024)),
     });
     Router::new()
         .route(
@@ -86,50 +102,104 @@ pub fn router(hooks: Arc<dyn Hooks>) -> Router {
             "/hooks/gitea",
             post(|s, h, b| handle(Provider::Gitea, s, h, b)),
         )
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // bodies are read (and bounded) by the handler itself
+        .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }
-
-type Reply = (StatusCode, &'static str);
 
 async fn handle(
     provider: Provider,
     State(state): State<Arc<HookState>>,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Reply {
-    let (outcome, text) = decide(provider, &state, &headers, body);
+    body: Body,
+) -> (StatusCode, &'static str) {
+    let (outcome, text) = match read_body(provider, &state, &headers, body).await {
+        Ok(body) => decide(provider, &state, &headers, &body),
+        Err(refused) => refused,
+    };
     WebhookDelivery { provider, outcome }.emit();
     (outcome.status(), text)
+}
+
+/// The body, read within the size limit, the shared budget and the deadline; or why
+/// not, decided as early as possible (most refusals read nothing).
+async fn read_body(
+    provider: Provider,
+    state: &HookState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, (Outcome, &'static str)> {
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err((Outcome::TooLarge, "body over 25 MB\n"));
+    }
+    if signature_header(provider, headers).is_none() {
+        return Err((Outcome::Unauthorized, "missing or wrong signature\n"));
+    }
+    let kib = declared.map_or(MAX_BODY_BYTES, |n| n as usize) / 1024 + 1;
+    let share = tokio::time::timeout(
+        BUDGET_WAIT,
+        state.budget.clone().acquire_many_owned(kib as u32),
+    )
+    .await;
+    let Ok(Ok(_share)) = share else {
+        return Err((Outcome::Busy, "too many deliveries at once; retry\n"));
+    };
+    let capacity = declared.map_or(64 * 1024, |n| n as usize);
+    match tokio::time::timeout(BODY_TIMEOUT, collect(body, capacity)).await {
+        Err(_) => Err((Outcome::Timeout, "body not received in time\n")),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(refused)) => Err(refused),
+    }
+}
+
+/// Reads a body into one buffer of the announced size (no growth, no second copy),
+/// refusing it the moment it passes [`MAX_BODY_BYTES`].
+async fn collect(mut body: Body, capacity: usize) -> Result<Bytes, (Outcome, &'static str)> {
+    use http_body_util::BodyExt as _;
+    let mut buf = bytes::BytesMut::with_capacity(capacity.min(MAX_BODY_BYTES));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| (Outcome::BadRequest, "unreadable body\n"))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > MAX_BODY_BYTES {
+                return Err((Outcome::TooLarge, "body over 25 MB\n"));
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// The header a provider signs (or authenticates) deliveries with, if present.
+fn signature_header(provider: Provider, headers: &HeaderMap) -> Option<&str> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match provider {
+        Provider::GitHub => header("x-hub-signature-256"),
+        Provider::Gitea => header("x-gitea-signature").or_else(|| header("x-forgejo-signature")),
+        Provider::GitLab => header("x-gitlab-token"),
+    }
 }
 
 fn decide(
     provider: Provider,
     state: &HookState,
     headers: &HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: &Bytes,
 ) -> (Outcome, &'static str) {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return (Outcome::TooLarge, "body over 25 MB\n");
-        }
-        Err(_) => {
-            return (Outcome::BadRequest, "unreadable body\n");
-        }
-    };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let secrets = state.hooks.secrets();
     let verified = match provider {
         Provider::GitHub => secrets.github.as_deref().is_some_and(|key| {
             header("x-hub-signature-256")
                 .and_then(|h| h.strip_prefix("sha256="))
-                .is_some_and(|sig| hmac_matches(key, &body, sig))
+                .is_some_and(|sig| hmac_matches(key, body, sig))
         }),
         Provider::Gitea => secrets.gitea.as_deref().is_some_and(|key| {
             header("x-gitea-signature")
                 .or_else(|| header("x-forgejo-signature"))
-                .is_some_and(|sig| hmac_matches(key, &body, sig))
+                .is_some_and(|sig| hmac_matches(key, body, sig))
         }),
         Provider::GitLab => secrets.gitlab.as_deref().is_some_and(|key| {
             header("x-gitlab-token").is_some_and(|t| bool::from(t.as_bytes().ct_eq(key)))
@@ -157,7 +227,7 @@ fn decide(
     if provider == Provider::GitHub && header("x-github-event") == Some("ping") {
         return (Outcome::Ping, "pong\n");
     }
-    let Some(push) = parse_push(&body) else {
+    let Some(push) = parse_push(body) else {
         return (Outcome::BadRequest, "not a push payload\n");
     };
     if push.branch.is_none() {
