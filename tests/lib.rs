@@ -321,3 +321,190 @@ pub async fn consume_records_until(
     }
     got
 }
+
+/// A free TCP port on loopback (bound once, then released for a server to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wait_for_port(what: &str, port: u16, timeout: Duration) {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
+            .is_ok()
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} did not answer on 127.0.0.1:{port} within {timeout:?}");
+}
+
+/// Sends a signal to a process (`STOP` freezes it: an outage; `CONT` ends it).
+pub fn signal(pid: u32, sig: &str) {
+    run(std::process::Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]));
+}
+
+/// A Kafka broker of a test's own (KRaft, one node, from the jars the local services
+/// installed), so the test can stop it without disturbing the shared one. Killed on drop.
+#[derive(Debug)]
+pub struct PrivateKafka {
+    pub brokers: String,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateKafka {
+    pub fn start() -> Self {
+        let libs = var("TRIBUTARY_KAFKA_LIBS", None);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (port, controller) = (free_port(), free_port());
+        let props = dir.path().join("server.properties");
+        std::fs::write(
+            &props,
+            format!(
+                "process.roles=broker,controller\nnode.id=1\n\
+                 controller.quorum.voters=1@127.0.0.1:{controller}\n\
+                 listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}\n\
+                 advertised.listeners=PLAINTEXT://127.0.0.1:{port}\n\
+                 controller.listener.names=CONTROLLER\ninter.broker.listener.name=PLAINTEXT\n\
+                 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\n\
+                 log.dirs={}\nnum.partitions=1\nauto.create.topics.enable=true\n\
+                 offsets.topic.replication.factor=1\noffsets.topic.num.partitions=1\n\
+                 transaction.state.log.replication.factor=1\ntransaction.state.log.min.isr=1\n\
+                 share.coordinator.state.topic.replication.factor=1\n\
+                 share.coordinator.state.topic.min.isr=1\ngroup.initial.rebalance.delay.ms=0\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .expect("server.properties");
+        let java = |main: &str| {
+            let mut c = std::process::Command::new("java");
+            c.args(["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-cp"])
+                .arg(format!("{libs}/*"))
+                .arg(main);
+            c
+        };
+        run(java("kafka.tools.StorageTool").args([
+            "format",
+            "-t",
+            "TRQ3MTZhNzVmMjRiNDQyZQ",
+            "-c",
+            props.to_str().expect("utf-8"),
+        ]));
+        let log = std::fs::File::create(dir.path().join("kafka.log")).expect("log file");
+        let child = java("kafka.Kafka")
+            .arg(&props)
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start kafka");
+        wait_for_port("private kafka", port, Duration::from_secs(90));
+        Self {
+            brokers: format!("127.0.0.1:{port}"),
+            child,
+            _dir: dir,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for PrivateKafka {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An S3 server of a test's own (the MinIO the local services built), so the test can
+/// kill and restart it; its data survives restarts. Killed on drop.
+#[derive(Debug)]
+pub struct PrivateS3 {
+    pub endpoint: String,
+    pub access_key: String,
+    pub secret_key: String,
+    port: u16,
+    child: Option<std::process::Child>,
+    dir: tempfile::TempDir,
+}
+
+impl PrivateS3 {
+    pub fn start() -> Self {
+        let mut s = Self {
+            endpoint: String::new(),
+            access_key: "private-access".into(),
+            secret_key: "private-secret-key".into(),
+            port: free_port(),
+            child: None,
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        s.endpoint = format!("http://127.0.0.1:{}", s.port);
+        s.restart();
+        s
+    }
+
+    /// Starts the server (again), waiting until it answers.
+    pub fn restart(&mut self) {
+        let child = std::process::Command::new(var("TRIBUTARY_MINIO_BIN", None))
+            .args(["server", "--quiet", "--address"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg(self.dir.path().join("data"))
+            .env("MINIO_ROOT_USER", &self.access_key)
+            .env("MINIO_ROOT_PASSWORD", &self.secret_key)
+            .env("MINIO_BROWSER", "off")
+            .env("MINIO_UPDATE", "off")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start minio");
+        self.child = Some(child);
+        wait_for_port("private s3", self.port, Duration::from_secs(60));
+    }
+
+    /// Kills the server (an outage).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// The content crate's settings for this server and `bucket`.
+    pub fn s3_config(&self, bucket: &str) -> tributary_content::s3::S3Config {
+        tributary_content::s3::S3Config {
+            bucket: bucket.to_owned(),
+            region: "us-east-1".into(),
+            endpoint: Some(self.endpoint.clone()),
+            force_path_style: true,
+            credentials: Some(tributary_content::s3::StaticCredentials {
+                access_key_id: self.access_key.clone(),
+                secret_access_key: self.secret_key.clone(),
+            }),
+            server_side_encryption: None,
+            operation_timeout_secs: 10,
+            max_attempts: 2,
+        }
+    }
+
+    /// The publisher's and consumer's flags for this server and `bucket`.
+    pub fn args(&self, bucket: &str) -> Args {
+        Args::default()
+            .flag("storage-provider", "minio")
+            .flag("storage-endpoint", &self.endpoint)
+            .flag("storage-bucket", bucket)
+            .flag("storage-access-key-id", &self.access_key)
+            .flag("storage-secret-access-key", &self.secret_key)
+    }
+}
+
+impl Drop for PrivateS3 {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

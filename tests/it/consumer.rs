@@ -272,8 +272,13 @@ pub(crate) fn event(project: &str, files: Value) -> Value {
 }
 
 pub(crate) async fn produce(svc: &Services, topic: &str, payloads: &[Vec<u8>]) {
+    produce_to(&svc.kafka_brokers, topic, payloads).await;
+}
+
+/// [`produce`] to a broker of the test's own.
+pub(crate) async fn produce_to(brokers: &str, topic: &str, payloads: &[Vec<u8>]) {
     let producer: FutureProducer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", &svc.kafka_brokers)
+        .set("bootstrap.servers", brokers)
         .create()
         .expect("producer");
     for (i, p) in payloads.iter().enumerate() {

@@ -5,6 +5,7 @@ mod consumer;
 mod git;
 mod hostile;
 mod intel;
+mod outage;
 mod publisher;
 mod smoke;
 mod watch;

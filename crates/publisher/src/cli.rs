@@ -151,8 +151,9 @@ pub struct RunSettings {
     pub compression: Compression,
     #[arg(long, env = "KAFKA_LINGER_MS", default_value_t = 50)]
     pub linger_ms: u64,
-    /// How long a batch may wait for delivery before the run fails.
-    #[arg(long, env = "KAFKA_MESSAGE_TIMEOUT_MS", default_value_t = 30_000)]
+    /// How long a batch may wait for delivery before the run fails: the producer keeps
+    /// retrying through broker restarts, leader elections and outages this long.
+    #[arg(long, env = "KAFKA_MESSAGE_TIMEOUT_MS", default_value_t = 300_000)]
     pub message_timeout_ms: u64,
     /// Batches produced but not yet acknowledged, at most.
     #[arg(long, default_value_t = 64)]

@@ -82,9 +82,19 @@ impl StoreUnavailable<'_> {
     pub fn emit(&self) {
         tracing::warn!(
             error = %tributary_runtime::chain(self.error),
-            "object store unavailable: falling back to inline for files that fit, failing the others"
+            "object store unavailable: falling back to inline for files that fit, failing the others, probing it every few seconds"
         );
         counter!("tributary_storage_unavailable_total").increment(1);
+    }
+}
+
+#[derive(Debug)]
+pub struct StoreBack;
+
+impl StoreBack {
+    pub fn emit(&self) {
+        tracing::info!("object store answers again: files go by object storage again");
+        counter!("tributary_storage_recovered_total").increment(1);
     }
 }
 

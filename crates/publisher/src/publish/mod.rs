@@ -224,6 +224,7 @@ fn planner(
         max_entry_bytes: batcher.max_entry_bytes(),
         store,
         store_up: AtomicBool::new(store_up),
+        last_probe: std::sync::Mutex::new(None),
         key_template: settings.storage.key_template.clone(),
         project: target.project.clone(),
         presign_expiry: settings.storage.presign_expiry,

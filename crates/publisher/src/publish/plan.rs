@@ -4,6 +4,7 @@
 //! entry from it (`From<&FileSpec> for WireFile`, the contract's one mapping).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,7 +19,10 @@ use tributary_events::{ProjectName, RelPath, Sha256Hex};
 use super::batch::entry_size;
 use super::walk::{Item, SkipReason, SourceFile};
 use crate::config::StrategyMode;
-use crate::internal_events::{ObjectStored, StoreUnavailable};
+use crate::internal_events::{ObjectStored, StoreBack, StoreUnavailable};
+
+/// While the store is down, how often one file probes it (the others go on without it).
+pub const STORE_REPROBE: Duration = Duration::from_secs(2);
 
 /// What is available for this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,8 +113,11 @@ pub struct Planner {
     pub avail: Availability,
     pub max_entry_bytes: usize,
     pub store: Option<ObjectStore>,
-    /// Cleared when the store fails transiently: later files stop trying it.
+    /// Cleared when the store fails transiently: later files stop trying it, and one of
+    /// them probes it every [`STORE_REPROBE`] until it answers again.
     pub store_up: AtomicBool,
+    /// When the store was last probed while down.
+    pub last_probe: Mutex<Option<Instant>>,
     pub key_template: String,
     pub project: ProjectName,
     pub presign_expiry: Duration,
@@ -217,14 +224,15 @@ impl Planner {
         let (put, url) = if self.dry_run {
             (None, None)
         } else {
-            let store = self
-                .store
-                .as_ref()
-                .filter(|_| self.store_up.load(Ordering::Relaxed))
-                .ok_or(ContentError::Unavailable {
-                    op: "upload",
-                    source: "the object store is down".into(),
-                })?;
+            let store = match &self.store {
+                Some(store) if self.usable(store).await => store,
+                _ => {
+                    return Err(ContentError::Unavailable {
+                        op: "upload",
+                        source: "the object store is down".into(),
+                    });
+                }
+            };
             let (put, url) = self
                 .store_object(store, &object_key, bytes, checksum)
                 .await?;
@@ -239,6 +247,29 @@ impl Planner {
             content_url: url.map(|u| u.url),
         };
         Ok((content, put))
+    }
+
+    /// Whether to use the store: yes while it is up; while it is down, yes once a probe
+    /// (at most one per [`STORE_REPROBE`], by whichever file comes first) finds it back.
+    async fn usable(&self, store: &ObjectStore) -> bool {
+        if self.store_up.load(Ordering::Relaxed) {
+            return true;
+        }
+        {
+            let mut last = self
+                .last_probe
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if last.is_some_and(|t| t.elapsed() < STORE_REPROBE) {
+                return false;
+            }
+            *last = Some(Instant::now());
+        }
+        let back = store.preflight().await.is_ok();
+        if back && !self.store_up.swap(true, Ordering::Relaxed) {
+            StoreBack.emit();
+        }
+        back
     }
 
     async fn store_object(

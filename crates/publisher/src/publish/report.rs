@@ -253,6 +253,14 @@ impl RunReport {
                 }
             );
         }
+        if !self.dry_run && !self.cancelled && !self.batches_failed.is_empty() {
+            let _ = writeln!(
+                s,
+                "to finish the run, run the same publish again once Kafka answers: batches delivered \
+                 now are harmless duplicates (documents are keyed by project and path); \
+                 --message-timeout-ms sets how long an outage is ridden out"
+            );
+        }
         let _ = write!(s, "took {:.3} s", self.duration_ms as f64 / 1000.0);
         s
     }
