@@ -508,3 +508,66 @@ impl Drop for PrivateS3 {
         self.kill();
     }
 }
+
+/// A small tmpfs of a test's own (the test runs as root, as CI does), to fill a disk on
+/// purpose; unmounted on drop.
+#[derive(Debug)]
+pub struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    pub fn mount(size: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        run(std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path()));
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Gives the filesystem a new size (room returns, or goes).
+    pub fn resize(&self, size: &str) {
+        run(std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(self.dir.path()));
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// The records that arrive on a topic within `wait` (none is fine), from the beginning.
+pub async fn records_within(brokers: &str, topic: &str, wait: Duration) -> Vec<Record> {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::message::Message;
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", unique("it-peek"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut got = Vec::new();
+    while let Ok(msg) = tokio::time::timeout_at(deadline, consumer.recv()).await {
+        if let Ok(msg) = msg {
+            got.push(Record {
+                key: msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                payload: msg.payload().map(<[u8]>::to_vec),
+            });
+        }
+    }
+    got
+}

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tributary_tests::{
-    Args, PrivateKafka, PrivateS3, Services, consume_records_until, signal, unique,
+    Args, PrivateKafka, PrivateS3, Services, Tmpfs, consume_records_until, git, records_within,
+    signal, unique, workspace_bin,
 };
 
 use crate::consumer::{Setup, event, produce_to};
@@ -203,4 +204,126 @@ async fn a_publish_uses_the_store_again_once_it_is_back() {
         report.summary()
     );
     drop(s3);
+}
+
+#[tokio::test]
+async fn a_full_cache_disk_pauses_work_without_dead_letters_and_it_resumes_when_space_returns() {
+    let svc = Services::require();
+    let setup = Setup::new("full-disk");
+    // a repository larger than the disk its clone cache gets: content that does not
+    // compress, so the pack is as large as the files
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for i in 0..8u32 {
+        let bytes: Vec<u8> = (0..300_000u32 / 32)
+            .flat_map(|j| <sha2::Sha256 as sha2::Digest>::digest(format!("{i}/{j}").as_bytes()))
+            .collect();
+        std::fs::write(work.path().join(format!("blob{i}.bin")), &bytes).expect("write");
+        files.push((format!("blob{i}.bin"), bytes));
+    }
+    git(work.path(), &["init", "-q"]);
+    git(work.path(), &["add", "-A"]);
+    git(work.path(), &["commit", "-q", "-m", "big"]);
+    let commit = git(work.path(), &["rev-parse", "HEAD"]);
+    let name = format!("{}.git", unique("full-disk"));
+    let bare = svc.git_root.join(&name);
+    git(
+        work.path(),
+        &["clone", "-q", "--bare", ".", bare.to_str().expect("utf-8")],
+    );
+    let url = format!("{}/{name}", svc.git_url);
+
+    let project = unique("full-disk");
+    let entries: Vec<serde_json::Value> = files
+        .iter()
+        .map(|(path, bytes)| {
+            serde_json::json!({"path": path, "size": bytes.len(),
+                "checksum": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)),
+                "content_strategy": "git_reference", "git_url": url, "git_ref": commit})
+        })
+        .collect();
+    crate::consumer::produce(
+        &svc,
+        &setup.input,
+        &[serde_json::to_vec(&event(&project, serde_json::json!(entries))).expect("json")],
+    )
+    .await;
+
+    let disk = Tmpfs::mount("1m");
+    let args = Args::new(["run"])
+        .flag("brokers", &svc.kafka_brokers)
+        .flag("group", unique("full-disk"))
+        .flag("input-topic", &setup.input)
+        .flag("output-topic", &setup.output)
+        .flag("dlq-topic", &setup.dlq)
+        .flag("storage-provider", "none")
+        .flag(
+            "cache-dir",
+            disk.path().join("cache").to_str().expect("utf-8"),
+        )
+        .flag(
+            "git-cache-dir",
+            disk.path().join("git").to_str().expect("utf-8"),
+        )
+        .flag("git-allowed-schemes", "git")
+        .flag("exit-when-idle", "10s");
+    let mut daemon = std::process::Command::new(workspace_bin("tributary-consumer"))
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start consumer");
+    // the clone cannot fit: nothing comes out, in particular no dead letter
+    let early_dlq = records_within(&svc.kafka_brokers, &setup.dlq, Duration::from_secs(8)).await;
+    assert!(early_dlq.is_empty(), "a full disk dead-lettered input");
+    let early_docs =
+        records_within(&svc.kafka_brokers, &setup.output, Duration::from_secs(1)).await;
+    assert!(early_docs.is_empty(), "documents while the disk is full");
+    assert!(
+        daemon.try_wait().expect("status").is_none(),
+        "the daemon waits, it does not exit"
+    );
+
+    // room returns: the work resumes on its own
+    disk.resize("64m");
+    let docs = consume_records_until(
+        &svc.kafka_brokers,
+        &setup.output,
+        Duration::from_secs(120),
+        |r| r.len() >= files.len(),
+    )
+    .await;
+    assert_eq!(docs.len(), files.len());
+    let status = tokio::task::spawn_blocking(move || daemon.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(status.success(), "{status}");
+    let dlq = records_within(&svc.kafka_brokers, &setup.dlq, Duration::from_secs(2)).await;
+    assert!(dlq.is_empty(), "{} dead letters", dlq.len());
+    // and a full disk left no partial files behind
+    let leftovers = walk_files(disk.path())
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"))
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }

@@ -69,6 +69,9 @@ pub struct Failure {
     pub retryable: bool,
     /// How many times it was tried.
     pub attempts: u32,
+    /// This machine is at fault (its storage is full), not the input: the message waits
+    /// and is tried again; it is never dead-lettered for this.
+    pub local: bool,
 }
 
 impl Failure {
@@ -79,6 +82,7 @@ impl Failure {
             message: message.into(),
             retryable: false,
             attempts: 1,
+            local: false,
         }
     }
 
@@ -105,6 +109,7 @@ impl Failure {
             message,
             retryable,
             attempts: 1,
+            local: err.is_local(),
         }
     }
 }

@@ -109,6 +109,54 @@ impl DeadLettered<'_> {
 }
 
 #[derive(Debug)]
+pub struct LocalFaultWaiting<'a> {
+    pub partition: i32,
+    pub why: &'a str,
+    pub retry_in: Duration,
+}
+
+impl LocalFaultWaiting<'_> {
+    pub fn emit(&self) {
+        tracing::warn!(
+            partition = self.partition,
+            error = self.why,
+            retry_in = ?self.retry_in,
+            "local fault (not the input's): the partition waits and the message is tried again"
+        );
+        counter!("tributary_consumer_local_faults_total").increment(1);
+    }
+}
+
+/// A disk cache write that failed: warned about once a minute at most (a full disk
+/// would otherwise log once per file), counted every time.
+#[derive(Debug)]
+pub struct DiskCacheWriteFailed<'a> {
+    pub error: &'a tributary_content::ContentError,
+}
+
+impl DiskCacheWriteFailed<'_> {
+    pub fn emit(&self) {
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+        static LAST_WARN_SECS: AtomicU64 = AtomicU64::new(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let last = LAST_WARN_SECS.load(Relaxed);
+        if now >= last + 60
+            && LAST_WARN_SECS
+                .compare_exchange(last, now, Relaxed, Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                error = %tributary_runtime::chain(self.error),
+                "disk cache write failed (files are still processed; warned at most once a minute)"
+            );
+        }
+        counter!("tributary_cache_write_failures_total", "cache" => "disk").increment(1);
+    }
+}
+
+#[derive(Debug)]
 pub struct EventDone {
     pub elapsed: Duration,
     pub lag_ms: Option<i64>,

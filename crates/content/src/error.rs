@@ -60,6 +60,14 @@ pub enum ContentError {
         #[source]
         source: std::io::Error,
     },
+    /// This machine's storage is full (a cache folder, the git clone cache): a local
+    /// fault, not the input's — work waits until there is room again.
+    #[error("no space left for {what}")]
+    LocalSpace {
+        what: String,
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl ContentError {
@@ -75,7 +83,23 @@ impl ContentError {
             | ContentError::GitMissing { .. }
             | ContentError::Credentials(_)
             | ContentError::CredentialsRefused { .. }
-            | ContentError::GitAuth { .. } => false,
+            | ContentError::GitAuth { .. }
+            | ContentError::LocalSpace { .. } => false,
         }
     }
+
+    /// Whether this machine is at fault (its storage is full), not the input: the
+    /// caller waits and tries again, and never dead-letters the input for it.
+    pub fn is_local(&self) -> bool {
+        match self {
+            ContentError::LocalSpace { .. } => true,
+            ContentError::Io { source, .. } => is_no_space(source),
+            _ => false,
+        }
+    }
+}
+
+/// Whether an I/O error says the device (or the quota) is full.
+pub fn is_no_space(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(122 /* EDQUOT */)
 }

@@ -268,7 +268,7 @@ impl GitFetcher {
         };
         let _guard = lock.lock().await;
         let (timeout, creds) = (self.cfg.clone_timeout, creds.cloned());
-        let (bytes, fetched) = tokio::task::spawn_blocking(move || {
+        let fetch_and_read = move |args: (PathBuf, String, String, String)| {
             let (dir, url, commit, path) = &args;
             if let Some(bytes) = read_local(dir, url, commit, path)? {
                 return Ok((bytes, false));
@@ -281,11 +281,42 @@ impl GitFetcher {
                     what: format!("commit {commit}"),
                 })?;
             Ok::<_, ContentError>((bytes, true))
-        })
-        .await
-        .map_err(io_err)??;
+        };
+        let first = {
+            let (f, a) = (fetch_and_read.clone(), args.clone());
+            tokio::task::spawn_blocking(move || f(a))
+                .await
+                .map_err(io_err)?
+        };
+        let (bytes, fetched) = match first {
+            // the cache's disk is full: make room from the other repositories, once
+            Err(e) if e.is_local() && self.evict_all_but(url) > 0 => {
+                tokio::task::spawn_blocking(move || fetch_and_read(args))
+                    .await
+                    .map_err(io_err)??
+            }
+            other => other?,
+        };
         self.touch(url, &dir, fetched);
         Ok(bytes)
+    }
+
+    /// Evicts every cached repository but `url`'s; how many went.
+    fn evict_all_but(&self, url: &str) -> usize {
+        let mut repos = self.lock();
+        let victims: Vec<String> = repos
+            .lru
+            .iter()
+            .map(|(u, _)| u.clone())
+            .filter(|u| u != url)
+            .collect();
+        for victim in &victims {
+            if let Some(size) = repos.lru.pop(victim) {
+                repos.bytes -= size;
+            }
+            let _ = std::fs::remove_dir_all(self.repo_dir(victim));
+        }
+        victims.len()
     }
 
     /// Marks a repository used; after a fetch, re-measures it and evicts others.
@@ -440,9 +471,19 @@ fn fetch(
     timeout: Duration,
     creds: Option<&CredentialRef>,
 ) -> Result<(), ContentError> {
-    let unavailable = |source| ContentError::GitUnavailable {
-        url: url.to_owned(),
-        source,
+    // a full disk is this machine's fault, whatever libgit2 was doing
+    let unavailable = |source: git2::Error| {
+        if source.message().contains("No space left on device") {
+            ContentError::LocalSpace {
+                what: format!("the git clone cache ({})", dir.display()),
+                source: Box::new(source),
+            }
+        } else {
+            ContentError::GitUnavailable {
+                url: url.to_owned(),
+                source,
+            }
+        }
     };
     let repo = match git2::Repository::open_bare(dir) {
         Ok(r) => r,

@@ -31,11 +31,16 @@ use crate::error::ConsumerError;
 use crate::file::dead_letter::DeadLetters;
 use crate::file::resolve::Resolver;
 use crate::file::{Output, Processed, Processor};
-use crate::internal_events::{EventDone, OutputFailed};
+use crate::internal_events::{EventDone, LocalFaultWaiting, OutputFailed};
 use crate::summary::report::ReportSink;
 use crate::summary::{Summaries, SummaryConfig};
 use deliver::OutputSink;
 use offsets::{Begun, Offsets};
+
+/// A message that met a local fault (a full disk) is tried again after this long,
+/// doubling up to [`LOCAL_FAULT_MAX_WAIT`].
+const LOCAL_FAULT_FIRST_WAIT: Duration = Duration::from_secs(1);
+const LOCAL_FAULT_MAX_WAIT: Duration = Duration::from_secs(30);
 
 /// What a daemon run did (for `--exit-when-idle` callers and tests).
 #[derive(Debug, Default)]
@@ -147,15 +152,39 @@ impl MessageHandler {
         };
         let begun = self.offsets.begin(src.partition, src.offset);
         let lag_ms = msg.timestamp().to_millis();
-        match self
-            .processor
-            .process(msg.payload().unwrap_or_default(), &src)
-            .await
-        {
-            Processed::Outputs(outputs) => self.finish(begun, outputs, t, lag_ms).await,
-            Processed::RunCompleted(run) => match &self.summaries {
-                None => self.finish(begun, Vec::new(), t, lag_ms).await,
-                Some(summaries) => {
+        let mut wait = LOCAL_FAULT_FIRST_WAIT;
+        loop {
+            match self
+                .processor
+                .process(msg.payload().unwrap_or_default(), &src)
+                .await
+            {
+                Processed::Outputs(outputs) => {
+                    return self.finish(begun, outputs, t, lag_ms).await;
+                }
+                // Not the input's fault: this partition waits (its queue fills and the
+                // poll loop pauses it), /readyz reports the full disk, and the message
+                // is tried again; nothing of it is produced or dead-lettered meanwhile.
+                Processed::LocalFault(why) => {
+                    LocalFaultWaiting {
+                        partition: src.partition,
+                        why: &why,
+                        retry_in: wait,
+                    }
+                    .emit();
+                    tokio::select! {
+                        () = self.stop.cancelled() => {
+                            self.pending.fetch_sub(1, Ordering::Relaxed);
+                            return;
+                        }
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                    wait = (wait * 2).min(LOCAL_FAULT_MAX_WAIT);
+                }
+                Processed::RunCompleted(run) => {
+                    let Some(summaries) = &self.summaries else {
+                        return self.finish(begun, Vec::new(), t, lag_ms).await;
+                    };
                     // a bounded number at once: past it, this partition waits for a slot
                     let slot = summaries
                         .slots
@@ -168,8 +197,9 @@ impl MessageHandler {
                         let _slot = slot;
                         this.summarise(begun, *run, t, lag_ms).await;
                     });
+                    return;
                 }
-            },
+            }
         }
     }
 

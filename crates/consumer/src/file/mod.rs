@@ -63,6 +63,9 @@ pub enum Processed {
     Outputs(Vec<Output>),
     /// A run's manifest: its summary is built on a task of its own.
     RunCompleted(Box<IndexRunCompleted>),
+    /// This machine could not do the work (its storage is full): the message is tried
+    /// again once there is room, and nothing of it is produced or dead-lettered now.
+    LocalFault(String),
 }
 
 /// Turns messages into outputs.
@@ -88,74 +91,81 @@ struct Resolved {
 impl Processor {
     /// What one message from the index topic comes to.
     pub async fn process(&self, payload: &[u8], src: &SourceRecord) -> Processed {
-        Processed::Outputs(match tributary_events::decode(payload) {
-            Err(e) => {
-                vec![self.dead_letters.raw(
-                    payload,
-                    src,
-                    Failure::new(e.reason(), Stage::Decode, tributary_runtime::chain(&e)),
-                )]
-            }
+        let outputs = match tributary_events::decode(payload) {
+            Err(e) => Ok(vec![self.dead_letters.raw(
+                payload,
+                src,
+                Failure::new(e.reason(), Stage::Decode, tributary_runtime::chain(&e)),
+            )]),
             Ok(IndexEvent::Requested(ev)) => self.process_v2(&ev, src).await,
             Ok(IndexEvent::V1(ev)) => self.process_v1(&ev, src).await,
             Ok(IndexEvent::Completed(ev)) => {
                 tracing::info!(project = ev.project.as_str(), run_id = %ev.run_id, batches = ev.batches, "run completed");
                 return Processed::RunCompleted(Box::new(ev));
             }
-        })
+        };
+        match outputs {
+            Ok(outputs) => Processed::Outputs(outputs),
+            Err(why) => Processed::LocalFault(why),
+        }
     }
 
-    async fn process_v2(&self, ev: &IndexProjectRequested, src: &SourceRecord) -> Vec<Output> {
+    /// An event's outputs, or the local fault that keeps it from being processed now.
+    async fn process_v2(
+        &self,
+        ev: &IndexProjectRequested,
+        src: &SourceRecord,
+    ) -> Result<Vec<Output>, String> {
         // built on the first failure, shared by every record of the event
         let envelope = OnceLock::new();
         let envelope = &envelope;
         // a malformed reference (a token pasted in its place) dead-letters the event's
         // files; a well-formed one is only a name, bound or refused when a file is fetched
-        match ev.credentials() {
-            Ok(_) => {}
-            Err(e) => {
-                let envelope = envelope.get_or_init(|| Envelope::v2(ev));
-                return ev
-                    .files
-                    .iter()
-                    .map(|f| {
-                        self.dead_letters.file(
-                            envelope,
-                            f,
-                            f.path.as_deref(),
-                            src,
-                            Failure::new(e.reason(), Stage::Validate, e.to_string()),
-                        )
-                    })
-                    .collect();
-            }
+        if let Err(e) = ev.credentials() {
+            let envelope = envelope.get_or_init(|| Envelope::v2(ev));
+            return Ok(ev
+                .files
+                .iter()
+                .map(|f| {
+                    self.dead_letters.file(
+                        envelope,
+                        f,
+                        f.path.as_deref(),
+                        src,
+                        Failure::new(e.reason(), Stage::Validate, e.to_string()),
+                    )
+                })
+                .collect());
         }
         let creds = ev.git_credentials.as_deref();
-        self.each_file(ev.files.iter().map(|wire| {
-            Box::pin(async move {
-                match self.process_file(ev, wire, creds).await {
-                    Ok(out) => out,
-                    Err(f) => self.dead_letters.file(
+        let results: Vec<(&WireFile, Result<Output, Failure>)> = self
+            .each_file(ev.files.iter().map(|wire| {
+                Box::pin(async move { (wire, self.process_file(ev, wire, creds).await) })
+                    as BoxFuture<'_, _>
+            }))
+            .await;
+        local_fault(results.iter().map(|(_, r)| r))?;
+        Ok(results
+            .into_iter()
+            .map(|(wire, result)| {
+                result.unwrap_or_else(|f| {
+                    self.dead_letters.file(
                         envelope.get_or_init(|| Envelope::v2(ev)),
                         wire,
                         wire.path.as_deref(),
                         src,
                         f,
-                    ),
-                }
-            }) as BoxFuture<'_, Output>
-        }))
-        .await
+                    )
+                })
+            })
+            .collect())
     }
 
     /// Runs one future per file of an event, `file_concurrency` at once.
-    async fn each_file<'a>(
-        &self,
-        files: impl Iterator<Item = BoxFuture<'a, Output>>,
-    ) -> Vec<Output> {
+    async fn each_file<'a, T: 'a>(&self, files: impl Iterator<Item = BoxFuture<'a, T>>) -> Vec<T> {
         // Collected first: boxed futures that borrow the event otherwise trip the
         // compiler's higher-ranked `Send` inference when the worker task is spawned.
-        let futs: Vec<BoxFuture<'a, Output>> = files.collect();
+        let futs: Vec<BoxFuture<'a, T>> = files.collect();
         futures::stream::iter(futs)
             .buffer_unordered(self.file_concurrency)
             .collect()
@@ -203,24 +213,28 @@ impl Processor {
             .await
     }
 
-    async fn process_v1(&self, ev: &V1Event, src: &SourceRecord) -> Vec<Output> {
+    async fn process_v1(&self, ev: &V1Event, src: &SourceRecord) -> Result<Vec<Output>, String> {
         let envelope = OnceLock::new();
-        let envelope = &envelope;
-        self.each_file(ev.files.iter().map(|f| {
-            Box::pin(async move {
-                match self.v1_file(ev, f).await {
-                    Ok(out) => out,
-                    Err(failure) => self.dead_letters.file(
+        let results: Vec<(&tributary_events::v1::V1File, Result<Output, Failure>)> = self
+            .each_file(ev.files.iter().map(|f| {
+                Box::pin(async move { (f, self.v1_file(ev, f).await) }) as BoxFuture<'_, _>
+            }))
+            .await;
+        local_fault(results.iter().map(|(_, r)| r))?;
+        Ok(results
+            .into_iter()
+            .map(|(f, result)| {
+                result.unwrap_or_else(|failure| {
+                    self.dead_letters.file(
                         envelope.get_or_init(|| Envelope::v1(ev)),
                         f,
                         Some(&f.file_path),
                         src,
                         failure,
-                    ),
-                }
-            }) as BoxFuture<'_, Output>
-        }))
-        .await
+                    )
+                })
+            })
+            .collect())
     }
 
     async fn v1_file(
@@ -338,5 +352,16 @@ impl Processor {
                 event_id: Some(doc.source.event_id),
             }),
         })
+    }
+}
+
+/// The first local fault among a message's file results, if any: then none of them is
+/// produced or dead-lettered now (the message is tried again once there is room).
+fn local_fault<'a>(
+    mut results: impl Iterator<Item = &'a Result<Output, Failure>>,
+) -> Result<(), String> {
+    match results.find_map(|r| r.as_ref().err().filter(|f| f.local)) {
+        Some(f) => Err(f.message.clone()),
+        None => Ok(()),
     }
 }

@@ -378,9 +378,7 @@ impl Resolver {
                     usage: disk.usage(),
                 }
                 .emit(),
-                Err(e) => {
-                    tracing::warn!(error = %tributary_runtime::chain(&e), "disk cache write failed")
-                }
+                Err(e) => crate::internal_events::DiskCacheWriteFailed { error: &e }.emit(),
             }
         }
     }

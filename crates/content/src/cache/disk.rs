@@ -170,9 +170,20 @@ impl DiskCache {
         let path = self.path_of(&key);
         let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
         tokio::fs::create_dir_all(&dir).await.map_err(io(&dir))?;
-        let tmp = dir.join(format!(".tmp-{key}-{}", std::process::id()));
-        tokio::fs::write(&tmp, value).await.map_err(io(&tmp))?;
-        tokio::fs::rename(&tmp, &path).await.map_err(io(&path))?;
+        // one temporary name per write: concurrent writers of the same content (two
+        // files with equal bytes) must not share one
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".tmp-{key}-{}-{n}", std::process::id()));
+        let written = match tokio::fs::write(&tmp, value).await {
+            Ok(()) => tokio::fs::rename(&tmp, &path).await.map_err(io(&path)),
+            Err(e) => Err(io(&tmp)(e)),
+        };
+        if let Err(e) = written {
+            // a full disk leaves no partial file behind
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e);
+        }
         {
             let mut inner = self.lock();
             if inner.lru.put(key, size).is_none() {
