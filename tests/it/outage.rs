@@ -327,3 +327,134 @@ fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// An S3 stand-in that answers every request 503 and counts them.
+fn always_busy() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = count.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = [0u8; 8192];
+            if conn.read(&mut buf).unwrap_or(0) > 0 {
+                c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            let body = "<Error><Code>SlowDown</Code><Message>busy</Message></Error>";
+            let _ = conn.write_all(
+                format!(
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (port, count)
+}
+
+#[tokio::test]
+async fn a_busy_store_is_tried_once_per_attempt_not_once_per_layer() {
+    let svc = Services::require();
+    let (port, requests) = always_busy();
+    let setup = Setup::new("layers");
+    let project = unique("layers");
+    let file = serde_json::json!([{"path": "x.bin", "size": 1, "checksum": "0".repeat(64),
+        "content_strategy": "object_storage", "object_key": "k/x.bin"}]);
+    crate::consumer::produce(
+        &svc,
+        &setup.input,
+        &[serde_json::to_vec(&event(&project, file)).expect("json")],
+    )
+    .await;
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let cfg = setup.config(
+        &svc,
+        &[
+            "--storage-endpoint",
+            &endpoint,
+            "--storage-bucket",
+            "b",
+            "--max-attempts",
+            "3",
+        ],
+    );
+    crate::consumer::run_consumer(cfg).await;
+    let recs = crate::consumer::dead_letters(&svc, &setup.dlq, 1).await;
+    assert_eq!(recs[0]["reason"], "retries_exhausted", "{}", recs[0]);
+    assert_eq!(recs[0]["attempts"], 3);
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "one request per attempt: the SDK's retries do not multiply the resolver's"
+    );
+}
+
+#[tokio::test]
+async fn a_store_down_during_a_consume_dead_letters_then_replays_and_expired_urls_go_by_key() {
+    let svc = Services::require();
+    let mut s3 = tokio::task::spawn_blocking(PrivateS3::start)
+        .await
+        .expect("s3");
+    let bucket = "consume";
+    let client = s3.s3_config(bucket).client().await.expect("client");
+    client.create_bucket().bucket(bucket).send().await.expect("bucket");
+    let setup = Setup::new("store-down");
+    let dir = folder(20, 120 * 1024);
+    let publish_args = Args::default()
+        .flag("repo", dir.path().to_str().expect("utf-8"))
+        .flag("project", unique("store-down"))
+        .flag("brokers", &svc.kafka_brokers)
+        .flag("topic", &setup.input)
+        // URLs that expire before the consumer gets to them: it reads by key
+        .flag("presigned-url-expiry", "1s")
+        .with(s3.args(bucket));
+    let report = publish(config(&publish_args.words())).await;
+    assert!(report.ok(), "{}", report.summary());
+    assert_eq!(report.files.object_storage, 20);
+    s3.kill();
+    let consume = |extra: &[&str]| {
+        let mut all: Vec<String> = s3
+            .args(bucket)
+            .into_iter()
+            .chain(["--max-attempts".to_owned(), "2".to_owned()])
+            .collect();
+        all.extend(extra.iter().map(|s| s.to_string()));
+        all
+    };
+    let args = consume(&[]);
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    crate::consumer::run_consumer(setup.config(&svc, &words)).await;
+    let recs = crate::consumer::dead_letters(&svc, &setup.dlq, 20).await;
+    assert!(
+        recs.iter().all(|r| r["reason"] == "retries_exhausted"),
+        "the store was down: {}",
+        recs[0]
+    );
+    let mut s3 = tokio::task::spawn_blocking(move || {
+        s3.restart();
+        s3
+    })
+    .await
+    .expect("restart");
+    let replayed = tributary_consumer::replay::replay(&tributary_consumer::replay::ReplayConfig {
+        brokers: svc.kafka_brokers.clone(),
+        dlq_topic: setup.dlq.clone(),
+        input_topic: setup.input.clone(),
+        group: unique("store-down-replay"),
+        reasons: vec![tributary_events::dlq::Reason::RetriesExhausted],
+        idle: Duration::from_secs(3),
+    })
+    .await
+    .expect("replay");
+    assert_eq!(replayed.replayed, 20);
+    let stats = crate::consumer::run_consumer(setup.config(&svc, &words)).await;
+    assert_eq!(
+        stats.documents.load(std::sync::atomic::Ordering::Relaxed),
+        20,
+        "every file, read by key (its URL long expired)"
+    );
+    s3.kill();
+}

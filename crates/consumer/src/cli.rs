@@ -229,7 +229,9 @@ impl RunArgs {
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let store = self
             .storage
-            .store_config(self.download_timeout.as_secs().max(1), None)
+            // the resolver retries transient failures itself (--max-attempts, backoff):
+            // one SDK attempt per try, so the layers do not multiply
+            .store_config(self.download_timeout.as_secs().max(1), 1, None)
             .map_err(ConfigError::Storage)?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let cfg = Config {

@@ -289,7 +289,9 @@ impl RunSettings {
     pub fn into_settings(self) -> Result<Settings, ConfigError> {
         let provider = self
             .storage
-            .store_config(60, self.storage_sse.clone())
+            // the SDK's own retries are the publisher's (a failing store turns object
+            // storage off until a probe finds it back)
+            .store_config(60, 4, self.storage_sse.clone())
             .map_err(ConfigError::Storage)?;
         let settings = Settings {
             kafka: KafkaConfig {

@@ -93,10 +93,13 @@ pub struct StorageArgs {
 
 impl StorageArgs {
     /// The store these flags name. `operation_timeout_secs` bounds each S3 request;
-    /// `sse` sets server-side encryption for uploads.
+    /// `sdk_attempts` is how often the SDK itself tries one (1 where the caller retries
+    /// on its own, so the two layers do not multiply); `sse` sets server-side encryption
+    /// for uploads.
     pub fn store_config(
         &self,
         operation_timeout_secs: u64,
+        sdk_attempts: u32,
         sse: Option<String>,
     ) -> Result<StoreConfig, ContentError> {
         let credentials = match (&self.storage_access_key_id, &self.storage_secret_access_key) {
@@ -115,7 +118,7 @@ impl StorageArgs {
                 credentials,
                 server_side_encryption: sse,
                 operation_timeout_secs,
-                max_attempts: 4,
+                max_attempts: sdk_attempts,
             })
         };
         Ok(match self.storage_provider {
