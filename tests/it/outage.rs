@@ -400,7 +400,12 @@ async fn a_store_down_during_a_consume_dead_letters_then_replays_and_expired_url
         .expect("s3");
     let bucket = "consume";
     let client = s3.s3_config(bucket).client().await.expect("client");
-    client.create_bucket().bucket(bucket).send().await.expect("bucket");
+    client
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("bucket");
     let setup = Setup::new("store-down");
     let dir = folder(20, 120 * 1024);
     let publish_args = Args::default()
@@ -450,11 +455,23 @@ async fn a_store_down_during_a_consume_dead_letters_then_replays_and_expired_url
     .await
     .expect("replay");
     assert_eq!(replayed.replayed, 20);
+    assert_eq!(
+        replayed.summaries_refreshed, 1,
+        "the run's completion follows its files"
+    );
     let stats = crate::consumer::run_consumer(setup.config(&svc, &words)).await;
     assert_eq!(
         stats.documents.load(std::sync::atomic::Ordering::Relaxed),
-        20,
-        "every file, read by key (its URL long expired)"
+        21,
+        "every file, read by key (its URL long expired), and the refreshed summary"
     );
+    // the summary no longer says the files were dead-lettered
+    let (_, summaries) = crate::consumer::outputs(&svc, &setup.output, 20, 2).await;
+    let before = &summaries[0];
+    let after = &summaries[summaries.len() - 1];
+    assert_eq!(before["dead_lettered"], 20, "{before}");
+    assert_eq!(after["dead_lettered"], 0, "{after}");
+    assert_eq!(after["totals"]["files"], 20);
+    assert_eq!(after["complete"], true);
     s3.kill();
 }

@@ -36,8 +36,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let config = args.into_config().map_err(ConsumerError::from)?;
             let report = tributary_consumer::replay::replay(&config).await?;
             println!(
-                "replayed {}, skipped {}, unreadable {}",
-                report.replayed, report.skipped, report.unreadable
+                "replayed {}, skipped {}, unreadable {}; summaries refreshed {}",
+                report.replayed, report.skipped, report.unreadable, report.summaries_refreshed
             );
             Ok(ExitCode::SUCCESS)
         }

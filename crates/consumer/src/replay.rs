@@ -33,6 +33,9 @@ pub struct ReplayConfig {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ReplayReport {
     pub replayed: u64,
+    /// Runs whose completion event was re-published (marked `replayed`) after their
+    /// files, so their summaries are built again and count the replayed files.
+    pub summaries_refreshed: u64,
     /// Records left alone: another reason, or a truncated raw payload.
     pub skipped: u64,
     /// Records that are not dead-letter records at all.
@@ -75,6 +78,8 @@ pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
         .subscribe(&[&cfg.dlq_topic])
         .map_err(ConsumerError::Kafka)?;
     let mut report = ReplayReport::default();
+    // the runs whose files were replayed, and when each started (its UUIDv7 time)
+    let mut runs: std::collections::BTreeSet<uuid::Uuid> = std::collections::BTreeSet::new();
     loop {
         let msg = match tokio::time::timeout(cfg.idle, consumer.recv()).await {
             Err(_) => break,
@@ -104,6 +109,7 @@ pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
                         .await
                         .map_err(|(e, _)| ConsumerError::Kafka(e))?;
                     report.replayed += 1;
+                    runs.extend(r.run_id);
                 }
             },
         }
@@ -118,7 +124,99 @@ pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
             .commit(&tpl, CommitMode::Sync)
             .map_err(ConsumerError::Kafka)?;
     }
+    for run_id in runs {
+        let Some(mut completed) = completion(&cfg.brokers, &cfg.input_topic, run_id).await else {
+            tracing::warn!(%run_id, "the run's completion event is no longer on the input topic: its summary is not refreshed");
+            continue;
+        };
+        completed.replayed = true;
+        completed.event_id = uuid::Uuid::now_v7();
+        completed.occurred_at = time::OffsetDateTime::now_utc();
+        let payload = serde_json::to_vec(&completed).expect("events serialize");
+        let key = format!(
+            "{}/{}",
+            tributary_events::intelligence::key_project(&completed.project),
+            run_id
+        );
+        producer
+            .send(
+                FutureRecord::to(&cfg.input_topic)
+                    .key(&key)
+                    .payload(&payload),
+                Timeout::Never,
+            )
+            .await
+            .map_err(|(e, _)| ConsumerError::Kafka(e))?;
+        report.summaries_refreshed += 1;
+    }
     Ok(report)
+}
+
+/// A run's `index_run_completed` on the input topic, read from the run's start (its
+/// UUIDv7 time, less a minute of clock skew) to the end of each partition.
+async fn completion(
+    brokers: &str,
+    topic: &str,
+    run_id: uuid::Uuid,
+) -> Option<tributary_events::v2::IndexRunCompleted> {
+    use rdkafka::consumer::BaseConsumer;
+    let start_ms = run_id.get_timestamp().map(|t| {
+        let (s, n) = t.to_unix();
+        s as i64 * 1000 + i64::from(n / 1_000_000) - 60_000
+    })?;
+    let consumer: BaseConsumer = kafka::group_consumer(
+        brokers,
+        "tributary-dlq-replay-source",
+        OffsetMode::ManualCommit,
+    )
+    .create()
+    .ok()?;
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let md = consumer
+            .fetch_metadata(Some(&topic), Duration::from_secs(10))
+            .ok()?;
+        let mut tpl = TopicPartitionList::new();
+        let mut ends = std::collections::HashMap::new();
+        for p in md.topics().iter().flat_map(|t| t.partitions()) {
+            tpl.add_partition_offset(&topic, p.id(), Offset::Offset(start_ms))
+                .ok()?;
+            let (_, high) = consumer
+                .fetch_watermarks(&topic, p.id(), Duration::from_secs(10))
+                .ok()?;
+            ends.insert(p.id(), high);
+        }
+        let tpl = consumer
+            .offsets_for_times(tpl, Duration::from_secs(10))
+            .ok()?;
+        consumer.assign(&tpl).ok()?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut done = std::collections::HashSet::new();
+        // partitions with nothing at or after the start time are done already
+        for e in tpl.elements() {
+            if matches!(e.offset(), Offset::End) {
+                done.insert(e.partition());
+            }
+        }
+        while done.len() < ends.len() && std::time::Instant::now() < deadline {
+            let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) else {
+                continue;
+            };
+            if m.offset() + 1 >= ends.get(&m.partition()).copied().unwrap_or(0) {
+                done.insert(m.partition());
+            }
+            if let Some(Ok(tributary_events::IndexEvent::Completed(c))) =
+                m.payload().map(tributary_events::decode)
+                && c.run_id == run_id
+            {
+                return Some(c);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// The message at a record's source coordinates, while the topic still retains it (the

@@ -596,6 +596,10 @@ pub struct IndexRunCompleted {
     /// The commit the run indexed, for git sources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// Re-published by `dlq replay` after some of the run's files were: its summary is
+    /// built again, once those files have documents (or the summary wait ends).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
 }
 
 impl IndexRunCompleted {

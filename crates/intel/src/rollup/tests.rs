@@ -82,6 +82,7 @@ pub(crate) fn run(files: u64) -> IndexRunCompleted {
         skipped: Vec::new(),
         skipped_by_reason: Default::default(),
         commit: None,
+        replayed: false,
     }
 }
 

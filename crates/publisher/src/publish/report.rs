@@ -167,6 +167,7 @@ impl RunReport {
             skipped,
             skipped_by_reason,
             commit: self.commit.clone(),
+            replayed: false,
         }
     }
 
