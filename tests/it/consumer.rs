@@ -869,3 +869,114 @@ async fn a_run_shared_by_two_instances_gets_one_complete_summary() {
     );
     assert_eq!(s["languages"]["Python"]["files"], n);
 }
+
+/// A git smart-HTTP stand-in that takes `delay` to answer 404, counting requests by path.
+fn slow_git_server(delay: Duration) -> (u16, Arc<std::sync::Mutex<BTreeMap<String, usize>>>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = Arc::new(std::sync::Mutex::new(BTreeMap::new()));
+    let s = seen.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let n = conn.read(&mut buf).unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+                let repo = path.split('/').nth(1).unwrap_or("").to_owned();
+                *s.lock().expect("lock").entry(repo).or_insert(0) += 1;
+                std::thread::sleep(delay);
+                let _ = conn.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_revoked_partition_finishes_its_work_before_the_new_owner_starts() {
+    let svc = Services::require();
+    let setup = Setup::new("revoke");
+    tributary_tests::create_topic(&svc.kafka_brokers, &setup.input, 2, &[]).await;
+    let (port, seen) = slow_git_server(Duration::from_secs(4));
+    let project = unique("revoke");
+    let commit = "3f786850e387550fdab836ed7e6dc881de23001b";
+    let slow = |repo: &str| {
+        let file = json!([{"path": format!("{repo}.txt"), "size": 1, "checksum": sha_hex(b"x"),
+            "content_strategy": "git_reference",
+            "git_url": format!("http://127.0.0.1:{port}/{repo}.git"), "git_ref": commit}]);
+        serde_json::to_vec(&event(&project, file)).expect("json")
+    };
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &svc.kafka_brokers)
+        .create()
+        .expect("producer");
+    for (partition, repo) in [(0, "a"), (1, "b")] {
+        let payload = slow(repo);
+        producer
+            .send(
+                FutureRecord::to(&setup.input)
+                    .key(repo)
+                    .partition(partition)
+                    .payload(&payload),
+                Duration::from_secs(30),
+            )
+            .await
+            .map_err(|(e, _)| e)
+            .expect("produce");
+    }
+    let cfg = setup.config(
+        &svc,
+        &[
+            "--storage-provider",
+            "none",
+            "--git-allowed-schemes",
+            "http",
+            "--max-attempts",
+            "1",
+            "--exit-when-idle",
+            "12s",
+        ],
+    );
+    let first = tokio::spawn(tributary_consumer::run(
+        cfg.clone(),
+        CancellationToken::new(),
+        Arc::new(Stats::default()),
+    ));
+    // the first instance is busy with both slow files…
+    let busy = tokio::time::timeout(Duration::from_secs(60), async {
+        while seen.lock().expect("lock").len() < 2 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(busy.is_ok(), "both files were fetched: {:?}", seen.lock());
+    // …when a second one joins and takes a partition from it
+    let second = tokio::spawn(tributary_consumer::run(
+        cfg,
+        CancellationToken::new(),
+        Arc::new(Stats::default()),
+    ));
+    first.await.expect("join").expect("first instance");
+    second.await.expect("join").expect("second instance");
+    let requests = seen.lock().expect("lock").clone();
+    assert_eq!(
+        requests.values().sum::<usize>(),
+        2,
+        "each slow file was fetched once: the revoked one was finished, not redone: {requests:?}"
+    );
+    let recs = dead_letters(&svc, &setup.dlq, 2).await;
+    let extra =
+        tributary_tests::records_within(&svc.kafka_brokers, &setup.dlq, Duration::from_secs(3))
+            .await;
+    assert_eq!(recs.len(), 2);
+    assert_eq!(
+        extra.len(),
+        2,
+        "no duplicate dead letter from the new owner"
+    );
+}

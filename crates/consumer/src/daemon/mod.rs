@@ -54,10 +54,66 @@ pub struct Stats {
     pub cache_hits: AtomicU64,
 }
 
-/// The group consumer's context: logs rebalances, reports lag, and tells the loop which
-/// partitions were revoked.
+/// The group consumer's context: logs rebalances, reports lag, tells the loop which
+/// partitions were revoked, and drains their in-flight work before a revocation
+/// completes.
 struct RebalanceContext {
+    /// Revoked partitions the poll loop has not cleaned up yet.
     revoked: std::sync::Mutex<Vec<i32>>,
+    /// How often each partition was revoked: a worker started before the latest
+    /// revocation of its partition takes no new message.
+    revocations: std::sync::Mutex<HashMap<i32, u64>>,
+    offsets: Arc<Offsets>,
+    /// How long a revocation waits for in-flight work (half the session timeout).
+    drain: Duration,
+}
+
+impl RebalanceContext {
+    fn lock_revocations(&self) -> std::sync::MutexGuard<'_, HashMap<i32, u64>> {
+        self.revocations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The partition's revocation count, which a worker remembers when it starts.
+    fn epoch(&self, partition: i32) -> u64 {
+        self.lock_revocations()
+            .get(&partition)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Whether a worker started at `epoch` may start another message: not once its
+    /// partition was revoked since (even if it was assigned back meanwhile).
+    fn owns(&self, partition: i32, epoch: u64) -> bool {
+        self.epoch(partition) == epoch
+    }
+
+    /// Waits (up to the drain time) until the revoked partitions have no message in
+    /// flight, then commits what was stored, so their new owner starts after it instead
+    /// of redoing it. Called inside the rebalance callback, which the poll loop runs:
+    /// it blocks that one thread, so it only waits on a multi-threaded runtime.
+    fn drain(&self, consumer: &BaseConsumer<Self>, parts: &[i32]) {
+        let multi_threaded = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let busy = || parts.iter().any(|p| self.offsets.unfinished(*p) > 0);
+        if multi_threaded && busy() {
+            let deadline = Instant::now() + self.drain;
+            tokio::task::block_in_place(|| {
+                while busy() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
+            if busy() {
+                tracing::warn!(?parts, drain = ?self.drain, "revoked partitions still busy: their new owner redoes the rest");
+            }
+        }
+        match consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(())
+            | Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {}
+            Err(e) => tracing::warn!(error = %e, "commit on revocation failed"),
+        }
+    }
 }
 
 impl ClientContext for RebalanceContext {
@@ -76,11 +132,21 @@ impl ClientContext for RebalanceContext {
 }
 
 impl ConsumerContext for RebalanceContext {
-    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Revoke(tpl) => {
                 let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
                 tracing::info!(?parts, "partitions revoked");
+                {
+                    let mut revocations = self.lock_revocations();
+                    for p in &parts {
+                        *revocations.entry(*p).or_default() += 1;
+                    }
+                }
+                self.drain(consumer, &parts);
+                for p in &parts {
+                    self.offsets.revoke(*p);
+                }
                 self.revoked
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -97,7 +163,10 @@ impl ConsumerContext for RebalanceContext {
 
 type GroupConsumer = StreamConsumer<RebalanceContext>;
 
-fn group_consumer(cfg: &Config) -> Result<Arc<GroupConsumer>, ConsumerError> {
+fn group_consumer(
+    cfg: &Config,
+    offsets: Arc<Offsets>,
+) -> Result<Arc<GroupConsumer>, ConsumerError> {
     let k = &cfg.kafka;
     let mut c = kafka::group_consumer(&k.brokers, &k.group, OffsetMode::StoredThenAutoCommitted);
     c.set("partition.assignment.strategy", "cooperative-sticky")
@@ -113,6 +182,9 @@ fn group_consumer(cfg: &Config) -> Result<Arc<GroupConsumer>, ConsumerError> {
     let consumer: GroupConsumer = c
         .create_with_context(RebalanceContext {
             revoked: std::sync::Mutex::new(Vec::new()),
+            revocations: std::sync::Mutex::new(HashMap::new()),
+            offsets,
+            drain: Duration::from_millis(k.session_timeout_ms / 2),
         })
         .map_err(ConsumerError::Kafka)?;
     Ok(Arc::new(consumer))
@@ -127,7 +199,7 @@ struct MessageHandler {
     outputs: OutputSink,
     /// `None` when summaries are off (`--summary-wait 0`).
     summaries: Option<Summaries>,
-    offsets: Offsets,
+    offsets: Arc<Offsets>,
     stats: Arc<Stats>,
     /// Messages dispatched but not finished.
     pending: AtomicU64,
@@ -274,7 +346,8 @@ pub async fn run(
     cfg.validate()?;
     let resolver = Arc::new(Resolver::open(&cfg).await?);
     let reports = ReportSink::open(&cfg).await?;
-    let consumer = group_consumer(&cfg)?;
+    let offsets = Arc::new(Offsets::default());
+    let consumer = group_consumer(&cfg, offsets.clone())?;
     kafka::probe(&cfg.kafka.brokers, Duration::from_secs(10))
         .await
         .map_err(|source| ConsumerError::KafkaUnreachable {
@@ -317,7 +390,7 @@ pub async fn run(
                 reports,
             )
         }),
-        offsets: Offsets::default(),
+        offsets,
         stats,
         pending: AtomicU64::new(0),
         stop,
@@ -394,8 +467,7 @@ async fn poll_loop(
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         for p in revoked {
-            workers.remove(&p); // the worker finishes its queue and exits
-            handler.offsets.revoke(p);
+            workers.remove(&p); // the worker skips what is queued and exits
             if let Some(q) = stalled.remove(&p) {
                 // not handled, not stored: the partition's new owner gets them again
                 handler.pending.fetch_sub(q.len() as u64, Ordering::Relaxed);
@@ -450,10 +522,16 @@ async fn poll_loop(
         let tx = workers.entry(partition).or_insert_with(|| {
             let (tx, mut rx) = mpsc::channel::<OwnedMessage>(cfg.partition_queue);
             let handler = handler.clone();
+            let epoch = handler.consumer.context().epoch(partition);
             tracker.spawn(async move {
                 while let Some(m) = rx.recv().await {
                     if handler.stop.is_cancelled() {
                         break; // not stored: redelivered after restart
+                    }
+                    if !handler.consumer.context().owns(partition, epoch) {
+                        // revoked: not started, not stored; the new owner takes it
+                        handler.pending.fetch_sub(1, Ordering::Relaxed);
+                        continue;
                     }
                     handler.handle(m).await;
                 }

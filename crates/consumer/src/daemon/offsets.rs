@@ -87,6 +87,13 @@ impl Offsets {
         })
     }
 
+    /// Messages of `partition` begun and not finished.
+    pub fn unfinished(&self, partition: i32) -> usize {
+        self.lock()
+            .get(&partition)
+            .map_or(0, |p| p.unfinished.len())
+    }
+
     /// Forgets a revoked partition: messages begun before are ignored when they finish.
     pub fn revoke(&self, partition: i32) {
         self.lock().remove(&partition);
