@@ -22,6 +22,9 @@ use crate::error::ConsumerError;
 use crate::file::Output;
 use crate::file::dead_letter::DeadLetters;
 
+/// Outputs queued in the producer, at most (KiB); beyond it a send waits for room.
+const OUTPUT_QUEUE_KIB: u64 = 64 * 1024;
+
 /// The idempotent producer of outputs and where each kind goes.
 pub(super) struct OutputSink {
     producer: FutureProducer,
@@ -32,7 +35,12 @@ pub(super) struct OutputSink {
 
 impl OutputSink {
     pub(super) fn new(cfg: &KafkaConfig, dead_letters: DeadLetters) -> Result<Self, ConsumerError> {
-        let producer = kafka::producer(&cfg.brokers, ProducerOptions::new(cfg.compression, 20))
+        let options = ProducerOptions {
+            // librdkafka would queue up to 1 GiB for a slow broker; outputs wait instead
+            queue_max_kbytes: Some(OUTPUT_QUEUE_KIB),
+            ..ProducerOptions::new(cfg.compression, 20)
+        };
+        let producer = kafka::producer(&cfg.brokers, options)
             .create()
             .map_err(ConsumerError::Kafka)?;
         Ok(Self {

@@ -173,6 +173,9 @@ fn group_consumer(
         .set("session.timeout.ms", k.session_timeout_ms.to_string())
         .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
         .set("statistics.interval.ms", "5000")
+        // prefetched input, at most (librdkafka's default is 64 MiB): the partition
+        // queues and analysis hold the rest of the working set
+        .set("queued.max.messages.kbytes", "32768")
         // a consumer started before its input topic exists (a fresh deployment, a
         // publisher not yet run) finds the topic within 10 s, not librdkafka's 5 min
         .set("topic.metadata.refresh.interval.ms", "10000");

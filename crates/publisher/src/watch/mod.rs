@@ -9,6 +9,7 @@
 //! the cursor advances only after every event of the run was acknowledged.
 
 mod config;
+pub use config::WatchFile;
 mod cursor;
 pub(crate) mod delivery;
 mod mirror;
@@ -27,7 +28,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::{RunTarget, Settings};
 use crate::error::{PublishError, WatchFileError};
 use crate::internal_events::{WatchPolled, WatchRunFinished, WatchTargets};
-use config::{RepoSpec, Target, WatchFile};
+use config::{RepoSpec, Target};
 use cursor::CursorStore;
 use mirror::Mirror;
 use tributary_events::ProjectName;

@@ -141,3 +141,15 @@ fn backoff_doubles_up_to_its_ceiling_and_jitter_stays_within_ten_percent() {
         );
     }
 }
+
+#[test]
+fn a_ref_that_names_no_branch_is_not_a_branch_push() {
+    for body in [
+        &br#"{"ref":"refs/heads/","repository":{"clone_url":"u"}}"#[..],
+        br#"{"ref":"refs/heads/-x","repository":{"clone_url":"u"}}"#,
+        br#"{"ref":"refs/heads/a..b","repository":{"clone_url":"u"}}"#,
+    ] {
+        let push = parse_push(body).expect("a push payload");
+        assert_eq!(push.branch, None, "{}", String::from_utf8_lossy(body));
+    }
+}

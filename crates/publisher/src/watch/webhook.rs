@@ -263,9 +263,12 @@ pub fn sign(key: &[u8], body: &[u8]) -> String {
 /// Branch, commit and repository URLs of a GitHub, GitLab or Gitea push payload.
 pub fn parse_push(body: &[u8]) -> Option<Push> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    // a branch name as git allows it: not empty, no `..`, no leading `-` (found by the
+    // webhook_payload fuzz target: `refs/heads/` alone named an empty branch)
     let branch = v["ref"]
         .as_str()
         .and_then(|r| r.strip_prefix("refs/heads/"))
+        .filter(|b| !b.is_empty() && !b.starts_with('-') && !b.contains(".."))
         .map(str::to_owned);
     let after = v["after"]
         .as_str()
