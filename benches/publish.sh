@@ -19,15 +19,6 @@ bin=${CARGO_TARGET_DIR:-target}/release
 
 work=${TRIBUTARY_BENCH_DIR:-$HOME/.cache/tributary/bench}
 mkdir -p "$work"
-list=$work/corpus.list
-if [[ ! -s $list ]]; then
-  roots=("$HOME/.cargo/registry/src" /usr/include)
-  for p in /usr/lib/python3* "$HOME"/.pyenv/versions/*/lib/python3.*; do [[ -d $p ]] && roots+=("$p"); done
-  roots+=(/usr/share)
-  # head ends the pipeline early on purpose: ignore the SIGPIPE of find and grep
-  { find "${roots[@]}" -type f -size -1024k -readable 2>/dev/null | grep -v -e '/\.git/' | head -n 100000 >"$list"; } || true
-fi
-available=$(wc -l <"$list")
 
 sha=$("$bin/sha256-speed" | awk '{print $2}')
 
@@ -45,13 +36,7 @@ echo
 echo "| files | bytes | wall s | files/s | MB/s | MB/s ÷ sha256 | MB/s ÷ kafka perf | max RSS MiB |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in "${sizes[@]}"; do
-  if ((n > available)); then echo "| $n | (only $available files found) |"; continue; fi
-  corpus=$work/corpus-$n
-  if [[ ! -f $corpus/.complete ]]; then
-    rm -rf "$corpus" && mkdir -p "$corpus"
-    { head -n "$n" "$list" | sed 's|^/||' | tar -C / -cf - -T - 2>/dev/null | tar -C "$corpus" -xf -; } || true
-    touch "$corpus/.complete"
-  fi
+  corpus=$(benches/corpus.sh "$n") || { echo "| $n | (not enough files found) |"; continue; }
   bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
   topic=bench-publish-$n-$RANDOM$RANDOM
   stats=$(mktemp)
