@@ -492,6 +492,18 @@ impl PrivateS3 {
         }
     }
 
+    /// Creates `bucket` on this server; a client for it.
+    pub async fn bucket(&self, bucket: &str) -> aws_sdk_s3::Client {
+        let client = self.s3_config(bucket).client().await.expect("s3 client");
+        client
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("create bucket");
+        client
+    }
+
     /// The publisher's and consumer's flags for this server and `bucket`.
     pub fn args(&self, bucket: &str) -> Args {
         Args::default()

@@ -147,13 +147,7 @@ async fn a_publish_uses_the_store_again_once_it_is_back() {
         .await
         .expect("s3");
     let bucket = "blip";
-    let client = s3.s3_config(bucket).client().await.expect("client");
-    client
-        .create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("bucket");
+    let client = s3.bucket(bucket).await;
     let count = |client: aws_sdk_s3::Client| async move {
         let mut n = 0;
         let mut pages = client
@@ -399,13 +393,7 @@ async fn a_store_down_during_a_consume_dead_letters_then_replays_and_expired_url
         .await
         .expect("s3");
     let bucket = "consume";
-    let client = s3.s3_config(bucket).client().await.expect("client");
-    client
-        .create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("bucket");
+    s3.bucket(bucket).await;
     let setup = Setup::new("store-down");
     let dir = folder(20, 120 * 1024);
     let publish_args = Args::default()

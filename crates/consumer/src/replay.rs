@@ -99,15 +99,7 @@ pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
                 None => report.skipped += 1,
                 Some(payload) => {
                     let key = msg.key().map(<[u8]>::to_vec).unwrap_or_default();
-                    producer
-                        .send(
-                            FutureRecord::to(&cfg.input_topic)
-                                .key(&key)
-                                .payload(&payload),
-                            Timeout::Never,
-                        )
-                        .await
-                        .map_err(|(e, _)| ConsumerError::Kafka(e))?;
+                    send(&producer, &cfg.input_topic, &key, &payload).await?;
                     report.replayed += 1;
                     runs.extend(r.run_id);
                 }
@@ -138,18 +130,27 @@ pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
             tributary_events::intelligence::key_project(&completed.project),
             run_id
         );
-        producer
-            .send(
-                FutureRecord::to(&cfg.input_topic)
-                    .key(&key)
-                    .payload(&payload),
-                Timeout::Never,
-            )
-            .await
-            .map_err(|(e, _)| ConsumerError::Kafka(e))?;
+        send(&producer, &cfg.input_topic, key.as_bytes(), &payload).await?;
         report.summaries_refreshed += 1;
     }
     Ok(report)
+}
+
+/// Produces one message and waits for its acknowledgement.
+async fn send(
+    producer: &FutureProducer,
+    topic: &str,
+    key: &[u8],
+    payload: &[u8],
+) -> Result<(), ConsumerError> {
+    producer
+        .send(
+            FutureRecord::to(topic).key(key).payload(payload),
+            Timeout::Never,
+        )
+        .await
+        .map(|_| ())
+        .map_err(|(e, _)| ConsumerError::Kafka(e))
 }
 
 /// A run's `index_run_completed` on the input topic, read from the run's start (its
