@@ -19,7 +19,7 @@ use rdkafka::consumer::{
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tributary_events::dlq::SourceRecord;
@@ -367,7 +367,7 @@ pub async fn run(
         input_topic: cfg.kafka.input_topic.clone(),
         processor: Processor {
             resolver,
-            analysis: Arc::new(Semaphore::new(cfg.analysis_threads)),
+            analysis: crate::file::pool::AnalysisPool::new(cfg.analysis_threads),
             file_concurrency: cfg.file_concurrency,
             analysis_options: cfg.analysis,
             dead_letters: DeadLetters {

@@ -5,6 +5,7 @@
 //! the partition worker (`crate::summary`).
 
 pub mod dead_letter;
+pub mod pool;
 pub mod resolve;
 
 use std::sync::{Arc, OnceLock};
@@ -14,7 +15,6 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
 use time::OffsetDateTime;
-use tokio::sync::Semaphore;
 use tributary_events::dlq::{Reason, SourceRecord, Stage};
 use tributary_events::intelligence::{
     DOC_TYPE_FILE, DocSource, FileIntelligence, INTELLIGENCE_SCHEMA_VERSION, Timing, doc_key,
@@ -72,7 +72,8 @@ pub enum Processed {
 #[derive(Debug)]
 pub struct Processor {
     pub resolver: Arc<Resolver>,
-    pub analysis: Arc<Semaphore>,
+    /// The analysers run here: a fixed number of threads.
+    pub analysis: pool::AnalysisPool,
     pub file_concurrency: usize,
     /// Limits of the analysers.
     pub analysis_options: tributary_intel::Options,
@@ -277,29 +278,21 @@ impl Processor {
         resolved: Resolved,
         source: DocSource,
     ) -> Result<Output, Failure> {
-        let permit = self
-            .analysis
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("analysis semaphore is never closed");
-        let t = Instant::now();
         let bytes = resolved.bytes.clone();
         let p = path.clone();
         let options = self.analysis_options;
-        let analysis = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            tributary_intel::analyse_with(&p, &bytes, &options)
-        })
-        .await
-        .map_err(|e| {
-            Failure::new(
-                Reason::RetriesExhausted,
-                Stage::Analyse,
-                format!("analyser crashed: {e}"),
-            )
-        })?;
-        let analyse = t.elapsed();
+        // timed on the pool thread: waiting for a free thread is not analysis
+        let (analysis, analyse) = self
+            .analysis
+            .run(move || {
+                let t = Instant::now();
+                let analysis = tributary_intel::analyse_with(&p, &bytes, &options);
+                (analysis, t.elapsed())
+            })
+            .await
+            .map_err(|_| {
+                Failure::new(Reason::RetriesExhausted, Stage::Analyse, "analyser crashed")
+            })?;
         FileProcessed {
             tier: resolved.tier,
             bytes: resolved.bytes.len() as u64,
