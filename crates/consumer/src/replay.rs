@@ -153,6 +153,18 @@ async fn send(
         .map_err(|(e, _)| ConsumerError::Kafka(e))
 }
 
+/// A reader of the input topic that commits nothing (it is assigned partitions, not
+/// subscribed).
+fn source_reader(brokers: &str) -> Option<rdkafka::consumer::BaseConsumer> {
+    kafka::group_consumer(
+        brokers,
+        "tributary-dlq-replay-source",
+        OffsetMode::ManualCommit,
+    )
+    .create()
+    .ok()
+}
+
 /// A run's `index_run_completed` on the input topic, read from the run's start (its
 /// UUIDv7 time, less a minute of clock skew) to the end of each partition.
 async fn completion(
@@ -160,18 +172,8 @@ async fn completion(
     topic: &str,
     run_id: uuid::Uuid,
 ) -> Option<tributary_events::v2::IndexRunCompleted> {
-    use rdkafka::consumer::BaseConsumer;
-    let start_ms = run_id.get_timestamp().map(|t| {
-        let (s, n) = t.to_unix();
-        s as i64 * 1000 + i64::from(n / 1_000_000) - 60_000
-    })?;
-    let consumer: BaseConsumer = kafka::group_consumer(
-        brokers,
-        "tributary-dlq-replay-source",
-        OffsetMode::ManualCommit,
-    )
-    .create()
-    .ok()?;
+    let start_ms = crate::summary::read_from_ms(run_id)?;
+    let consumer = source_reader(brokers)?;
     let topic = topic.to_owned();
     tokio::task::spawn_blocking(move || {
         let md = consumer
@@ -223,14 +225,7 @@ async fn completion(
 /// The message at a record's source coordinates, while the topic still retains it (the
 /// whole original event: its other files are processed again, harmlessly).
 async fn original(brokers: &str, src: &SourceRecord) -> Option<Vec<u8>> {
-    use rdkafka::consumer::BaseConsumer;
-    let consumer: BaseConsumer = kafka::group_consumer(
-        brokers,
-        "tributary-dlq-replay-source",
-        OffsetMode::ManualCommit,
-    )
-    .create()
-    .ok()?;
+    let consumer = source_reader(brokers)?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(&src.topic, src.partition, Offset::Offset(src.offset))
         .ok()?;

@@ -114,6 +114,13 @@ fn build(
     )
 }
 
+/// Where reading a run's records starts: its UUIDv7 time less a minute of clock skew
+/// (milliseconds since the epoch); `None` for an id that carries no time.
+pub(crate) fn read_from_ms(run_id: uuid::Uuid) -> Option<i64> {
+    let (s, n) = run_id.get_timestamp()?.to_unix();
+    Some(s as i64 * 1000 + i64::from(n / 1_000_000) - SKEW_MS)
+}
+
 /// Reads the run's documents and dead letters, then builds its summary; `None` when
 /// stopped first. Blocking: call on a blocking thread.
 pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSummary> {
@@ -132,15 +139,7 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
                 return Some(build(run, &docs, 0, false));
             }
         };
-    let start_ms = run
-        .run_id
-        .get_timestamp()
-        .map(|t| {
-            let (s, n) = t.to_unix();
-            s as i64 * 1000 + i64::from(n / 1_000_000)
-        })
-        .unwrap_or(0)
-        - SKEW_MS;
+    let start_ms = read_from_ms(run.run_id).unwrap_or(-SKEW_MS);
     let deadline = Instant::now() + cfg.wait;
     let mut assigned: HashSet<String> = HashSet::new();
     let mut last_assign = Instant::now() - Duration::from_secs(60);
