@@ -408,17 +408,8 @@ async fn a_store_down_during_a_consume_dead_letters_then_replays_and_expired_url
     assert!(report.ok(), "{}", report.summary());
     assert_eq!(report.files.object_storage, 20);
     s3.kill();
-    let consume = |extra: &[&str]| {
-        let mut all: Vec<String> = s3
-            .args(bucket)
-            .into_iter()
-            .chain(["--max-attempts".to_owned(), "2".to_owned()])
-            .collect();
-        all.extend(extra.iter().map(|s| s.to_string()));
-        all
-    };
-    let args = consume(&[]);
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args = s3.args(bucket).flag("max-attempts", "2");
+    let words = args.words();
     crate::consumer::run_consumer(setup.config(&svc, &words)).await;
     let recs = crate::consumer::dead_letters(&svc, &setup.dlq, 20).await;
     assert!(

@@ -98,11 +98,6 @@ impl CredentialBindings {
         }
         Ok(&binding.reference)
     }
-
-    /// Whether `name` is a configured credential (its name may be kept in records).
-    pub fn knows(&self, name: &str) -> bool {
-        self.0.iter().any(|b| b.name == name)
-    }
 }
 
 /// Fetches files of commits.

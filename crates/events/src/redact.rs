@@ -5,15 +5,10 @@
 /// Placeholder for a removed secret.
 pub const REDACTED: &str = "<redacted>";
 
-/// A URL without its secrets: the password of its userinfo (`user:secret@host` →
-/// `user:<redacted>@host`) and its query string (a presigned URL's signature is a
-/// bearer credential until it expires) are replaced.
-pub fn redact_url(url: &str) -> String {
-    redact_text(url)
-}
-
-/// `text` with every URL in it redacted as [`redact_url`] does. Scans for `://`; what
-/// is not a URL is left as it is.
+/// `text` with every URL in it redacted: the password of its userinfo (`user:secret@host`
+/// → `user:<redacted>@host`) and its query string (a presigned URL's signature is a
+/// bearer credential until it expires) are replaced. Scans for `://`; what is not a URL
+/// is left as it is.
 pub fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -87,6 +82,6 @@ mod tests {
         ] {
             assert_eq!(redact_text(input), want, "{input}");
         }
-        assert!(!redact_url("https://u:s3cr3t@h/r").contains("s3cr3t"));
+        assert!(!redact_text("https://u:s3cr3t@h/r").contains("s3cr3t"));
     }
 }

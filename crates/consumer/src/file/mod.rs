@@ -119,7 +119,6 @@ impl Processor {
     ) -> Result<Vec<Output>, String> {
         // built on the first failure, shared by every record of the event
         let envelope = OnceLock::new();
-        let envelope = &envelope;
         // a malformed reference (a token pasted in its place) dead-letters the event's
         // files; a well-formed one is only a name, bound or refused when a file is fetched
         if let Err(e) = ev.credentials() {
