@@ -492,7 +492,7 @@ async fn dlq_replay_after_the_cause_is_fixed() {
         .await
         .expect("put");
     let cfg = tributary_consumer::replay::ReplayConfig {
-        brokers: svc.kafka_brokers.clone(),
+        connection: tributary_runtime::kafka::Connection::plaintext(svc.kafka_brokers.clone()),
         dlq_topic: setup.dlq.clone(),
         input_topic: setup.input.clone(),
         group: unique("replay-group"),

@@ -346,7 +346,7 @@ async fn a_store_down_during_a_consume_dead_letters_then_replays_and_expired_url
     .await
     .expect("restart");
     let replayed = tributary_consumer::replay::replay(&tributary_consumer::replay::ReplayConfig {
-        brokers: svc.kafka_brokers.clone(),
+        connection: tributary_runtime::kafka::Connection::plaintext(svc.kafka_brokers.clone()),
         dlq_topic: setup.dlq.clone(),
         input_topic: setup.input.clone(),
         group: unique("store-down-replay"),

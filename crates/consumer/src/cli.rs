@@ -37,16 +37,16 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum DlqCommand {
     /// Re-publish dead-lettered events to the input topic (after fixing the cause).
-    Replay(ReplayArgs),
+    Replay(Box<ReplayArgs>),
 }
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
-    pub brokers: String,
+    #[command(flatten)]
+    pub kafka: tributary_runtime::KafkaArgs,
     #[arg(long, env = "TRIBUTARY_DLQ_TOPIC", default_value = tributary_events::topics::DLQ)]
     pub dlq_topic: String,
-    #[arg(long, env = "TRIBUTARY_INPUT_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
+    #[arg(long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
     pub input_topic: String,
     /// Consumer group that remembers how far replays got.
     #[arg(long, default_value = "tributary-dlq-replay")]
@@ -77,7 +77,7 @@ impl ReplayArgs {
             })
             .collect::<Result<_, _>>()?;
         Ok(crate::replay::ReplayConfig {
-            brokers: self.brokers,
+            connection: self.kafka.connection()?,
             dlq_topic: self.dlq_topic,
             input_topic: self.input_topic,
             group: self.group,
@@ -91,11 +91,11 @@ const GIB: u64 = 1 << 30;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
-    pub brokers: String,
+    #[command(flatten)]
+    pub kafka: tributary_runtime::KafkaArgs,
     #[arg(long, env = "KAFKA_GROUP", default_value = "tributary-consumer")]
     pub group: String,
-    #[arg(long, env = "TRIBUTARY_INPUT_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
+    #[arg(long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
     pub input_topic: String,
     #[arg(long, env = "TRIBUTARY_OUTPUT_TOPIC", default_value = tributary_events::topics::INTELLIGENCE_V1)]
     pub output_topic: String,
@@ -236,7 +236,7 @@ impl RunArgs {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let cfg = Config {
             kafka: KafkaConfig {
-                brokers: self.brokers,
+                connection: self.kafka.connection()?,
                 group: self.group,
                 input_topic: self.input_topic,
                 output_topic: self.output_topic,

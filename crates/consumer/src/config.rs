@@ -10,7 +10,8 @@ use crate::error::ConfigError;
 
 #[derive(Debug, Clone)]
 pub struct KafkaConfig {
-    pub brokers: String,
+    /// Brokers and security: what every client is configured from.
+    pub connection: tributary_runtime::kafka::Connection,
     pub group: String,
     pub input_topic: String,
     pub output_topic: String,

@@ -9,6 +9,8 @@ use tributary_events::dlq::{Reason, Stage};
 pub enum ConfigError {
     #[error("topics must not be empty")]
     EmptyTopic,
+    #[error(transparent)]
+    Kafka(#[from] tributary_runtime::kafka::KafkaConfigError),
     #[error("the input topic must differ from the output and dead-letter topics")]
     InputTopicReused,
     #[error("group must not be empty")]
@@ -46,11 +48,11 @@ pub enum ConsumerError {
     Config(#[from] ConfigError),
     #[error("kafka client error")]
     Kafka(#[source] rdkafka::error::KafkaError),
-    #[error("cannot reach Kafka at {brokers}")]
+    #[error("cannot use Kafka at {brokers}")]
     KafkaUnreachable {
         brokers: String,
         #[source]
-        source: rdkafka::error::KafkaError,
+        source: tributary_runtime::kafka::ProbeError,
     },
     #[error("an output could not be delivered to Kafka; stopped without storing its offset")]
     OutputUndelivered,

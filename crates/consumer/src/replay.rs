@@ -18,7 +18,7 @@ use crate::error::ConsumerError;
 
 #[derive(Debug, Clone)]
 pub struct ReplayConfig {
-    pub brokers: String,
+    pub connection: kafka::Connection,
     pub dlq_topic: String,
     pub input_topic: String,
     /// Consumer group that remembers how far replays got.
@@ -66,13 +66,24 @@ pub fn replayable(record: &DeadLetter) -> Option<Vec<u8>> {
 }
 
 pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
-    let consumer: StreamConsumer =
-        kafka::group_consumer(&cfg.brokers, &cfg.group, OffsetMode::ManualCommit)
-            .create()
+    let conn = &cfg.connection;
+    kafka::probe(
+        conn,
+        &[&cfg.dlq_topic, &cfg.input_topic],
+        Duration::from_secs(10),
+    )
+    .await
+    .map_err(|source| ConsumerError::KafkaUnreachable {
+        brokers: conn.brokers.clone(),
+        source,
+    })?;
+    let consumer: StreamConsumer<kafka::Context> =
+        kafka::group_consumer(conn, &cfg.group, OffsetMode::ManualCommit)
+            .create_with_context(kafka::Context::new(conn))
             .map_err(ConsumerError::Kafka)?;
-    let producer: FutureProducer =
-        kafka::producer(&cfg.brokers, ProducerOptions::new(Compression::Zstd, 5))
-            .create()
+    let producer: FutureProducer<kafka::Context> =
+        kafka::producer(conn, ProducerOptions::new(Compression::Zstd, 5))
+            .create_with_context(kafka::Context::new(conn))
             .map_err(ConsumerError::Kafka)?;
     consumer
         .subscribe(&[&cfg.dlq_topic])
@@ -93,7 +104,7 @@ pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
                 report.skipped += 1
             }
             Some(r) => match replayable(&r).or(match r.payload {
-                Payload::Reference { .. } => original(&cfg.brokers, &r.source).await,
+                Payload::Reference { .. } => original(conn, &r.source).await,
                 _ => None,
             }) {
                 None => report.skipped += 1,
@@ -117,7 +128,7 @@ pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
             .map_err(ConsumerError::Kafka)?;
     }
     for run_id in runs {
-        let Some(mut completed) = completion(&cfg.brokers, &cfg.input_topic, run_id).await else {
+        let Some(mut completed) = completion(conn, &cfg.input_topic, run_id).await else {
             tracing::warn!(%run_id, "the run's completion event is no longer on the input topic: its summary is not refreshed");
             continue;
         };
@@ -138,7 +149,7 @@ pub async fn replay(cfg: &ReplayConfig) -> Result<ReplayReport, ConsumerError> {
 
 /// Produces one message and waits for its acknowledgement.
 async fn send(
-    producer: &FutureProducer,
+    producer: &FutureProducer<kafka::Context>,
     topic: &str,
     key: &[u8],
     payload: &[u8],
@@ -155,25 +166,27 @@ async fn send(
 
 /// A reader of the input topic that commits nothing (it is assigned partitions, not
 /// subscribed).
-fn source_reader(brokers: &str) -> Option<rdkafka::consumer::BaseConsumer> {
+fn source_reader(
+    conn: &kafka::Connection,
+) -> Option<rdkafka::consumer::BaseConsumer<kafka::Context>> {
     kafka::group_consumer(
-        brokers,
+        conn,
         "tributary-dlq-replay-source",
         OffsetMode::ManualCommit,
     )
-    .create()
+    .create_with_context(kafka::Context::new(conn))
     .ok()
 }
 
 /// A run's `index_run_completed` on the input topic, read from the run's start (its
 /// UUIDv7 time, less a minute of clock skew) to the end of each partition.
 async fn completion(
-    brokers: &str,
+    conn: &kafka::Connection,
     topic: &str,
     run_id: uuid::Uuid,
 ) -> Option<tributary_events::v2::IndexRunCompleted> {
     let start_ms = crate::summary::read_from_ms(run_id)?;
-    let consumer = source_reader(brokers)?;
+    let consumer = source_reader(conn)?;
     let topic = topic.to_owned();
     tokio::task::spawn_blocking(move || {
         let md = consumer
@@ -224,8 +237,8 @@ async fn completion(
 
 /// The message at a record's source coordinates, while the topic still retains it (the
 /// whole original event: its other files are processed again, harmlessly).
-async fn original(brokers: &str, src: &SourceRecord) -> Option<Vec<u8>> {
-    let consumer = source_reader(brokers)?;
+async fn original(conn: &kafka::Connection, src: &SourceRecord) -> Option<Vec<u8>> {
+    let consumer = source_reader(conn)?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(&src.topic, src.partition, Offset::Offset(src.offset))
         .ok()?;

@@ -12,7 +12,7 @@ pub const MIN_FREE_BYTES: u64 = 256 << 20;
 /// What `/readyz` checks.
 #[derive(Debug, Clone)]
 pub struct Readiness {
-    pub brokers: String,
+    pub connection: tributary_runtime::kafka::Connection,
     pub store: Option<tributary_content::ObjectStore>,
     pub dirs: Vec<std::path::PathBuf>,
 }
@@ -23,7 +23,7 @@ impl Readiness {
             .await
             .map_err(ConsumerError::Content)?;
         Ok(Self {
-            brokers: cfg.kafka.brokers.clone(),
+            connection: cfg.kafka.connection.clone(),
             store,
             dirs: vec![cfg.cache.disk_dir.clone(), cfg.git.cache_dir.clone()],
         })
@@ -31,11 +31,10 @@ impl Readiness {
 
     /// `Ok` when ready, else what is not.
     pub async fn check(&self) -> Result<(), String> {
-        if tributary_runtime::kafka::probe(&self.brokers, Duration::from_secs(2))
-            .await
-            .is_err()
+        if let Err(e) =
+            tributary_runtime::kafka::probe(&self.connection, &[], Duration::from_secs(2)).await
         {
-            return Err("kafka unreachable".into());
+            return Err(format!("kafka: {e}"));
         }
         if let Some(store) = &self.store {
             match tokio::time::timeout(Duration::from_secs(5), store.preflight()).await {

@@ -140,9 +140,8 @@ pub struct RunSettings {
     #[arg(long, env = "MAX_FILE_SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_file_size: u64,
 
-    /// Kafka bootstrap servers.
-    #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
-    pub brokers: String,
+    #[command(flatten)]
+    pub kafka: tributary_runtime::KafkaArgs,
     /// Topic for index events.
     #[arg(long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
     pub topic: String,
@@ -295,7 +294,7 @@ impl RunSettings {
             .map_err(ConfigError::Storage)?;
         let settings = Settings {
             kafka: KafkaConfig {
-                brokers: self.brokers,
+                connection: self.kafka.connection()?,
                 topic: self.topic,
                 compression: self.compression,
                 linger_ms: self.linger_ms,

@@ -36,7 +36,8 @@ pub use tributary_content::store::StoreConfig;
 
 #[derive(Debug, Clone)]
 pub struct KafkaConfig {
-    pub brokers: String,
+    /// Brokers and security: what every client is configured from.
+    pub connection: tributary_runtime::kafka::Connection,
     pub topic: String,
     pub compression: Compression,
     pub linger_ms: u64,

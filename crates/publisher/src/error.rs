@@ -17,6 +17,8 @@ pub enum ConfigError {
     },
     #[error("topic is empty")]
     EmptyTopic,
+    #[error(transparent)]
+    Kafka(#[from] tributary_runtime::kafka::KafkaConfigError),
     #[error(
         "batch byte limit {got} must be between {min} and {max} (the producer's message.max.bytes less framing)"
     )]
@@ -120,11 +122,11 @@ pub enum PublishError {
     Credentials(#[source] ContentError),
     #[error("object store is not usable")]
     Store(#[source] ContentError),
-    #[error("cannot reach Kafka at {brokers}")]
+    #[error("cannot use Kafka at {brokers}")]
     KafkaUnreachable {
         brokers: String,
         #[source]
-        source: rdkafka::error::KafkaError,
+        source: tributary_runtime::kafka::ProbeError,
     },
     #[error("kafka client error")]
     Kafka(#[source] rdkafka::error::KafkaError),

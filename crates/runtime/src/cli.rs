@@ -137,3 +137,101 @@ impl StorageArgs {
         })
     }
 }
+
+/// How to reach the Kafka cluster: flattened into every command that talks to Kafka.
+/// Secrets are references (`env:NAME`, `file:/path`), never values.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Kafka")]
+pub struct KafkaArgs {
+    /// Bootstrap brokers, `host:port[,host:port...]`.
+    #[arg(
+        long,
+        env = "TRIBUTARY_KAFKA_BROKERS",
+        default_value = "127.0.0.1:9092"
+    )]
+    pub brokers: String,
+    /// Security protocol; default: SASL_SSL with a SASL mechanism, SSL with TLS
+    /// settings, PLAINTEXT otherwise.
+    #[arg(
+        long,
+        env = "TRIBUTARY_KAFKA_SECURITY_PROTOCOL",
+        value_enum,
+        ignore_case = true
+    )]
+    pub kafka_security_protocol: Option<crate::kafka::SecurityProtocol>,
+    /// CA certificates (PEM) the brokers' certificates chain to (default: the system's).
+    #[arg(long, env = "TRIBUTARY_KAFKA_TLS_CA_FILE", value_name = "PATH")]
+    pub kafka_tls_ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS.
+    #[arg(long, env = "TRIBUTARY_KAFKA_TLS_CERT_FILE", value_name = "PATH")]
+    pub kafka_tls_cert_file: Option<PathBuf>,
+    /// Client private key for mutual TLS: `file:/path` or `env:NAME` (PEM text).
+    #[arg(long, env = "TRIBUTARY_KAFKA_TLS_KEY", value_name = "REF")]
+    pub kafka_tls_key: Option<String>,
+    /// Password of an encrypted client key: `env:NAME` or `file:/path`.
+    #[arg(long, env = "TRIBUTARY_KAFKA_TLS_KEY_PASSWORD", value_name = "REF")]
+    pub kafka_tls_key_password: Option<String>,
+    /// Do not check that the broker's certificate names the host (self-signed test
+    /// clusters only).
+    #[arg(long, env = "TRIBUTARY_KAFKA_TLS_NO_VERIFY_HOSTNAME")]
+    pub kafka_tls_no_verify_hostname: bool,
+    /// SASL mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or AWS_MSK_IAM.
+    #[arg(
+        long,
+        env = "TRIBUTARY_KAFKA_SASL_MECHANISM",
+        value_enum,
+        ignore_case = true
+    )]
+    pub kafka_sasl_mechanism: Option<crate::kafka::SaslMechanism>,
+    /// SASL user (PLAIN, SCRAM).
+    #[arg(long, env = "TRIBUTARY_KAFKA_SASL_USERNAME")]
+    pub kafka_sasl_username: Option<String>,
+    /// SASL password (PLAIN, SCRAM): `env:NAME` or `file:/path`.
+    #[arg(long, env = "TRIBUTARY_KAFKA_SASL_PASSWORD", value_name = "REF")]
+    pub kafka_sasl_password: Option<String>,
+    /// OIDC token endpoint for OAUTHBEARER (client-credentials grant).
+    #[arg(long, env = "TRIBUTARY_KAFKA_OAUTH_TOKEN_ENDPOINT", value_name = "URL")]
+    pub kafka_oauth_token_endpoint: Option<String>,
+    /// OIDC client id.
+    #[arg(long, env = "TRIBUTARY_KAFKA_OAUTH_CLIENT_ID")]
+    pub kafka_oauth_client_id: Option<String>,
+    /// OIDC client secret: `env:NAME` or `file:/path`.
+    #[arg(long, env = "TRIBUTARY_KAFKA_OAUTH_CLIENT_SECRET", value_name = "REF")]
+    pub kafka_oauth_client_secret: Option<String>,
+    /// OIDC scope.
+    #[arg(long, env = "TRIBUTARY_KAFKA_OAUTH_SCOPE")]
+    pub kafka_oauth_scope: Option<String>,
+    /// AWS region of the MSK cluster (AWS_MSK_IAM).
+    #[arg(long, env = "AWS_REGION")]
+    pub kafka_aws_region: Option<String>,
+    /// Any librdkafka property, `key=value` (repeatable), as kcat's -X; properties
+    /// Tributary's guarantees rest on are refused, secret ones take references.
+    #[arg(short = 'X', long = "kafka-property", value_name = "KEY=VALUE")]
+    pub kafka_properties: Vec<String>,
+}
+
+impl KafkaArgs {
+    /// The validated connection these flags describe.
+    pub fn connection(&self) -> Result<crate::kafka::Connection, crate::kafka::KafkaConfigError> {
+        crate::kafka::Connection::new(
+            &self.brokers,
+            crate::kafka::SecurityInput {
+                protocol: self.kafka_security_protocol,
+                ca_file: self.kafka_tls_ca_file.clone(),
+                cert_file: self.kafka_tls_cert_file.clone(),
+                key: self.kafka_tls_key.clone(),
+                key_password: self.kafka_tls_key_password.clone(),
+                no_verify_hostname: self.kafka_tls_no_verify_hostname,
+                sasl_mechanism: self.kafka_sasl_mechanism,
+                sasl_username: self.kafka_sasl_username.clone(),
+                sasl_password: self.kafka_sasl_password.clone(),
+                oauth_token_endpoint: self.kafka_oauth_token_endpoint.clone(),
+                oauth_client_id: self.kafka_oauth_client_id.clone(),
+                oauth_client_secret: self.kafka_oauth_client_secret.clone(),
+                oauth_scope: self.kafka_oauth_scope.clone(),
+                aws_region: self.kafka_aws_region.clone(),
+                properties: self.kafka_properties.clone(),
+            },
+        )
+    }
+}

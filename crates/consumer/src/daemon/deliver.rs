@@ -23,11 +23,11 @@ use crate::file::Output;
 use crate::file::dead_letter::DeadLetters;
 
 /// Outputs queued in the producer, at most (KiB); beyond it a send waits for room.
-const OUTPUT_QUEUE_KIB: u64 = 64 * 1024;
+const OUTPUT_QUEUE_KIB: u64 = 16 * 1024;
 
 /// The idempotent producer of outputs and where each kind goes.
 pub(super) struct OutputSink {
-    producer: FutureProducer,
+    producer: FutureProducer<kafka::Context>,
     output_topic: String,
     dlq_topic: String,
     dead_letters: DeadLetters,
@@ -40,8 +40,8 @@ impl OutputSink {
             queue_max_kbytes: Some(OUTPUT_QUEUE_KIB),
             ..ProducerOptions::new(cfg.compression, 20)
         };
-        let producer = kafka::producer(&cfg.brokers, options)
-            .create()
+        let producer = kafka::producer(&cfg.connection, options)
+            .create_with_context(kafka::Context::new(&cfg.connection))
             .map_err(ConsumerError::Kafka)?;
         Ok(Self {
             producer,

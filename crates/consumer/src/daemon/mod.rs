@@ -66,6 +66,8 @@ struct RebalanceContext {
     offsets: Arc<Offsets>,
     /// How long a revocation waits for in-flight work (half the session timeout).
     drain: Duration,
+    /// Tokens (MSK IAM) and error reporting, as every client has.
+    kafka: kafka::Context,
 }
 
 impl RebalanceContext {
@@ -117,6 +119,19 @@ impl RebalanceContext {
 }
 
 impl ClientContext for RebalanceContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(
+        &self,
+        _oauthbearer_config: Option<&str>,
+    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        self.kafka.oauth_token()
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        self.kafka.on_error(&error, reason);
+    }
+
     /// librdkafka's statistics (every `statistics.interval.ms`): the group's lag, in
     /// messages, summed over the partitions this instance owns.
     fn stats(&self, stats: rdkafka::Statistics) {
@@ -168,14 +183,15 @@ fn group_consumer(
     offsets: Arc<Offsets>,
 ) -> Result<Arc<GroupConsumer>, ConsumerError> {
     let k = &cfg.kafka;
-    let mut c = kafka::group_consumer(&k.brokers, &k.group, OffsetMode::StoredThenAutoCommitted);
+    let mut c = kafka::group_consumer(&k.connection, &k.group, OffsetMode::StoredThenAutoCommitted);
     c.set("partition.assignment.strategy", "cooperative-sticky")
         .set("session.timeout.ms", k.session_timeout_ms.to_string())
         .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
         .set("statistics.interval.ms", "5000")
         // prefetched input, at most (librdkafka's default is 64 MiB): the partition
-        // queues and analysis hold the rest of the working set
-        .set("queued.max.messages.kbytes", "32768")
+        // queues and analysis hold the rest of the working set, and 8 MiB is still
+        // several seconds of input at full analysis speed (benches/soak.sh)
+        .set("queued.max.messages.kbytes", "8192")
         // a consumer started before its input topic exists (a fresh deployment, a
         // publisher not yet run) finds the topic within 10 s, not librdkafka's 5 min
         .set("topic.metadata.refresh.interval.ms", "10000");
@@ -188,6 +204,7 @@ fn group_consumer(
             revocations: std::sync::Mutex::new(HashMap::new()),
             offsets,
             drain: Duration::from_millis(k.session_timeout_ms / 2),
+            kafka: kafka::Context::new(&k.connection),
         })
         .map_err(ConsumerError::Kafka)?;
     Ok(Arc::new(consumer))
@@ -350,13 +367,20 @@ pub async fn run(
     let resolver = Arc::new(Resolver::open(&cfg).await?);
     let reports = ReportSink::open(&cfg).await?;
     let offsets = Arc::new(Offsets::default());
+    // the brokers answer, accept the credentials and show the three topics before
+    // anything is consumed
+    let k = &cfg.kafka;
+    kafka::probe(
+        &k.connection,
+        &[&k.input_topic, &k.output_topic, &k.dlq_topic],
+        Duration::from_secs(10),
+    )
+    .await
+    .map_err(|source| ConsumerError::KafkaUnreachable {
+        brokers: k.connection.brokers.clone(),
+        source,
+    })?;
     let consumer = group_consumer(&cfg, offsets.clone())?;
-    kafka::probe(&cfg.kafka.brokers, Duration::from_secs(10))
-        .await
-        .map_err(|source| ConsumerError::KafkaUnreachable {
-            brokers: cfg.kafka.brokers.clone(),
-            source,
-        })?;
     consumer
         .subscribe(&[&cfg.kafka.input_topic])
         .map_err(ConsumerError::Kafka)?;
@@ -384,7 +408,7 @@ pub async fn run(
         summaries: (!cfg.summary_wait.is_zero()).then(|| {
             Summaries::new(
                 SummaryConfig {
-                    brokers: cfg.kafka.brokers.clone(),
+                    connection: cfg.kafka.connection.clone(),
                     output_topic: cfg.kafka.output_topic.clone(),
                     dlq_topic: cfg.kafka.dlq_topic.clone(),
                     wait: cfg.summary_wait,

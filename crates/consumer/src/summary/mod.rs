@@ -28,7 +28,7 @@ const SKEW_MS: i64 = 60_000;
 
 #[derive(Debug, Clone)]
 pub struct SummaryConfig {
-    pub brokers: String,
+    pub connection: tributary_runtime::kafka::Connection,
     pub output_topic: String,
     pub dlq_topic: String,
     /// How long to wait for the run's last files.
@@ -131,8 +131,10 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
         return Some(build(run, &docs, 0, true));
     }
     let group = format!("tributary-summary-{}", run.run_id);
-    let consumer: BaseConsumer =
-        match kafka::group_consumer(&cfg.brokers, &group, OffsetMode::ManualCommit).create() {
+    let consumer: BaseConsumer<kafka::Context> =
+        match kafka::group_consumer(&cfg.connection, &group, OffsetMode::ManualCommit)
+            .create_with_context(kafka::Context::new(&cfg.connection))
+        {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "summary reader could not start");

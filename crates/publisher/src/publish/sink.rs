@@ -18,7 +18,7 @@ type Delivery =
 
 /// Produces run events and tracks their delivery.
 pub struct KafkaSink {
-    producer: FutureProducer,
+    producer: FutureProducer<kafka::Context>,
     topic: String,
     max_in_flight: usize,
     in_flight: FuturesUnordered<Delivery>,
@@ -45,15 +45,17 @@ impl KafkaSink {
             queue_max_kbytes: Some(262_144),
             ..ProducerOptions::new(cfg.compression, cfg.linger_ms)
         };
-        let producer: FutureProducer = kafka::producer(&cfg.brokers, options)
-            .create()
-            .map_err(PublishError::Kafka)?;
-        kafka::probe(&cfg.brokers, Duration::from_secs(10))
+        // the brokers answer, accept the credentials and show the topic before any
+        // producer exists (and before the run uploads anything)
+        kafka::probe(&cfg.connection, &[&cfg.topic], Duration::from_secs(10))
             .await
             .map_err(|source| PublishError::KafkaUnreachable {
-                brokers: cfg.brokers.clone(),
+                brokers: cfg.connection.brokers.clone(),
                 source,
             })?;
+        let producer: FutureProducer<kafka::Context> = kafka::producer(&cfg.connection, options)
+            .create_with_context(kafka::Context::new(&cfg.connection))
+            .map_err(PublishError::Kafka)?;
         Ok(Self {
             producer,
             topic: cfg.topic.clone(),

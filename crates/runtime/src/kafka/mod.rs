@@ -1,0 +1,318 @@
+//! The one Kafka edge: every producer, group consumer and metadata probe of both
+//! binaries is configured here from one [`Connection`] (brokers, TLS, SASL,
+//! pass-through properties), so a client property is set in one place. Callers
+//! `create_with_context` the returned [`ClientConfig`] with a [`Context`] (or a context
+//! of their own that delegates to one), which supplies MSK IAM tokens and remembers the
+//! client's last error for [`probe`].
+
+mod msk_iam;
+mod security;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::ValueEnum;
+use rdkafka::client::OAuthToken;
+use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::{ClientConfig, ClientContext};
+
+pub use msk_iam::{MskIam, MskIamError, TOKEN_LIFETIME, Token, next_refresh, sign_token};
+pub use security::{
+    ClientKey, Connection, KafkaConfigError, Oidc, Sasl, SaslMechanism, Secret, SecurityInput,
+    SecurityProtocol, Tls,
+};
+
+/// Producer compression codec (`compression.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Compression {
+    #[default]
+    Zstd,
+    Lz4,
+    Gzip,
+    Snappy,
+    None,
+}
+
+impl Compression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::Zstd => "zstd",
+            Compression::Lz4 => "lz4",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::None => "none",
+        }
+    }
+}
+
+/// Settings of a producer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProducerOptions {
+    pub compression: Compression,
+    pub linger_ms: u64,
+    /// How long a message may wait for delivery before it fails (librdkafka's default
+    /// when `None`).
+    pub message_timeout_ms: Option<u64>,
+    /// The local queue's size (librdkafka's default when `None`).
+    pub queue_max_kbytes: Option<u64>,
+}
+
+impl ProducerOptions {
+    /// Compressed, with librdkafka's other defaults.
+    pub fn new(compression: Compression, linger_ms: u64) -> Self {
+        Self {
+            compression,
+            linger_ms,
+            message_timeout_ms: None,
+            queue_max_kbytes: None,
+        }
+    }
+}
+
+fn base(conn: &Connection) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    conn.apply(&mut c);
+    c
+}
+
+/// An idempotent producer (`acks=all`, at most five requests in flight, no duplicates
+/// or reordering on retry).
+pub fn producer(conn: &Connection, opts: ProducerOptions) -> ClientConfig {
+    let mut c = base(conn);
+    c.set("enable.idempotence", "true")
+        .set("compression.type", opts.compression.as_str())
+        .set("linger.ms", opts.linger_ms.to_string());
+    if let Some(ms) = opts.message_timeout_ms {
+        c.set("message.timeout.ms", ms.to_string());
+    }
+    if let Some(kb) = opts.queue_max_kbytes {
+        c.set("queue.buffering.max.kbytes", kb.to_string());
+    }
+    c
+}
+
+/// How a group consumer keeps its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetMode {
+    /// The daemon's: offsets are *stored* by the application once a message is fully
+    /// handled, and auto-commit commits what was stored.
+    StoredThenAutoCommitted,
+    /// Nothing is committed unless the application commits (replays, readers).
+    ManualCommit,
+}
+
+/// A consumer in `group`, reading from the earliest offset when the group has none.
+pub fn group_consumer(conn: &Connection, group: &str, mode: OffsetMode) -> ClientConfig {
+    let mut c = base(conn);
+    c.set("group.id", group)
+        .set("auto.offset.reset", "earliest");
+    match mode {
+        OffsetMode::StoredThenAutoCommitted => c
+            .set("enable.auto.commit", "true")
+            .set("enable.auto.offset.store", "false"),
+        OffsetMode::ManualCommit => c.set("enable.auto.commit", "false"),
+    };
+    c
+}
+
+/// What every client of both binaries carries: the MSK IAM token source (when that is
+/// the mechanism) and the last error librdkafka reported, so a failed probe can say
+/// *why* (a refused password, a certificate) instead of only "timed out".
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    msk_iam: Option<Arc<MskIam>>,
+    last_error: Arc<Mutex<Option<(RDKafkaErrorCode, String)>>>,
+}
+
+impl Context {
+    pub fn new(conn: &Connection) -> Self {
+        Self {
+            msk_iam: conn.msk_iam().cloned(),
+            last_error: Arc::default(),
+        }
+    }
+
+    /// The last error librdkafka reported on this client.
+    pub fn last_error(&self) -> Option<(RDKafkaErrorCode, String)> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// For contexts of their own: the OAUTHBEARER token (MSK IAM).
+    pub fn oauth_token(&self) -> Result<OAuthToken, Box<dyn std::error::Error>> {
+        let Some(iam) = &self.msk_iam else {
+            return Err("no OAUTHBEARER token source is configured here: use --kafka-sasl-mechanism AWS_MSK_IAM, or --kafka-oauth-token-endpoint for OIDC".into());
+        };
+        let t = iam.token()?;
+        Ok(OAuthToken {
+            token: t.value,
+            principal_name: String::new(),
+            lifetime_ms: t.expires_at_ms,
+        })
+    }
+
+    /// For contexts of their own: records and logs a client error.
+    pub fn on_error(&self, error: &KafkaError, reason: &str) {
+        let code = error.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fail);
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((code, reason.to_owned()));
+        // librdkafka reports a broker it cannot reach again and again while it retries;
+        // these are warnings, the caller decides when it is fatal
+        tracing::warn!(code = ?code, "kafka: {reason}");
+    }
+}
+
+impl ClientContext for Context {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(
+        &self,
+        _oauthbearer_config: Option<&str>,
+    ) -> Result<OAuthToken, Box<dyn std::error::Error>> {
+        self.oauth_token()
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.on_error(&error, reason);
+    }
+}
+
+impl ConsumerContext for Context {}
+
+/// Why the cluster could not be used, with the setting at fault and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error(
+        "authentication failed ({detail}); check --kafka-sasl-mechanism, --kafka-sasl-username and --kafka-sasl-password"
+    )]
+    Authentication { detail: String },
+    #[error(
+        "TLS handshake failed ({detail}); check --kafka-tls-ca-file (the CA that signed the brokers' certificates), --kafka-tls-cert-file/--kafka-tls-key (a client certificate the brokers trust), and --kafka-security-protocol"
+    )]
+    Tls { detail: String },
+    #[error(
+        "AWS credentials for MSK IAM: {0}; configure the AWS default credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a web identity or instance role)"
+    )]
+    MskIam(#[source] MskIamError),
+    #[error(
+        "not authorised for topic {topic}; ask for Describe, Write (publisher) or Read (consumer) on it, or use another --topic"
+    )]
+    TopicAuthorization { topic: String },
+    #[error("not authorised for the cluster ({detail}); ask for Describe on the cluster")]
+    ClusterAuthorization { detail: String },
+    #[error("no broker answered within {secs} s{}; check --brokers and --kafka-security-protocol", last.as_ref().map(|l| format!(" (last error: {l})")).unwrap_or_default())]
+    Unreachable { secs: u64, last: Option<String> },
+    #[error("the client cannot be created: {0}; check the -X properties")]
+    Client(#[source] KafkaError),
+}
+
+/// Asks the cluster for its metadata (and that of `topics`): the brokers answer within
+/// `timeout` and accept the credentials, and each topic is visible, or the error says
+/// which setting is at fault. Runs on a blocking thread (librdkafka's call blocks).
+pub async fn probe(
+    conn: &Connection,
+    topics: &[&str],
+    timeout: Duration,
+) -> Result<(), ProbeError> {
+    if let Some(iam) = conn.msk_iam() {
+        iam.start().await.map_err(ProbeError::MskIam)?;
+    }
+    let context = Context::new(conn);
+    let mut config = base(conn);
+    // a probe never creates a topic by asking for it
+    config.set("allow.auto.create.topics", "false");
+    let consumer: BaseConsumer<Context> = config
+        .create_with_context(context.clone())
+        .map_err(ProbeError::Client)?;
+    let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let diagnose = |fallback: ProbeError| -> ProbeError {
+            match context.last_error() {
+                Some((RDKafkaErrorCode::Authentication, detail)) => {
+                    if detail.contains("SSL") {
+                        ProbeError::Tls { detail }
+                    } else {
+                        ProbeError::Authentication { detail }
+                    }
+                }
+                Some((RDKafkaErrorCode::SaslAuthenticationFailed, detail)) => {
+                    ProbeError::Authentication { detail }
+                }
+                Some((RDKafkaErrorCode::ClusterAuthorizationFailed, detail)) => {
+                    ProbeError::ClusterAuthorization { detail }
+                }
+                Some((_, detail)) if detail.contains("SSL") || detail.contains("certificate") => {
+                    ProbeError::Tls { detail }
+                }
+                Some((_, detail))
+                    if detail.contains("SASL") || detail.contains("uthentication") =>
+                {
+                    ProbeError::Authentication { detail }
+                }
+                Some((_, detail)) => match fallback {
+                    ProbeError::Unreachable { secs, .. } => ProbeError::Unreachable {
+                        secs,
+                        last: Some(detail),
+                    },
+                    other => other,
+                },
+                None => fallback,
+            }
+        };
+        let unreachable = || ProbeError::Unreachable {
+            secs: timeout.as_secs(),
+            last: None,
+        };
+        // Short attempts, serving the client's events between them: a refused password
+        // or certificate arrives as an error event, and is final (retrying until the
+        // deadline would only hide it).
+        let deadline = std::time::Instant::now() + timeout;
+        let metadata = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match consumer.fetch_metadata(None, left.min(Duration::from_secs(1))) {
+                Ok(m) => break m,
+                Err(_) => {
+                    let _ = consumer.poll(Duration::ZERO);
+                    let fatal = diagnose(unreachable());
+                    if !matches!(fatal, ProbeError::Unreachable { .. }) || left.is_zero() {
+                        return Err(fatal);
+                    }
+                }
+            }
+        };
+        for topic in &topics {
+            if let Some(t) = metadata.topics().iter().find(|t| t.name() == topic)
+                && t.error().is_some_and(|e| {
+                    RDKafkaErrorCode::from(e) == RDKafkaErrorCode::TopicAuthorizationFailed
+                })
+            {
+                return Err(ProbeError::TopicAuthorization {
+                    topic: topic.clone(),
+                });
+            }
+            // a topic the listing does not show may be hidden by authorisation: ask for it
+            if metadata.topics().iter().all(|t| t.name() != topic) {
+                let one = consumer.fetch_metadata(Some(topic), timeout);
+                if let Ok(m) = one
+                    && m.topics().iter().any(|t| {
+                        t.error().is_some_and(|e| {
+                            RDKafkaErrorCode::from(e) == RDKafkaErrorCode::TopicAuthorizationFailed
+                        })
+                    })
+                {
+                    return Err(ProbeError::TopicAuthorization {
+                        topic: topic.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    })
+    .await
+    .unwrap_or(Err(ProbeError::Client(KafkaError::Canceled)))
+}
