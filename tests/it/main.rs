@@ -7,5 +7,6 @@ mod hostile;
 mod intel;
 mod outage;
 mod publisher;
+mod security;
 mod smoke;
 mod watch;

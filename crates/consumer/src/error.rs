@@ -41,6 +41,17 @@ pub enum ConfigError {
     UnknownReason { given: String, valid: String },
 }
 
+impl ConsumerError {
+    /// A fault of the configuration or of the connection the daemon was told to use,
+    /// found before any message was consumed.
+    pub fn is_startup(&self) -> bool {
+        matches!(
+            self,
+            ConsumerError::Config(_) | ConsumerError::KafkaUnreachable { .. }
+        )
+    }
+}
+
 /// What keeps the daemon from starting or running.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumerError {

@@ -42,7 +42,16 @@ fn main() -> ExitCode {
             );
         }
     }
-    tributary_runtime::main(cli.global.log_format, 1, run(cli.command))
+    // a configuration the daemon cannot start with exits 2, as the publisher's errors
+    // do; a failure while running exits 1
+    tributary_runtime::main(
+        cli.global.log_format,
+        |e| match e.downcast_ref::<ConsumerError>() {
+            Some(c) if c.is_startup() => 2,
+            _ => 1,
+        },
+        run(cli.command),
+    )
 }
 
 /// Connecting to a git remote takes at most this long (or the clone timeout, if less).

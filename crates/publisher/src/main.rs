@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     unsafe {
         tributary_content::git::set_network_timeouts(git_timeout, git_timeout);
     }
-    tributary_runtime::main(cli.global.log_format, 2, run(cli.command))
+    tributary_runtime::main(cli.global.log_format, |_| 2, run(cli.command))
 }
 
 /// Serves /metrics when an address is configured.

@@ -32,8 +32,8 @@ pub fn block_on<F: std::future::Future>(fut: F) -> std::io::Result<F::Output> {
 }
 
 /// A binary's `main`: logging, the runtime, `run`, and the exit code — `run`'s own, or
-/// `error_code` with the error's chain on stderr.
-pub fn main<F>(log_format: LogFormat, error_code: u8, run: F) -> ExitCode
+/// the one `error_code` gives the error, with the error's chain on stderr.
+pub fn main<F>(log_format: LogFormat, error_code: impl Fn(&anyhow::Error) -> u8, run: F) -> ExitCode
 where
     F: std::future::Future<Output = anyhow::Result<ExitCode>>,
 {
@@ -46,7 +46,7 @@ where
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
             eprintln!("error: {}", crate::chain(e.as_ref()));
-            ExitCode::from(error_code)
+            ExitCode::from(error_code(&e))
         }
     }
 }

@@ -132,6 +132,10 @@ impl ClientContext for RebalanceContext {
         self.kafka.on_error(&error, reason);
     }
 
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
+        self.kafka.on_log(level, fac, log_message);
+    }
+
     /// librdkafka's statistics (every `statistics.interval.ms`): the group's lag, in
     /// messages, summed over the partitions this instance owns.
     fn stats(&self, stats: rdkafka::Statistics) {

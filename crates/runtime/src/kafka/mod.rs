@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 use rdkafka::client::OAuthToken;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::{ClientConfig, ClientContext};
@@ -156,6 +157,29 @@ impl Context {
         })
     }
 
+    /// For contexts of their own: logs librdkafka's line, and remembers a warning or
+    /// worse (a failed TLS handshake is sometimes only logged, never raised as an
+    /// error event).
+    pub fn on_log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        use RDKafkaLogLevel as L;
+        match level {
+            L::Emerg | L::Alert | L::Critical | L::Error | L::Warning => {
+                let mut last = self.last_error.lock().unwrap_or_else(|e| e.into_inner());
+                // an error event says more than a log line: keep it
+                if last
+                    .as_ref()
+                    .is_none_or(|(c, _)| *c == RDKafkaErrorCode::Fail)
+                {
+                    *last = Some((RDKafkaErrorCode::Fail, message.to_owned()));
+                }
+                drop(last);
+                tracing::warn!(facility = fac, "librdkafka: {message}");
+            }
+            L::Notice | L::Info => tracing::debug!(facility = fac, "librdkafka: {message}"),
+            L::Debug => tracing::trace!(facility = fac, "librdkafka: {message}"),
+        }
+    }
+
     /// For contexts of their own: records and logs a client error.
     pub fn on_error(&self, error: &KafkaError, reason: &str) {
         let code = error.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fail);
@@ -179,6 +203,10 @@ impl ClientContext for Context {
 
     fn error(&self, error: KafkaError, reason: &str) {
         self.on_error(&error, reason);
+    }
+
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        self.on_log(level, fac, log_message);
     }
 }
 

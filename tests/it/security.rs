@@ -1,0 +1,389 @@
+//! Secured Kafka, for real: the local broker's SASL_SSL (SCRAM-SHA-512), mutual-TLS and
+//! OAUTHBEARER listeners, with the CA and certificates `deploy/local/services` made and
+//! its topic ACLs (the test user may use `secure-*` topics and groups only). Events are
+//! published and consumed end to end over each; every way of getting it wrong (password,
+//! CA, client certificate, topic permission, a secret given as a value) ends with exit
+//! code 2 naming the setting, within ten seconds, with nothing produced.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use serde_json::Value;
+use tributary_tests::{Args, Services, consume_until, create_topic, unique, workspace_bin};
+
+/// The secured listeners and the files to reach them, from `deploy/local/services env`.
+struct Secure {
+    sasl_ssl: String,
+    ssl: String,
+    oauth: String,
+    tls: PathBuf,
+    user: String,
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: start the services and load their environment (deploy/local/services up && eval \"$(deploy/local/services env)\")")
+    })
+}
+
+impl Secure {
+    fn require() -> Self {
+        let s = Self {
+            sasl_ssl: env("TRIBUTARY_KAFKA_SASL_SSL_BROKERS"),
+            ssl: env("TRIBUTARY_KAFKA_SSL_BROKERS"),
+            oauth: env("TRIBUTARY_KAFKA_OAUTH_BROKERS"),
+            tls: PathBuf::from(env("TRIBUTARY_KAFKA_TLS_DIR")),
+            user: env("TRIBUTARY_KAFKA_USER"),
+        };
+        assert!(
+            s.tls.join("ca.pem").is_file(),
+            "no CA in {}; run deploy/local/services up",
+            s.tls.display()
+        );
+        s
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.tls.join(name).to_str().expect("utf-8").to_owned()
+    }
+
+    /// SASL_SSL with SCRAM-SHA-512, the password by reference.
+    fn scram(&self, password_ref: &str, ca: &str) -> Args {
+        Args::default()
+            .flag("brokers", &self.sasl_ssl)
+            .flag("kafka-sasl-mechanism", "SCRAM-SHA-512")
+            .flag("kafka-sasl-username", &self.user)
+            .flag("kafka-sasl-password", password_ref)
+            .flag("kafka-tls-ca-file", self.file(ca))
+    }
+
+    fn scram_ok(&self) -> Args {
+        self.scram(&format!("file:{}", self.file("scram-password")), "ca.pem")
+    }
+
+    /// Mutual TLS with the client certificate `name`.pem / `name`.key.
+    fn mtls(&self, name: &str) -> Args {
+        Args::default()
+            .flag("brokers", &self.ssl)
+            .flag("kafka-tls-ca-file", self.file("ca.pem"))
+            .flag("kafka-tls-cert-file", self.file(&format!("{name}.pem")))
+            .flag(
+                "kafka-tls-key",
+                format!("file:{}", self.file(&format!("{name}.key"))),
+            )
+    }
+
+    /// OAUTHBEARER with librdkafka's unsecured JWT (the broker's default validator).
+    fn oauth(&self) -> Args {
+        Args::default()
+            .flag("brokers", &self.oauth)
+            .flag("kafka-security-protocol", "SASL_PLAINTEXT")
+            .flag("kafka-sasl-mechanism", "OAUTHBEARER")
+            .with(["-X", "enable.sasl.oauthbearer.unsecure.jwt=true"])
+            .with([
+                "-X",
+                &format!("sasl.oauthbearer.config=principal={}", self.user),
+            ])
+    }
+}
+
+/// A small repository to publish.
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.rs"),
+        "fn main() { println!(\"hi\"); }\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("README.md"), "# secure\n").expect("write");
+    dir
+}
+
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+fn run(bin: &str, args: &Args) -> Outcome {
+    let start = Instant::now();
+    let out = std::process::Command::new(workspace_bin(bin))
+        .args(args)
+        .env("NO_COLOR", "1")
+        // the environment of the suite points at the plaintext listener; these runs
+        // must use only what their flags say
+        .env_remove("TRIBUTARY_KAFKA_BROKERS")
+        .output()
+        .expect("binary runs");
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: start.elapsed(),
+    }
+}
+
+fn publish(dir: &std::path::Path, project: &str, topic: &str, kafka: &Args) -> Outcome {
+    run(
+        "tributary-publisher",
+        &Args::new(["publish"])
+            .flag("repo", dir.to_str().expect("utf-8"))
+            .flag("project", project)
+            .flag("topic", topic)
+            .flag("storage-provider", "none")
+            .flag("progress", "off")
+            .with(kafka),
+    )
+}
+
+/// Messages in `topic` (all partitions), read as a superuser on the plaintext listener.
+fn messages_in(brokers: &str, topic: &str) -> i64 {
+    let c: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("consumer");
+    let md = c
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .expect("metadata");
+    md.topics()
+        .iter()
+        .flat_map(|t| t.partitions())
+        .map(|p| {
+            let (lo, hi) = c
+                .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
+                .expect("watermarks");
+            hi - lo
+        })
+        .sum()
+}
+
+/// Publishes over `kafka`, consumes over `kafka`, and checks the documents arrived.
+async fn end_to_end(svc: &Services, kafka: Args, name: &str) {
+    let dir = repo();
+    let project = unique(name);
+    let base = unique(&format!("secure-{name}"));
+    let (input, output, dlq) = (
+        format!("{base}-in"),
+        format!("{base}-out"),
+        format!("{base}-dlq"),
+    );
+    for t in [&input, &output, &dlq] {
+        create_topic(&svc.kafka_brokers, t, 1, &[]).await;
+    }
+    let p = publish(dir.path(), &project, &input, &kafka);
+    assert_eq!(
+        p.code,
+        Some(0),
+        "publish over {name}:\n{}\n{}",
+        p.stdout,
+        p.stderr
+    );
+
+    let caches = tempfile::tempdir().expect("tempdir");
+    let c = run(
+        "tributary-consumer",
+        &Args::new(["run"])
+            .flag("group", unique("secure-group"))
+            .flag("input-topic", &input)
+            .flag("output-topic", &output)
+            .flag("dlq-topic", &dlq)
+            .flag("storage-provider", "none")
+            .flag(
+                "cache-dir",
+                caches.path().join("c").to_str().expect("utf-8"),
+            )
+            .flag(
+                "git-cache-dir",
+                caches.path().join("g").to_str().expect("utf-8"),
+            )
+            .flag("exit-when-idle", "4s")
+            .with(&kafka),
+    );
+    assert_eq!(c.code, Some(0), "consume over {name}:\n{}", c.stderr);
+    // two documents and the project summary, read back as a superuser
+    let docs = consume_until(&svc.kafka_brokers, &output, Duration::from_secs(30), |r| {
+        r.len() >= 3
+    })
+    .await;
+    let paths: Vec<String> = docs
+        .iter()
+        .filter_map(|d| serde_json::from_slice::<Value>(d).ok())
+        .filter_map(|v| v["path"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        paths.contains(&"main.rs".to_owned()) && paths.contains(&"README.md".to_owned()),
+        "documents over {name}: {paths:?}"
+    );
+    assert_eq!(
+        messages_in(&svc.kafka_brokers, &dlq),
+        0,
+        "nothing dead-lettered"
+    );
+}
+
+#[tokio::test]
+async fn publish_and_consume_over_sasl_ssl_with_scram() {
+    let svc = Services::require();
+    let s = Secure::require();
+    end_to_end(&svc, s.scram_ok(), "scram").await;
+}
+
+#[tokio::test]
+async fn publish_and_consume_over_mutual_tls() {
+    let svc = Services::require();
+    let s = Secure::require();
+    end_to_end(&svc, s.mtls("client"), "mtls").await;
+}
+
+#[tokio::test]
+async fn publish_and_consume_over_oauthbearer() {
+    let svc = Services::require();
+    let s = Secure::require();
+    end_to_end(&svc, s.oauth(), "oauth").await;
+}
+
+#[tokio::test]
+async fn every_wrong_setting_exits_2_naming_it_and_produces_nothing() {
+    let svc = Services::require();
+    let s = Secure::require();
+    let dir = repo();
+    let wrong = tempfile::tempdir().expect("tempdir");
+    let wrong_pw = wrong.path().join("pw");
+    std::fs::write(&wrong_pw, "not-the-password").expect("write");
+    let wrong_pw = format!("file:{}", wrong_pw.display());
+    let allowed = unique("secure-refused");
+    create_topic(&svc.kafka_brokers, &allowed, 1, &[]).await;
+    let forbidden = unique("forbidden");
+    create_topic(&svc.kafka_brokers, &forbidden, 1, &[]).await;
+
+    let not_authorised = format!("not authorised for topic {forbidden}");
+    // (case, kafka flags, topic, what the one error line must name)
+    let cases: Vec<(&str, Args, &str, &str)> = vec![
+        (
+            "wrong password",
+            s.scram(&wrong_pw, "ca.pem"),
+            &allowed,
+            "authentication failed",
+        ),
+        (
+            "unknown CA",
+            s.scram(
+                &format!("file:{}", s.file("scram-password")),
+                "rogue-ca.pem",
+            ),
+            &allowed,
+            "--kafka-tls-ca-file",
+        ),
+        (
+            "client certificate from another CA",
+            s.mtls("rogue-client"),
+            &allowed,
+            "TLS handshake failed",
+        ),
+        (
+            "expired client certificate",
+            s.mtls("expired-client"),
+            &allowed,
+            "TLS handshake failed",
+        ),
+        (
+            "no client certificate",
+            Args::default()
+                .flag("brokers", &s.ssl)
+                .flag("kafka-tls-ca-file", s.file("ca.pem")),
+            &allowed,
+            "--kafka-tls-cert-file",
+        ),
+        (
+            "topic the user may not use",
+            s.scram_ok(),
+            &forbidden,
+            &not_authorised,
+        ),
+        (
+            "password given as a value",
+            s.scram("the-password-itself", "ca.pem"),
+            &allowed,
+            "--kafka-sasl-password: expected a reference",
+        ),
+        (
+            "missing CA file",
+            s.scram_ok()
+                .flag("kafka-tls-ca-file", "/nonexistent/ca.pem"),
+            &allowed,
+            "--kafka-tls-ca-file: cannot read /nonexistent/ca.pem",
+        ),
+        (
+            "guarded property",
+            s.scram_ok().with(["-X", "enable.idempotence=false"]),
+            &allowed,
+            "-X enable.idempotence: refused",
+        ),
+        (
+            "malformed broker list",
+            s.scram_ok().flag("brokers", "broker-without-port"),
+            &allowed,
+            "--brokers",
+        ),
+    ];
+    for (case, kafka, topic, expected) in cases {
+        let o = publish(dir.path(), &unique("refused"), topic, &kafka);
+        assert_eq!(
+            o.code,
+            Some(2),
+            "{case}: exit code\n{}\n{}",
+            o.stdout,
+            o.stderr
+        );
+        let errors: Vec<&str> = o
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{case}: one error line\n{}", o.stderr);
+        assert!(errors[0].contains(expected), "{case}: {}", errors[0]);
+        assert!(
+            !o.stderr.contains("not-the-password"),
+            "{case} leaks the password"
+        );
+        assert!(
+            o.took < Duration::from_secs(12),
+            "{case}: took {:?}",
+            o.took
+        );
+    }
+    // nothing reached either topic
+    assert_eq!(messages_in(&svc.kafka_brokers, &allowed), 0);
+    assert_eq!(messages_in(&svc.kafka_brokers, &forbidden), 0);
+
+    // the consumer refuses the same way before it consumes anything
+    let caches = tempfile::tempdir().expect("tempdir");
+    let c = run(
+        "tributary-consumer",
+        &Args::new(["run"])
+            .flag("group", unique("secure-group"))
+            .flag("input-topic", &allowed)
+            .flag("output-topic", format!("{allowed}-out"))
+            .flag("dlq-topic", &forbidden)
+            .flag("storage-provider", "none")
+            .flag(
+                "cache-dir",
+                caches.path().join("c").to_str().expect("utf-8"),
+            )
+            .flag(
+                "git-cache-dir",
+                caches.path().join("g").to_str().expect("utf-8"),
+            )
+            .flag("exit-when-idle", "2s")
+            .with(&s.scram_ok()),
+    );
+    assert_eq!(c.code, Some(2), "consumer:\n{}", c.stderr);
+    assert!(
+        c.stderr
+            .contains(&format!("not authorised for topic {forbidden}")),
+        "{}",
+        c.stderr
+    );
+}
