@@ -50,7 +50,7 @@ pids+=($!)
 cursor() { sed -n 's/.*"main": "\([0-9a-f]*\)".*/\1/p' "$tmp/state/cursors.json" 2>/dev/null || true; }
 head=$(git -C "$tmp/work" rev-parse HEAD)
 start=$(date +%s.%N)
-"$bin/tributary-publisher" watch --config "$tmp/watch.toml" --state-dir "$tmp/state" --topic "$in" \
+"$bin/tributary-publisher" watch --watch-file "$tmp/watch.toml" --state-dir "$tmp/state" --topic "$in" \
   --listen "127.0.0.1:$port" --log-format json >"$tmp/watch.log" 2>&1 &
 pids+=($!)
 until [[ $(cursor) == "$head" ]]; do sleep 0.05; done

@@ -89,7 +89,7 @@ fn watch_config(
     listen: bool,
 ) -> WatchConfig {
     let mut argv = Args::new(["tributary-publisher", "watch"])
-        .flag("config", file.display().to_string())
+        .flag("watch-file", file.display().to_string())
         .flag("state-dir", state.display().to_string())
         .flag("brokers", &svc.kafka_brokers)
         .flag("topic", topic)
@@ -540,7 +540,7 @@ async fn a_watcher_killed_mid_run_indexes_the_commit_after_restart_and_a_force_p
     let metrics_addr = format!("127.0.0.1:{metrics_port}");
     let spawn = || {
         std::process::Command::new(&bin)
-            .args(["watch", "--config"])
+            .args(["watch", "--watch-file"])
             .arg(&file)
             .arg("--state-dir")
             .arg(&state_dir)
@@ -773,7 +773,7 @@ impl WatchDaemon {
             .and_then(|l| l.local_addr())
             .expect("a free port");
         let args = Args::new(["watch"])
-            .flag("config", file.display().to_string())
+            .flag("watch-file", file.display().to_string())
             .flag("state-dir", dir.path().join("state").display().to_string())
             .flag("listen", addr.to_string())
             .flag("brokers", &svc.kafka_brokers)

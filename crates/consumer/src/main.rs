@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
 use tributary_consumer::ConsumerError;
 use tributary_consumer::cli::{Cli, Command, DlqCommand, RunArgs};
@@ -29,7 +28,11 @@ static MALLOC_CONF: &[u8; 70] =
     b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:4\0";
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = tributary_runtime::config_file::parse(
+        std::env::args_os().collect(),
+        std::env::var_os(tributary_runtime::config_file::CONFIG_ENV),
+    )
+    .unwrap_or_else(|e| e.exit());
     if let Command::Run(args) = &cli.command {
         // every git network operation is bounded: a remote that accepts and then goes
         // silent fails within the clone timeout

@@ -44,8 +44,8 @@ pub enum Command {
 pub struct WatchArgs {
     /// The watch file (TOML: repositories, branches, poll interval, webhook secrets).
     /// Re-read on SIGHUP and when it changes.
-    #[arg(long, env = "WATCH_CONFIG")]
-    pub config: PathBuf,
+    #[arg(long, env = "TRIBUTARY_WATCH_FILE")]
+    pub watch_file: PathBuf,
     /// Where cursors (last indexed commit per branch) and repository mirrors are kept.
     #[arg(long, env = "WATCH_STATE_DIR")]
     pub state_dir: PathBuf,
@@ -72,7 +72,7 @@ impl WatchArgs {
             return Err(ConfigError::WatchCredentials);
         }
         Ok(crate::watch::WatchConfig {
-            file: self.config,
+            file: self.watch_file,
             state_dir: self.state_dir,
             listen: self.listen,
             reload_check: self.reload_check,

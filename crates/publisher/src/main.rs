@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
 use tributary_publisher::PublishError;
 use tributary_publisher::cli::{Cli, Command, PublishArgs, WatchArgs};
@@ -15,7 +14,11 @@ use tributary_publisher::cli::{Cli, Command, PublishArgs, WatchArgs};
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = tributary_runtime::config_file::parse(
+        std::env::args_os().collect(),
+        std::env::var_os(tributary_runtime::config_file::CONFIG_ENV),
+    )
+    .unwrap_or_else(|e| e.exit());
     let git_timeout = match &cli.command {
         Command::Publish(args) => args.settings.git_timeout,
         Command::Watch(args) => args.settings.git_timeout,

@@ -27,6 +27,10 @@ pub struct GlobalArgs {
         env = "LOG_FORMAT"
     )]
     pub log_format: LogFormat,
+    /// Settings file (TOML): every setting under its flag's name, and a `[kafka]` table
+    /// of librdkafka properties. Flags and environment variables override it.
+    #[arg(long, global = true, env = "TRIBUTARY_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 /// Parses `1234`, `100KiB`, `64MiB`, `1GiB` (also `KB`/`MB`/`GB` as powers of ten).
@@ -208,6 +212,9 @@ pub struct KafkaArgs {
     /// Tributary's guarantees rest on are refused, secret ones take references.
     #[arg(short = 'X', long = "kafka-property", value_name = "KEY=VALUE")]
     pub kafka_properties: Vec<String>,
+    /// The settings file's `[kafka]` table (applied before `-X`).
+    #[arg(long = "kafka-file-property", hide = true)]
+    pub kafka_file_properties: Vec<String>,
 }
 
 impl KafkaArgs {
@@ -230,7 +237,12 @@ impl KafkaArgs {
                 oauth_client_secret: self.kafka_oauth_client_secret.clone(),
                 oauth_scope: self.kafka_oauth_scope.clone(),
                 aws_region: self.kafka_aws_region.clone(),
-                properties: self.kafka_properties.clone(),
+                properties: self
+                    .kafka_file_properties
+                    .iter()
+                    .chain(&self.kafka_properties)
+                    .cloned()
+                    .collect(),
             },
         )
     }

@@ -4,6 +4,7 @@
 //! flags both parse. Libraries below it (events, content, intel) never depend on it.
 
 mod cli;
+pub mod config_file;
 mod error;
 pub mod kafka;
 mod process;
