@@ -50,7 +50,8 @@ fn flags_beat_environment_beats_file_beats_defaults() {
             .with(&extra)
     };
     // (case, extra flags, environment, the broker list the error must name)
-    let cases: Vec<(&str, Args, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (&'a str, Args, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         ("file over default", Args::default(), vec![], "from-file"),
         (
             "environment over file",

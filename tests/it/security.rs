@@ -377,7 +377,7 @@ async fn every_wrong_setting_exits_2_naming_it_and_produces_nothing() {
                 caches.path().join("g").to_str().expect("utf-8"),
             )
             .flag("exit-when-idle", "2s")
-            .with(&s.scram_ok()),
+            .with(s.scram_ok()),
     );
     assert_eq!(c.code, Some(2), "consumer:\n{}", c.stderr);
     assert!(

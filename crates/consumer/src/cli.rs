@@ -44,12 +44,14 @@ pub enum DlqCommand {
 pub struct ReplayArgs {
     #[command(flatten)]
     pub kafka: tributary_runtime::KafkaArgs,
-    #[arg(long, env = "TRIBUTARY_DLQ_TOPIC", default_value = tributary_events::topics::DLQ)]
+    /// Topic of dead-letter records.
+    #[arg(help_heading = "Kafka", long, env = "TRIBUTARY_DLQ_TOPIC", default_value = tributary_events::topics::DLQ)]
     pub dlq_topic: String,
-    #[arg(long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
+    /// Topic of index events (the publisher's `--topic`).
+    #[arg(help_heading = "Kafka", long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
     pub input_topic: String,
     /// Consumer group that remembers how far replays got.
-    #[arg(long, default_value = "tributary-dlq-replay")]
+    #[arg(help_heading = "Kafka", long, default_value = "tributary-dlq-replay")]
     pub group: String,
     /// Only records with this reason (repeatable), e.g. object_missing.
     #[arg(long = "reason")]
@@ -93,63 +95,121 @@ const GIB: u64 = 1 << 30;
 pub struct RunArgs {
     #[command(flatten)]
     pub kafka: tributary_runtime::KafkaArgs,
-    #[arg(long, env = "KAFKA_GROUP", default_value = "tributary-consumer")]
+    /// Consumer group.
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        env = "TRIBUTARY_KAFKA_GROUP",
+        default_value = "tributary-consumer"
+    )]
     pub group: String,
-    #[arg(long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
+    /// Topic of index events (the publisher's `--topic`).
+    #[arg(help_heading = "Kafka", long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
     pub input_topic: String,
-    #[arg(long, env = "TRIBUTARY_OUTPUT_TOPIC", default_value = tributary_events::topics::INTELLIGENCE_V1)]
+    /// Topic of intelligence documents and project summaries.
+    #[arg(help_heading = "Kafka", long, env = "TRIBUTARY_OUTPUT_TOPIC", default_value = tributary_events::topics::INTELLIGENCE_V1)]
     pub output_topic: String,
-    #[arg(long, env = "TRIBUTARY_DLQ_TOPIC", default_value = tributary_events::topics::DLQ)]
+    /// Topic of dead-letter records.
+    #[arg(help_heading = "Kafka", long, env = "TRIBUTARY_DLQ_TOPIC", default_value = tributary_events::topics::DLQ)]
     pub dlq_topic: String,
     /// Static group membership id: a restart within the session timeout keeps its
     /// partitions at once instead of waiting for a rebalance. Defaults to the pod name
-    /// on Kubernetes (`POD_NAME`, from the downward API), unique per pod; elsewhere set
+    /// on Kubernetes (`TRIBUTARY_POD_NAME`, from the downward API), unique per pod; elsewhere set
     /// it to something no other member of the group uses.
-    #[arg(long, env = "KAFKA_GROUP_INSTANCE_ID")]
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        env = "TRIBUTARY_KAFKA_GROUP_INSTANCE_ID"
+    )]
     pub group_instance_id: Option<String>,
     /// The pod's name, when the deployment passes it (the default instance id).
-    #[arg(long, env = "POD_NAME", hide = true)]
+    #[arg(help_heading = "Kafka", long, env = "TRIBUTARY_POD_NAME", hide = true)]
     pub pod_name: Option<String>,
-    #[arg(long, env = "KAFKA_SESSION_TIMEOUT_MS", default_value_t = 45_000)]
+    /// Group session timeout: a silent member loses its partitions after it.
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        env = "TRIBUTARY_KAFKA_SESSION_TIMEOUT_MS",
+        default_value_t = 45_000
+    )]
     pub session_timeout_ms: u64,
-    #[arg(long, env = "KAFKA_MAX_POLL_INTERVAL_MS", default_value_t = 600_000)]
+    /// Longest gap between polls before the member is considered stuck.
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        env = "TRIBUTARY_KAFKA_MAX_POLL_INTERVAL_MS",
+        default_value_t = 600_000
+    )]
     pub max_poll_interval_ms: u64,
     /// Producer compression of documents and dead letters.
-    #[arg(long, env = "KAFKA_COMPRESSION", value_enum, default_value = "zstd")]
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        env = "TRIBUTARY_KAFKA_COMPRESSION",
+        value_enum,
+        default_value = "zstd"
+    )]
     pub compression: tributary_runtime::kafka::Compression,
 
     #[command(flatten)]
     pub storage: StorageArgs,
 
     /// Memory cache budget in MiB.
-    #[arg(long, env = "CONTENT_MEMORY_CACHE_MB", default_value_t = 256)]
+    #[arg(
+        help_heading = "Caches",
+        long,
+        env = "TRIBUTARY_CONTENT_MEMORY_CACHE_MB",
+        default_value_t = 256
+    )]
     pub memory_cache_mb: u64,
     #[arg(
+        help_heading = "Caches",
         long,
         env = "CONTENT_CACHE_DIR",
         default_value = "/tmp/tributary-cache/"
     )]
+    /// Disk content cache folder (checksum-verified, LRU).
     pub cache_dir: PathBuf,
-    #[arg(long, env = "CONTENT_CACHE_MAX_SIZE_GB", default_value_t = 10.0)]
+    /// Disk content cache budget, GB.
+    #[arg(
+        help_heading = "Caches",
+        long,
+        env = "CONTENT_CACHE_MAX_SIZE_GB",
+        default_value_t = 10.0
+    )]
     pub cache_max_size_gb: f64,
     #[arg(
+        help_heading = "Caches",
         long,
         env = "GIT_CACHE_DIR",
         default_value = "/tmp/tributary-git-cache/"
     )]
+    /// Git clone cache folder (bare repositories, LRU).
     pub git_cache_dir: PathBuf,
-    #[arg(long, env = "GIT_CACHE_MAX_SIZE_GB", default_value_t = 50.0)]
+    /// Git clone cache budget, GB.
+    #[arg(
+        help_heading = "Caches",
+        long,
+        env = "GIT_CACHE_MAX_SIZE_GB",
+        default_value_t = 50.0
+    )]
     pub git_cache_max_size_gb: f64,
     /// Git URL schemes consumers may fetch from (file only when listed).
     #[arg(
+        help_heading = "Git",
         long,
-        env = "GIT_ALLOWED_SCHEMES",
+        env = "TRIBUTARY_GIT_ALLOWED_SCHEMES",
         value_delimiter = ',',
         default_value = "https,http,git,ssh"
     )]
     pub git_allowed_schemes: Vec<String>,
     /// Git hosts consumers may fetch from (empty: any).
-    #[arg(long, env = "GIT_ALLOWED_HOSTS", value_delimiter = ',')]
+    #[arg(
+        help_heading = "Git",
+        long,
+        env = "TRIBUTARY_GIT_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
     pub git_allowed_hosts: Vec<String>,
     /// A git credential events may name, bound to the hosts it may be sent to:
     /// `[NAME=]REFERENCE@HOST[,HOST...]`, e.g. `env:GIT_TOKEN@github.com` (NAME, what
@@ -157,67 +217,102 @@ pub struct RunArgs {
     /// takes a space-separated list. An event naming anything else, or a credential
     /// for another host, is dead-lettered `credentials_refused`.
     #[arg(
+        help_heading = "Git",
         long = "git-credential",
         env = "TRIBUTARY_GIT_CREDENTIALS",
         value_delimiter = ' '
     )]
     pub git_credentials: Vec<CredentialBinding>,
-    #[arg(long, env = "GIT_CLONE_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
+    /// Deadline of a whole git fetch (connect at most 30 s of it).
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CLONE_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
     pub git_clone_timeout: Duration,
-    #[arg(long, env = "GIT_PARALLEL_FETCHES", default_value_t = 10)]
+    /// Git fetches at once.
+    #[arg(
+        help_heading = "Git",
+        long,
+        env = "TRIBUTARY_GIT_PARALLEL_FETCHES",
+        default_value_t = 10
+    )]
     pub git_parallel_fetches: usize,
 
     /// Root folder v1 `file_path`s resolve under (v1 events are dead-lettered without it).
-    #[arg(long, env = "V1_MOUNT_ROOT")]
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_V1_MOUNT_ROOT")]
     pub mount_root: Option<PathBuf>,
     /// Largest file content accepted (bytes, or with KiB/MiB/GiB).
-    #[arg(long, env = "MAX_CONTENT_SIZE", default_value = "256MiB", value_parser = tributary_runtime::parse_size)]
+    #[arg(help_heading = "Analysis", long, env = "TRIBUTARY_MAX_CONTENT_SIZE", default_value = "256MiB", value_parser = tributary_runtime::parse_size)]
     pub max_content_size: u64,
     /// Largest record produced (bytes, or with KiB/MiB): documents lose the tail of
     /// long lists and dead letters their copy of the input to fit. Keep it under the
     /// output topics' `max.message.bytes`.
-    #[arg(long, env = "TRIBUTARY_MAX_OUTPUT_BYTES", default_value = "900000", value_parser = tributary_runtime::parse_size)]
+    #[arg(help_heading = "Kafka", long, env = "TRIBUTARY_MAX_OUTPUT_BYTES", default_value = "900000", value_parser = tributary_runtime::parse_size)]
     pub max_output_bytes: u64,
-    #[arg(long, env = "DOWNLOAD_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    /// Per-download deadline (object store, presigned URL).
+    #[arg(help_heading = "Analysis", long, env = "TRIBUTARY_DOWNLOAD_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub download_timeout: Duration,
     /// Attempts for transient failures before dead-lettering (1 + retries).
-    #[arg(long, env = "MAX_ATTEMPTS", default_value_t = 4)]
+    #[arg(
+        help_heading = "Analysis",
+        long,
+        env = "TRIBUTARY_MAX_ATTEMPTS",
+        default_value_t = 4
+    )]
     pub max_attempts: u32,
-    #[arg(long, default_value_t = 16)]
+    /// Files of one event resolved and analysed at once.
+    #[arg(help_heading = "Analysis", long, default_value_t = 16)]
     pub file_concurrency: usize,
     /// Analyses at once (default: the number of cores).
-    #[arg(long, env = "ANALYSIS_THREADS")]
+    #[arg(help_heading = "Analysis", long, env = "TRIBUTARY_ANALYSIS_THREADS")]
     pub analysis_threads: Option<usize>,
-    #[arg(long, default_value_t = 4)]
+    /// Events queued per partition before it is paused (back-pressure).
+    #[arg(help_heading = "Analysis", long, default_value_t = 4)]
     pub partition_queue: usize,
     /// Exit once nothing arrived for this long and all work is done (batch use, tests).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(help_heading = "Lifecycle", long, value_parser = humantime::parse_duration)]
     pub exit_when_idle: Option<Duration>,
-    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
+    /// Time to finish in-flight work on SIGTERM.
+    #[arg(help_heading = "Lifecycle", long, env = "TRIBUTARY_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
     /// How long a completed run waits for its last files before its summary is
     /// produced marked incomplete (0 turns summaries off).
-    #[arg(long, env = "SUMMARY_WAIT", default_value = "5m", value_parser = humantime::parse_duration)]
+    #[arg(help_heading = "Telemetry and reports", long, env = "TRIBUTARY_SUMMARY_WAIT", default_value = "5m", value_parser = humantime::parse_duration)]
     pub summary_wait: Duration,
     /// Write an HTML report of every project summary into this folder.
-    #[arg(long, env = "REPORT_DIR", conflicts_with = "report_object_prefix")]
+    #[arg(
+        help_heading = "Telemetry and reports",
+        long,
+        env = "TRIBUTARY_REPORT_DIR",
+        conflicts_with = "report_object_prefix"
+    )]
     pub report_dir: Option<PathBuf>,
     /// Write an HTML report of every project summary to the object store under this
     /// key prefix (e.g. `reports/`).
-    #[arg(long, env = "REPORT_OBJECT_PREFIX")]
+    #[arg(
+        help_heading = "Telemetry and reports",
+        long,
+        env = "TRIBUTARY_REPORT_OBJECT_PREFIX"
+    )]
     pub report_object_prefix: Option<String>,
     /// Files larger than this get no parse (no symbols, imports, complexity); lines,
     /// language, licenses and secrets still.
-    #[arg(long, env = "PARSE_MAX_SIZE", default_value = "2MiB", value_parser = tributary_runtime::parse_size)]
+    #[arg(help_heading = "Analysis", long, env = "TRIBUTARY_PARSE_MAX_SIZE", default_value = "2MiB", value_parser = tributary_runtime::parse_size)]
     pub parse_max_size: u64,
     /// A parse taking longer than this is abandoned (a diagnostic in the document).
-    #[arg(long, env = "PARSE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(help_heading = "Analysis", long, env = "TRIBUTARY_PARSE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
     pub parse_timeout: Duration,
     /// Symbols (and functions, and imports) listed per file, at most.
-    #[arg(long, env = "MAX_SYMBOLS", default_value_t = 5000)]
+    #[arg(
+        help_heading = "Analysis",
+        long,
+        env = "TRIBUTARY_MAX_SYMBOLS",
+        default_value_t = 5000
+    )]
     pub max_symbols: usize,
     /// Serve /metrics, /healthz and /readyz here.
-    #[arg(long, env = "METRICS_ADDR")]
+    #[arg(
+        help_heading = "Telemetry and reports",
+        long,
+        env = "TRIBUTARY_METRICS_ADDR"
+    )]
     pub metrics_addr: Option<SocketAddr>,
 }
 
@@ -291,5 +386,16 @@ impl RunArgs {
         };
         cfg.validate()?;
         Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn every_option_has_a_help_line() {
+        let missing = tributary_runtime::options_without_help(&super::Cli::command());
+        assert!(missing.is_empty(), "options without help: {missing:#?}");
     }
 }

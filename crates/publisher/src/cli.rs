@@ -47,10 +47,10 @@ pub struct WatchArgs {
     #[arg(long, env = "TRIBUTARY_WATCH_FILE")]
     pub watch_file: PathBuf,
     /// Where cursors (last indexed commit per branch) and repository mirrors are kept.
-    #[arg(long, env = "WATCH_STATE_DIR")]
+    #[arg(long, env = "TRIBUTARY_WATCH_STATE_DIR")]
     pub state_dir: PathBuf,
     /// Receive push webhooks here (`POST /hooks/github|gitlab|gitea`).
-    #[arg(long, env = "WEBHOOK_ADDR")]
+    #[arg(long, env = "TRIBUTARY_WEBHOOK_ADDR")]
     pub listen: Option<SocketAddr>,
     /// How often the watch file is checked for changes.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
@@ -107,18 +107,24 @@ pub struct PublishArgs {
     #[arg(long)]
     pub project: Option<String>,
     /// Branch, tag or commit to index (git sources; default HEAD).
-    #[arg(long = "ref", env = "GIT_REF")]
+    #[arg(help_heading = "Git", long = "ref", env = "TRIBUTARY_GIT_REF")]
     pub git_ref: Option<String>,
     /// Index a local checkout's files as they are on disk instead of its HEAD commit.
-    #[arg(long)]
+    #[arg(help_heading = "Git", long)]
     pub working_tree: bool,
     /// Print the plan (strategy per file, batches, bytes) and produce nothing.
     #[arg(long)]
     pub dry_run: bool,
-    #[arg(long, value_enum, default_value = "auto")]
+    /// Progress display: a bar on a terminal, log lines, or nothing.
+    #[arg(
+        help_heading = "Telemetry and reports",
+        long,
+        value_enum,
+        default_value = "auto"
+    )]
     pub progress: ProgressArg,
     /// Print the run report as JSON on stdout instead of the summary.
-    #[arg(long)]
+    #[arg(help_heading = "Telemetry and reports", long)]
     pub report_json: bool,
     #[command(flatten)]
     pub settings: RunSettings,
@@ -131,70 +137,106 @@ pub struct PublishArgs {
 #[derive(Debug, Args)]
 pub struct RunSettings {
     /// Only files matching these globs (matched against the relative path).
-    #[arg(long = "include")]
+    #[arg(help_heading = "Files", long = "include")]
     pub include: Vec<String>,
     /// Leave out files matching these globs.
-    #[arg(long = "exclude")]
+    #[arg(help_heading = "Files", long = "exclude")]
     pub exclude: Vec<String>,
     /// Skip files larger than this (bytes, or with KiB/MiB/GiB).
-    #[arg(long, env = "MAX_FILE_SIZE", default_value = "64MiB", value_parser = parse_size)]
+    #[arg(help_heading = "Files", long, env = "TRIBUTARY_MAX_FILE_SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_file_size: u64,
 
     #[command(flatten)]
     pub kafka: tributary_runtime::KafkaArgs,
     /// Topic for index events.
-    #[arg(long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
+    #[arg(help_heading = "Kafka", long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
     pub topic: String,
     /// Producer compression.
-    #[arg(long, env = "KAFKA_COMPRESSION", value_enum, default_value = "zstd")]
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        env = "TRIBUTARY_KAFKA_COMPRESSION",
+        value_enum,
+        default_value = "zstd"
+    )]
     pub compression: Compression,
-    #[arg(long, env = "KAFKA_LINGER_MS", default_value_t = 50)]
+    /// How long the producer waits to fill a batch (librdkafka linger.ms).
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        env = "TRIBUTARY_KAFKA_LINGER_MS",
+        default_value_t = 50
+    )]
     pub linger_ms: u64,
     /// How long a batch may wait for delivery before the run fails: the producer keeps
     /// retrying through broker restarts, leader elections and outages this long.
-    #[arg(long, env = "KAFKA_MESSAGE_TIMEOUT_MS", default_value_t = 300_000)]
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        env = "TRIBUTARY_KAFKA_MESSAGE_TIMEOUT_MS",
+        default_value_t = 300_000
+    )]
     pub message_timeout_ms: u64,
     /// Batches produced but not yet acknowledged, at most.
-    #[arg(long, default_value_t = 64)]
+    #[arg(help_heading = "Kafka", long, default_value_t = 64)]
     pub max_in_flight_batches: usize,
 
     /// How file contents travel.
-    #[arg(long, env = "CONTENT_STRATEGY", value_enum, default_value = "auto")]
+    #[arg(
+        help_heading = "Content strategy",
+        long,
+        env = "TRIBUTARY_CONTENT_STRATEGY",
+        value_enum,
+        default_value = "auto"
+    )]
     pub content_strategy: StrategyArg,
     /// Files up to this size go inline (bytes, or with KiB/MiB).
-    #[arg(long, env = "INLINE_SIZE_LIMIT", default_value = "100KiB", value_parser = parse_size)]
+    #[arg(help_heading = "Content strategy", long, env = "INLINE_SIZE_LIMIT", default_value = "100KiB", value_parser = parse_size)]
     pub inline_size_limit: u64,
     /// Upper bound of one serialized event (must stay under the producer's 1,000,000).
-    #[arg(long, env = "BATCH_MAX_BYTES", default_value = "900000", value_parser = parse_size)]
+    #[arg(help_heading = "Kafka", long, env = "BATCH_MAX_BYTES", default_value = "900000", value_parser = parse_size)]
     pub batch_max_bytes: u64,
     /// Files per event, at most.
-    #[arg(long, env = "BATCH_MAX_FILES", default_value_t = 500)]
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        env = "TRIBUTARY_BATCH_MAX_FILES",
+        default_value_t = 500
+    )]
     pub batch_max_files: usize,
 
     #[command(flatten)]
     pub storage: StorageArgs,
     /// Server-side encryption for uploads: AES256 or aws:kms.
-    #[arg(long, env = "CONTENT_STORAGE_SSE")]
+    #[arg(
+        help_heading = "Object storage",
+        long,
+        env = "TRIBUTARY_CONTENT_STORAGE_SSE"
+    )]
     pub storage_sse: Option<String>,
     /// Object key template: {project}, {sha256}, {hh}, {ext}.
-    #[arg(long, env = "CONTENT_STORAGE_KEY_TEMPLATE", default_value = tributary_content::store::DEFAULT_KEY_TEMPLATE)]
+    #[arg(help_heading = "Object storage", long, env = "TRIBUTARY_CONTENT_STORAGE_KEY_TEMPLATE", default_value = tributary_content::store::DEFAULT_KEY_TEMPLATE)]
     pub storage_key_template: String,
     /// Presigned URL lifetime (e.g. 24h; at most 7 days).
-    #[arg(long, env = "PRESIGNED_URL_EXPIRY", default_value = "24h", value_parser = humantime::parse_duration)]
+    #[arg(help_heading = "Object storage", long, env = "PRESIGNED_URL_EXPIRY", default_value = "24h", value_parser = humantime::parse_duration)]
     pub presigned_url_expiry: Duration,
     /// Uploads in flight at once.
-    #[arg(long, default_value_t = 16)]
+    #[arg(help_heading = "Object storage", long, default_value_t = 16)]
     pub upload_concurrency: usize,
     /// File bytes held in memory at once.
-    #[arg(long, default_value = "256MiB", value_parser = parse_size)]
+    #[arg(help_heading = "Files", long, default_value = "256MiB", value_parser = parse_size)]
     pub read_budget: u64,
 
     /// Serve Prometheus metrics on this address while the run lasts.
-    #[arg(long, env = "METRICS_ADDR")]
+    #[arg(
+        help_heading = "Telemetry and reports",
+        long,
+        env = "TRIBUTARY_METRICS_ADDR"
+    )]
     pub metrics_addr: Option<SocketAddr>,
     /// Longest wait for a git remote to answer (connect, and each read while cloning,
     /// fetching or listing refs): a remote that goes silent fails the operation.
-    #[arg(long, env = "TRIBUTARY_GIT_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub git_timeout: Duration,
 }
 
@@ -203,13 +245,13 @@ pub struct RunSettings {
 #[derive(Debug, Args)]
 pub struct GitArgs {
     /// URL consumers fetch git references from (default: the repository URL).
-    #[arg(long, env = "GIT_URL")]
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_URL")]
     pub git_url: Option<String>,
     /// File holding git credentials (`user:token` or a token); passed on as a reference.
-    #[arg(long, env = "GIT_CREDENTIALS_PATH")]
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CREDENTIALS_PATH")]
     pub git_credentials_path: Option<PathBuf>,
     /// Environment variable holding git credentials; passed on as a reference.
-    #[arg(long, env = "GIT_CREDENTIALS_ENV")]
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CREDENTIALS_ENV")]
     pub git_credentials_env: Option<String>,
 }
 
@@ -323,5 +365,16 @@ impl RunSettings {
         };
         settings.validate()?;
         Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn every_option_has_a_help_line() {
+        let missing = tributary_runtime::options_without_help(&super::Cli::command());
+        assert!(missing.is_empty(), "options without help: {missing:#?}");
     }
 }

@@ -24,7 +24,7 @@ pub struct GlobalArgs {
         global = true,
         value_enum,
         default_value = "human",
-        env = "LOG_FORMAT"
+        env = "TRIBUTARY_LOG_FORMAT"
     )]
     pub log_format: LogFormat,
     /// Settings file (TOML): every setting under its flag's name, and a `[kafka]` table
@@ -65,6 +65,7 @@ pub enum ProviderArg {
 
 /// The object-store flags, flattened into each binary's arguments.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Object storage")]
 pub struct StorageArgs {
     /// Object storage provider.
     #[arg(
@@ -77,12 +78,14 @@ pub struct StorageArgs {
     /// Folder of the `local` provider.
     #[arg(
         long,
-        env = "CONTENT_STORAGE_DIR",
+        env = "TRIBUTARY_CONTENT_STORAGE_DIR",
         default_value = "/tmp/tributary-objects"
     )]
     pub storage_dir: PathBuf,
+    /// Bucket of the S3/MinIO provider.
     #[arg(long, env = "CONTENT_STORAGE_BUCKET", default_value = "tributary")]
     pub storage_bucket: String,
+    /// Region of the S3 provider.
     #[arg(long, env = "CONTENT_STORAGE_REGION", default_value = "us-east-1")]
     pub storage_region: String,
     /// Custom S3 endpoint (MinIO, Garage, ...); implies path-style addressing.
@@ -91,6 +94,7 @@ pub struct StorageArgs {
     /// Static S3 access key; without it the AWS default credential chain is used.
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
     pub storage_access_key_id: Option<String>,
+    /// Static S3 secret key (with --storage-access-key-id).
     #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub storage_secret_access_key: Option<String>,
 }
@@ -246,4 +250,29 @@ impl KafkaArgs {
             },
         )
     }
+}
+
+/// Every visible option of `cmd` and its subcommands that has no help line, as
+/// `command --flag` (for the binaries' tests: every option explains itself).
+pub fn options_without_help(cmd: &clap::Command) -> Vec<String> {
+    fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        let path = format!("{path} {}", cmd.get_name());
+        for a in cmd.get_arguments() {
+            if a.is_hide_set() || a.get_id() == "help" || a.get_id() == "version" {
+                continue;
+            }
+            if a.get_help().is_none() && a.get_long_help().is_none() {
+                out.push(format!(
+                    "{path} --{}",
+                    a.get_long().unwrap_or(a.get_id().as_str())
+                ));
+            }
+        }
+        for s in cmd.get_subcommands() {
+            walk(s, &path, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(cmd, "", &mut out);
+    out
 }

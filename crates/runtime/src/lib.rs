@@ -10,7 +10,9 @@ pub mod kafka;
 mod process;
 mod serve;
 
-pub use cli::{GlobalArgs, KafkaArgs, LogFormat, ProviderArg, StorageArgs, parse_size};
+pub use cli::{
+    GlobalArgs, KafkaArgs, LogFormat, ProviderArg, StorageArgs, options_without_help, parse_size,
+};
 pub use error::chain;
 pub use process::{block_on, hangups, init_logging, main, shutdown_signal};
 pub use serve::{serve_metrics, serve_with_handle};
