@@ -51,7 +51,7 @@ fn flags_beat_environment_beats_file_beats_defaults() {
     };
     // (case, extra flags, environment, the broker list the error must name)
     type Case<'a> = (&'a str, Args, Vec<(&'a str, &'a str)>, &'a str);
-    let cases: Vec<Case> = vec![
+    let cases: Vec<Case<'_>> = vec![
         ("file over default", Args::default(), vec![], "from-file"),
         (
             "environment over file",
