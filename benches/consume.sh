@@ -62,7 +62,7 @@ consume() { # consume <label> <topic> <cache-suffix> <flags...>
 t_inline=bench-in-inline-$run_id; t_object=bench-in-object-$run_id; t_git=bench-in-git-$run_id
 publish "$t_inline" --repo "$corpus" --content-strategy inline
 publish "$t_object" --repo "$corpus" --content-strategy object-storage
-publish "$t_git" --repo "$TRIBUTARY_GIT_URL/bench-$n.git" --content-strategy git-reference --storage-provider none
+publish "$t_git" --repo "$TRIBUTARY_GIT_DAEMON_URL/bench-$n.git" --content-strategy git-reference --storage-provider none
 
 echo "corpus: $files files, $bytes bytes; sha256 ${sha} MB/s; memory cache 256 MiB, disk cache 10 GB (defaults)"
 echo

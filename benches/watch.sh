@@ -26,7 +26,7 @@ trap cleanup EXIT
 git clone -q --bare "$TRIBUTARY_GIT_ROOT/bench-$n.git" "$TRIBUTARY_GIT_ROOT/watch-bench-$id.git"
 git clone -q "$TRIBUTARY_GIT_ROOT/watch-bench-$id.git" "$tmp/work"
 git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null || true
-url="$TRIBUTARY_GIT_URL/watch-bench-$id.git"
+url="$TRIBUTARY_GIT_DAEMON_URL/watch-bench-$id.git"
 files=$(git -C "$tmp/work" ls-files | wc -l)
 
 secret=bench-secret-$id

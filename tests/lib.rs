@@ -63,7 +63,7 @@ impl Services {
             s3_access_key: var("AWS_ACCESS_KEY_ID", None),
             s3_secret_key: var("AWS_SECRET_ACCESS_KEY", None),
             git_root: PathBuf::from(var("TRIBUTARY_GIT_ROOT", None)),
-            git_url: var("TRIBUTARY_GIT_URL", Some("git://127.0.0.1:9418")),
+            git_url: var("TRIBUTARY_GIT_DAEMON_URL", Some("git://127.0.0.1:9418")),
         };
         for broker in s.kafka_brokers.split(',') {
             require_port("kafka", broker);

@@ -387,3 +387,115 @@ async fn every_wrong_setting_exits_2_naming_it_and_produces_nothing() {
         c.stderr
     );
 }
+
+/// `check --format json` as a map from check name to (ok, detail).
+fn checks(o: &Outcome) -> (bool, std::collections::BTreeMap<String, (bool, String)>) {
+    let v: Value = serde_json::from_str(&o.stdout)
+        .unwrap_or_else(|e| panic!("check prints JSON ({e}):\n{}\n{}", o.stdout, o.stderr));
+    let lines = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().expect("name").to_owned(),
+                (
+                    c["ok"].as_bool().expect("ok"),
+                    c["detail"].as_str().expect("detail").to_owned(),
+                ),
+            )
+        })
+        .collect();
+    (v["ok"].as_bool().expect("ok"), lines)
+}
+
+#[tokio::test]
+async fn check_reports_each_listener_topic_and_store_line_by_line() {
+    let svc = Services::require();
+    let s = Secure::require();
+    let dir = repo();
+    let topic = unique("secure-check");
+    create_topic(&svc.kafka_brokers, &topic, 2, &[]).await;
+    let output = format!("{topic}-out");
+    create_topic(&svc.kafka_brokers, &output, 1, &[]).await;
+    let forbidden = unique("forbidden-check");
+    create_topic(&svc.kafka_brokers, &forbidden, 1, &[]).await;
+
+    // the publisher over mutual TLS with the object store: every line ok, exit 0, and
+    // the printed settings name the key by reference
+    let o = run(
+        "tributary-publisher",
+        &Args::new(["check", "--format", "json"])
+            .flag("repo", dir.path().to_str().expect("utf-8"))
+            .flag("topic", &topic)
+            .with(svc.s3_args())
+            .with(s.mtls("client")),
+    );
+    let (ok, lines) = checks(&o);
+    assert!(ok && o.code == Some(0), "{lines:#?}\n{}", o.stderr);
+    assert_eq!(
+        lines[&format!("kafka topic {topic}")],
+        (true, "visible, 2 partitions".to_owned())
+    );
+    for store in [
+        "object store",
+        "object store write",
+        "object store read",
+        "object store presigned GET",
+        "object store delete",
+    ] {
+        assert!(lines[store].0, "{store}: {lines:#?}");
+    }
+    assert!(o.stdout.contains("\"tls_key\":\"file:"), "{}", o.stdout);
+
+    // the consumer over SCRAM: the forbidden topic and an unreadable credential fail,
+    // the rest pass, exit 1
+    let caches = tempfile::tempdir().expect("tempdir");
+    let o = run(
+        "tributary-consumer",
+        &Args::new(["check", "--format", "json"])
+            .flag("input-topic", &topic)
+            .flag("output-topic", &output)
+            .flag("dlq-topic", &forbidden)
+            .flag("storage-provider", "none")
+            .flag("cache-dir", caches.path().join("c").to_str().expect("utf-8"))
+            .flag("git-cache-dir", caches.path().join("g").to_str().expect("utf-8"))
+            .flag("git-credential", "gh=env:TRIBUTARY_TEST_UNSET_CREDENTIAL@github.com")
+            .with(s.scram_ok()),
+    );
+    let (ok, lines) = checks(&o);
+    assert!(!ok && o.code == Some(1), "{lines:#?}");
+    assert_eq!(
+        lines[&format!("kafka {}", s.sasl_ssl)],
+        (true, "reachable, credentials accepted".to_owned())
+    );
+    assert!(lines[&format!("kafka topic {topic}")].0);
+    assert_eq!(
+        lines[&format!("kafka topic {forbidden}")],
+        (false, "not authorised for this principal".to_owned())
+    );
+    assert!(lines.iter().any(|(k, v)| k.starts_with("content cache") && v.0));
+    assert!(!lines["git credential gh"].0);
+    assert_eq!(lines.values().filter(|v| !v.0).count(), 2, "{lines:#?}");
+
+    // a refused password: one failed Kafka line saying so, and nothing checked behind it
+    let wrong = tempfile::tempdir().expect("tempdir");
+    let pw = wrong.path().join("pw");
+    std::fs::write(&pw, "nope").expect("write");
+    let o = run(
+        "tributary-consumer",
+        &Args::new(["check", "--format", "json"])
+            .flag("input-topic", &topic)
+            .flag("output-topic", &output)
+            .flag("dlq-topic", format!("{topic}-dlq"))
+            .flag("storage-provider", "none")
+            .flag("cache-dir", caches.path().join("c").to_str().expect("utf-8"))
+            .flag("git-cache-dir", caches.path().join("g").to_str().expect("utf-8"))
+            .with(s.scram(&format!("file:{}", pw.display()), "ca.pem")),
+    );
+    let (ok, lines) = checks(&o);
+    assert!(!ok && o.code == Some(1));
+    let kafka = &lines[&format!("kafka {}", s.sasl_ssl)];
+    assert!(!kafka.0 && kafka.1.contains("authentication failed"), "{kafka:?}");
+    assert!(!lines.keys().any(|k| k.starts_with("kafka topic")), "{lines:#?}");
+}

@@ -32,6 +32,20 @@ pub enum Command {
     /// Work with the dead-letter topic.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Check a deployment with the flags `run` would get: the effective settings
+    /// (secrets by reference), Kafka and the three topics, the object store (write,
+    /// read, presigned GET, delete of a probe object), the cache folders, the git
+    /// credentials. Exit 0 only when all pass; `/readyz` runs the same checks.
+    #[command(args_override_self = true)]
+    Check(Box<CheckCommand>),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckCommand {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub check: tributary_runtime::check::CheckArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -395,6 +409,7 @@ mod tests {
 
     #[test]
     fn every_option_has_a_help_line() {
+        super::Cli::command().debug_assert();
         let missing = tributary_runtime::options_without_help(&super::Cli::command());
         assert!(missing.is_empty(), "options without help: {missing:#?}");
     }

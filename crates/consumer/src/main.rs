@@ -33,7 +33,12 @@ fn main() -> ExitCode {
         std::env::var_os(tributary_runtime::config_file::CONFIG_ENV),
     )
     .unwrap_or_else(|e| e.exit());
-    if let Command::Run(args) = &cli.command {
+    let run_args = match &cli.command {
+        Command::Run(args) => Some(&**args),
+        Command::Check(args) => Some(&args.run),
+        Command::Dlq(_) => None,
+    };
+    if let Some(args) = run_args {
         // every git network operation is bounded: a remote that accepts and then goes
         // silent fails within the clone timeout
         #[allow(unsafe_code)]
@@ -63,6 +68,25 @@ const GIT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => daemon(*args).await,
+        Command::Check(args) => {
+            let format = args.check.format;
+            let config = args.run.into_config().map_err(ConsumerError::from)?;
+            let store = tributary_content::ObjectStore::open(&config.store)
+                .await
+                .map_err(|e| tributary_runtime::chain(&e));
+            let report = tributary_consumer::check::run(
+                &config,
+                &store,
+                tributary_consumer::check::Depth::Command,
+            )
+            .await;
+            print!("{}", report.render(format));
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Dlq(DlqCommand::Replay(args)) => {
             let config = args.into_config().map_err(ConsumerError::from)?;
             let report = tributary_consumer::replay::replay(&config).await?;

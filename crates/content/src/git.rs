@@ -376,6 +376,39 @@ pub fn resolve_secret(creds: &CredentialRef) -> Result<String, ContentError> {
     Ok(secret.trim().to_owned())
 }
 
+/// Lists a remote's references (what `git ls-remote` does) with the given credentials:
+/// the remote is reachable and accepts them. Blocking; bounded by the process's git
+/// network timeouts. Returns the number of references.
+pub fn ls_remote(url: &str, creds: Option<&CredentialRef>) -> Result<usize, ContentError> {
+    let mut remote =
+        git2::Remote::create_detached(url).map_err(|source| ContentError::GitUnavailable {
+            url: url.to_owned(),
+            source,
+        })?;
+    let cb = credential_callbacks(creds)?;
+    let conn = match remote.connect_auth(git2::Direction::Fetch, Some(cb), None) {
+        Ok(c) => c,
+        Err(e) if e.code() == git2::ErrorCode::Auth => {
+            return Err(ContentError::GitAuth {
+                url: url.to_owned(),
+                source: e,
+            });
+        }
+        Err(source) => {
+            return Err(ContentError::GitUnavailable {
+                url: url.to_owned(),
+                source,
+            });
+        }
+    };
+    conn.list()
+        .map(<[git2::RemoteHead<'_>]>::len)
+        .map_err(|source| ContentError::GitUnavailable {
+            url: url.to_owned(),
+            source,
+        })
+}
+
 /// Credentials callbacks from a reference, resolved on this machine: the variable or
 /// file holds `user:secret`, or a bare token (sent as user `x-access-token`, what GitHub
 /// and Gitea expect).

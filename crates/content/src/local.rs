@@ -74,6 +74,15 @@ impl LocalStore {
         Ok(())
     }
 
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), ContentError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+
     pub(crate) async fn get(&self, key: &str) -> Result<Bytes, ContentError> {
         let path = self.path_of(key)?;
         match tokio::fs::read(&path).await {

@@ -272,6 +272,17 @@ impl S3Store {
         Ok(())
     }
 
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), ContentError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("delete_object", key, e))
+    }
+
     pub(crate) async fn get(&self, key: &str) -> Result<Bytes, ContentError> {
         let out = self
             .client

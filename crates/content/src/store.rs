@@ -26,6 +26,23 @@ pub enum StoreConfig {
 }
 
 impl StoreConfig {
+    /// One line for `check` output and logs (no credentials).
+    pub fn describe(&self) -> String {
+        match self {
+            StoreConfig::None => "none".into(),
+            StoreConfig::Local { root } => format!("local {}", root.display()),
+            StoreConfig::S3(s3) => format!(
+                "s3 bucket {} region {}{}",
+                s3.bucket,
+                s3.region,
+                s3.endpoint
+                    .as_ref()
+                    .map(|e| format!(" endpoint {e}"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ContentError> {
         match self {
             StoreConfig::S3(s3) => s3.validate(),
@@ -82,6 +99,14 @@ impl ObjectStore {
         match self {
             ObjectStore::S3(s) => s.put(key, bytes, content_type).await,
             ObjectStore::Local(l) => l.put(key, &bytes).await,
+        }
+    }
+
+    /// Removes `key` (absent is fine): probes, never content others may reference.
+    pub async fn delete(&self, key: &str) -> Result<(), ContentError> {
+        match self {
+            ObjectStore::S3(s) => s.delete(key).await,
+            ObjectStore::Local(l) => l.delete(key).await,
         }
     }
 

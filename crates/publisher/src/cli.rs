@@ -38,6 +38,20 @@ pub enum Command {
     /// webhooks, publish only what changed since the last indexed commit.
     #[command(args_override_self = true)]
     Watch(WatchArgs),
+    /// Check a deployment with the flags `publish` would get: the effective settings
+    /// (secrets by reference), Kafka and the topic, the object store (write, read,
+    /// presigned GET, delete of a probe object), the git remotes. Exit 0 only when all
+    /// pass.
+    #[command(args_override_self = true)]
+    Check(Box<CheckCommand>),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckCommand {
+    #[command(flatten)]
+    pub publish: PublishArgs,
+    #[command(flatten)]
+    pub check: tributary_runtime::check::CheckArgs,
 }
 
 #[derive(Debug, Args)]
@@ -374,6 +388,7 @@ mod tests {
 
     #[test]
     fn every_option_has_a_help_line() {
+        super::Cli::command().debug_assert();
         let missing = tributary_runtime::options_without_help(&super::Cli::command());
         assert!(missing.is_empty(), "options without help: {missing:#?}");
     }

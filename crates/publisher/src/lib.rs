@@ -5,6 +5,7 @@
 //! target per run. The binary only parses flags (`cli`), wires signals and metrics, and
 //! prints the report.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod error;

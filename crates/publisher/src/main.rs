@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     let git_timeout = match &cli.command {
         Command::Publish(args) => args.settings.git_timeout,
         Command::Watch(args) => args.settings.git_timeout,
+        Command::Check(args) => args.publish.settings.git_timeout,
     };
     // every git network operation is bounded: a remote that accepts and then goes
     // silent fails within the timeout
@@ -51,7 +52,20 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Watch(args) => watch(args).await,
         Command::Publish(args) => publish(args).await,
+        Command::Check(args) => check(*args).await,
     }
+}
+
+async fn check(args: tributary_publisher::cli::CheckCommand) -> anyhow::Result<ExitCode> {
+    let format = args.check.format;
+    let config = args.publish.into_config().map_err(PublishError::from)?;
+    let report = tributary_publisher::check::run(&config).await;
+    print!("{}", report.render(format));
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {

@@ -3,6 +3,7 @@
 //! `/healthz` server, the one Kafka edge (every client both binaries create), and the
 //! flags both parse. Libraries below it (events, content, intel) never depend on it.
 
+pub mod check;
 mod cli;
 pub mod config_file;
 mod error;

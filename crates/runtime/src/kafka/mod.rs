@@ -344,3 +344,61 @@ pub async fn probe(
     .await
     .unwrap_or(Err(ProbeError::Client(KafkaError::Canceled)))
 }
+
+/// Why a topic cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TopicError {
+    #[error("does not exist")]
+    Missing,
+    #[error("not authorised for this principal")]
+    Unauthorised,
+    #[error("{0}")]
+    Metadata(String),
+}
+
+impl TopicError {
+    /// What to do about it.
+    pub fn fix(&self) -> &'static str {
+        match self {
+            TopicError::Missing => {
+                "create it (partitions for the consumers you run), or let the publisher's first produce create it where the cluster allows"
+            }
+            TopicError::Unauthorised => {
+                "grant this principal Describe and Write (publisher) or Read (consumer) on the topic"
+            }
+            TopicError::Metadata(_) => "check the broker's health",
+        }
+    }
+}
+
+/// The partition count of `topic`, as this principal sees it (never creates it).
+pub async fn describe_topic(
+    conn: &Connection,
+    topic: &str,
+    timeout: Duration,
+) -> Result<usize, TopicError> {
+    let mut config = base(conn);
+    config.set("allow.auto.create.topics", "false");
+    let consumer: BaseConsumer<Context> = config
+        .create_with_context(Context::new(conn))
+        .map_err(|e| TopicError::Metadata(e.to_string()))?;
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let md = consumer
+            .fetch_metadata(Some(&topic), timeout)
+            .map_err(|e| TopicError::Metadata(e.to_string()))?;
+        let t = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic)
+            .ok_or(TopicError::Missing)?;
+        match t.error().map(RDKafkaErrorCode::from) {
+            None => Ok(t.partitions().len()),
+            Some(RDKafkaErrorCode::TopicAuthorizationFailed) => Err(TopicError::Unauthorised),
+            Some(RDKafkaErrorCode::UnknownTopicOrPartition) => Err(TopicError::Missing),
+            Some(other) => Err(TopicError::Metadata(other.to_string())),
+        }
+    })
+    .await
+    .unwrap_or_else(|_| Err(TopicError::Metadata("the check panicked".into())))
+}

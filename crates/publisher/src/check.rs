@@ -1,0 +1,64 @@
+//! `tributary-publisher check`: the checks of tributary-runtime's `check` module for
+//! what `publish` would use — Kafka and the index topic, the object store (when a
+//! strategy may upload), the repository's remote and the URL consumers will fetch
+//! git references from.
+
+use std::time::Duration;
+
+use tributary_runtime::check::{self, Line, Report};
+
+use crate::config::Config;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The effective settings and every check's line.
+pub async fn run(cfg: &Config) -> Report {
+    let s = &cfg.settings;
+    let t = &cfg.target;
+    let mut settings = s.kafka.connection.describe();
+    settings.push(("topic".into(), s.kafka.topic.clone()));
+    settings.push(("content_strategy".into(), format!("{:?}", s.strategy)));
+    settings.push(("storage".into(), s.storage.provider.describe()));
+    settings.push((
+        "repo".into(),
+        tributary_events::redact::redact_text(&t.repo),
+    ));
+    if let Some(u) = &t.git_url {
+        settings.push(("git_url".into(), tributary_events::redact::redact_text(u)));
+    }
+    if let Some(c) = &t.git_credentials {
+        settings.push(("git_credentials".into(), String::from(c.clone())));
+    }
+    let mut checks = check::kafka(&s.kafka.connection, &[&s.kafka.topic], TIMEOUT).await;
+    match tributary_content::ObjectStore::open(&s.storage.provider).await {
+        Ok(Some(store)) => checks.extend(check::store(&store, TIMEOUT).await),
+        Ok(None) => {}
+        Err(e) => checks.push(Line::fail(
+            "object store",
+            tributary_runtime::chain(&e),
+            "check the --storage-* settings",
+        )),
+    }
+    let remote = |u: &str| u.contains("://") || u.contains('@');
+    if remote(&t.repo) {
+        checks.push(check::git_remote(&t.repo, t.git_credentials.as_ref()).await);
+    } else {
+        let path = std::path::Path::new(&t.repo);
+        checks.push(if path.is_dir() {
+            Line::ok(format!("repository {}", t.repo), "a readable folder")
+        } else {
+            Line::fail(
+                format!("repository {}", t.repo),
+                "not a folder here",
+                "give a local folder, a local git repository or a git URL",
+            )
+        });
+    }
+    if let Some(u) = &t.git_url
+        && *u != t.repo
+        && remote(u)
+    {
+        checks.push(check::git_remote(u, t.git_credentials.as_ref()).await);
+    }
+    Report { settings, checks }
+}
