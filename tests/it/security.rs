@@ -458,9 +458,18 @@ async fn check_reports_each_listener_topic_and_store_line_by_line() {
             .flag("output-topic", &output)
             .flag("dlq-topic", &forbidden)
             .flag("storage-provider", "none")
-            .flag("cache-dir", caches.path().join("c").to_str().expect("utf-8"))
-            .flag("git-cache-dir", caches.path().join("g").to_str().expect("utf-8"))
-            .flag("git-credential", "gh=env:TRIBUTARY_TEST_UNSET_CREDENTIAL@github.com")
+            .flag(
+                "cache-dir",
+                caches.path().join("c").to_str().expect("utf-8"),
+            )
+            .flag(
+                "git-cache-dir",
+                caches.path().join("g").to_str().expect("utf-8"),
+            )
+            .flag(
+                "git-credential",
+                "gh=env:TRIBUTARY_TEST_UNSET_CREDENTIAL@github.com",
+            )
             .with(s.scram_ok()),
     );
     let (ok, lines) = checks(&o);
@@ -474,7 +483,11 @@ async fn check_reports_each_listener_topic_and_store_line_by_line() {
         lines[&format!("kafka topic {forbidden}")],
         (false, "not authorised for this principal".to_owned())
     );
-    assert!(lines.iter().any(|(k, v)| k.starts_with("content cache") && v.0));
+    assert!(
+        lines
+            .iter()
+            .any(|(k, v)| k.starts_with("content cache") && v.0)
+    );
     assert!(!lines["git credential gh"].0);
     assert_eq!(lines.values().filter(|v| !v.0).count(), 2, "{lines:#?}");
 
@@ -489,13 +502,25 @@ async fn check_reports_each_listener_topic_and_store_line_by_line() {
             .flag("output-topic", &output)
             .flag("dlq-topic", format!("{topic}-dlq"))
             .flag("storage-provider", "none")
-            .flag("cache-dir", caches.path().join("c").to_str().expect("utf-8"))
-            .flag("git-cache-dir", caches.path().join("g").to_str().expect("utf-8"))
+            .flag(
+                "cache-dir",
+                caches.path().join("c").to_str().expect("utf-8"),
+            )
+            .flag(
+                "git-cache-dir",
+                caches.path().join("g").to_str().expect("utf-8"),
+            )
             .with(s.scram(&format!("file:{}", pw.display()), "ca.pem")),
     );
     let (ok, lines) = checks(&o);
     assert!(!ok && o.code == Some(1));
     let kafka = &lines[&format!("kafka {}", s.sasl_ssl)];
-    assert!(!kafka.0 && kafka.1.contains("authentication failed"), "{kafka:?}");
-    assert!(!lines.keys().any(|k| k.starts_with("kafka topic")), "{lines:#?}");
+    assert!(
+        !kafka.0 && kafka.1.contains("authentication failed"),
+        "{kafka:?}"
+    );
+    assert!(
+        !lines.keys().any(|k| k.starts_with("kafka topic")),
+        "{lines:#?}"
+    );
 }

@@ -65,6 +65,10 @@ pub async fn run(
     let mut checks = check::kafka(
         &k.connection,
         &[&k.input_topic, &k.output_topic, &k.dlq_topic],
+        match depth {
+            Depth::Command => check::MissingTopic::Fails,
+            Depth::Readiness => check::MissingTopic::Passes,
+        },
         timeout,
     )
     .await;

@@ -29,7 +29,13 @@ pub async fn run(cfg: &Config) -> Report {
     if let Some(c) = &t.git_credentials {
         settings.push(("git_credentials".into(), String::from(c.clone())));
     }
-    let mut checks = check::kafka(&s.kafka.connection, &[&s.kafka.topic], TIMEOUT).await;
+    let mut checks = check::kafka(
+        &s.kafka.connection,
+        &[&s.kafka.topic],
+        check::MissingTopic::Fails,
+        TIMEOUT,
+    )
+    .await;
     match tributary_content::ObjectStore::open(&s.storage.provider).await {
         Ok(Some(store)) => checks.extend(check::store(&store, TIMEOUT).await),
         Ok(None) => {}

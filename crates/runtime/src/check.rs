@@ -133,9 +133,22 @@ impl Report {
     }
 }
 
+/// Whether a topic that does not exist (yet) fails the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingTopic {
+    Fails,
+    /// Readiness: a topic the first producer will create does not make a pod unready.
+    Passes,
+}
+
 /// Kafka: the brokers answer and accept the credentials, then each topic is visible to
 /// this principal (with its partition count), or why not.
-pub async fn kafka(conn: &Connection, topics: &[&str], timeout: Duration) -> Vec<Line> {
+pub async fn kafka(
+    conn: &Connection,
+    topics: &[&str],
+    missing: MissingTopic,
+    timeout: Duration,
+) -> Vec<Line> {
     let mut out = Vec::new();
     let check = format!("kafka {}", conn.brokers);
     match kafka::probe(conn, &[], timeout).await {
@@ -154,6 +167,10 @@ pub async fn kafka(conn: &Connection, topics: &[&str], timeout: Duration) -> Vec
             Ok(partitions) => Line::ok(
                 format!("kafka topic {topic}"),
                 format!("visible, {partitions} partitions"),
+            ),
+            Err(kafka::TopicError::Missing) if missing == MissingTopic::Passes => Line::ok(
+                format!("kafka topic {topic}"),
+                "not created yet (its first producer creates it)",
             ),
             Err(e) => Line::fail(format!("kafka topic {topic}"), e.to_string(), e.fix()),
         });
