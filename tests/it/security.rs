@@ -524,3 +524,113 @@ async fn check_reports_each_listener_topic_and_store_line_by_line() {
         "{lines:#?}"
     );
 }
+
+/// An OIDC token endpoint on loopback for the client-credentials grant: it answers
+/// client `tributary` with the right secret with an unsecured JWT (`alg: none`, which
+/// the local broker's OAUTHBEARER listener accepts), anyone else with 401. It counts the
+/// token requests it granted.
+struct TokenEndpoint {
+    url: String,
+    granted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl TokenEndpoint {
+    fn start(secret: &'static str, subject: String) -> Self {
+        use base64::Engine as _;
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "http://{}/oauth2/token",
+            listener.local_addr().expect("addr")
+        );
+        let granted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = granted.clone();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let expected = format!(
+            "basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("tributary:{secret}"))
+        );
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = vec![0u8; 16 * 1024];
+                let n = conn.read(&mut buf).unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                let authorised = head.contains("grant_type=client_credentials")
+                    && head.lines().any(|l| {
+                        l.trim_end() == format!("authorization: {expected}").to_ascii_lowercase()
+                    });
+                let response = if authorised {
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .expect("clock")
+                        .as_secs();
+                    let jwt = format!(
+                        "{}.{}.",
+                        b64.encode(r#"{"alg":"none"}"#),
+                        b64.encode(format!(
+                            r#"{{"sub":"{subject}","iat":{now},"exp":{}}}"#,
+                            now + 3600
+                        ))
+                    );
+                    let body = format!(
+                        r#"{{"access_token":"{jwt}","token_type":"bearer","expires_in":3600}}"#
+                    );
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                } else {
+                    "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_owned()
+                };
+                let _ = conn.write_all(response.as_bytes());
+            }
+        });
+        Self { url, granted }
+    }
+}
+
+#[tokio::test]
+async fn oauthbearer_through_an_oidc_token_endpoint() {
+    let svc = Services::require();
+    let s = Secure::require();
+    let endpoint = TokenEndpoint::start("oidc-client-secret", s.user.clone());
+    let secrets = tempfile::tempdir().expect("tempdir");
+    let secret = |name: &str, value: &str| {
+        let p = secrets.path().join(name);
+        std::fs::write(&p, value).expect("write");
+        format!("file:{}", p.display())
+    };
+    let oidc = |secret_ref: String| {
+        Args::default()
+            .flag("brokers", &s.oauth)
+            .flag("kafka-security-protocol", "SASL_PLAINTEXT")
+            .flag("kafka-sasl-mechanism", "OAUTHBEARER")
+            .flag("kafka-oauth-token-endpoint", &endpoint.url)
+            .flag("kafka-oauth-client-id", "tributary")
+            .flag("kafka-oauth-client-secret", secret_ref)
+            .flag("kafka-oauth-scope", "kafka")
+    };
+    end_to_end(&svc, oidc(secret("good", "oidc-client-secret")), "oidc").await;
+    assert!(
+        endpoint.granted.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the publisher and the consumer each fetched a token"
+    );
+    // a wrong client secret: the token endpoint refuses, the publisher exits 2
+    let dir = repo();
+    let topic = unique("secure-oidc-refused");
+    create_topic(&svc.kafka_brokers, &topic, 1, &[]).await;
+    let o = publish(
+        dir.path(),
+        &unique("oidc"),
+        &topic,
+        &oidc(secret("bad", "wrong")),
+    );
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(o.took < Duration::from_secs(12), "took {:?}", o.took);
+    assert_eq!(messages_in(&svc.kafka_brokers, &topic), 0);
+    assert!(!o.stderr.contains("oidc-client-secret"));
+}
