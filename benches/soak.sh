@@ -8,6 +8,8 @@
 # hold: memory-cache budget + 128 MiB.
 #
 #   benches/soak.sh [SOAK_SECS] [MEMORY_CACHE_MB]
+#
+# SOAK_CONSUMER_ARGS adds flags to the consumer (e.g. "--partition-queue 1").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs=${1:-900}
@@ -28,7 +30,7 @@ topic=$run-in
 samples=$work/$run-rss.csv
 "$bin/tributary-consumer" --log-format json run --input-topic "$topic" --output-topic "$run-out" --dlq-topic "$run-dlq" \
   --group "$run" --storage-provider none --memory-cache-mb "$cache_mb" --summary-wait 0 \
-  --cache-dir "$work/$run-cache" --git-cache-dir "$work/$run-git" >"$work/$run-consumer.log" 2>&1 &
+  --cache-dir "$work/$run-cache" --git-cache-dir "$work/$run-git" ${SOAK_CONSUMER_ARGS:-} >"$work/$run-consumer.log" 2>&1 &
 consumer=$!
 trap 'kill $consumer 2>/dev/null || true; rm -rf "$work/$run-cache" "$work/$run-git"' EXIT
 

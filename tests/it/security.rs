@@ -489,7 +489,38 @@ async fn check_reports_each_listener_topic_and_store_line_by_line() {
             .any(|(k, v)| k.starts_with("content cache") && v.0)
     );
     assert!(!lines["git credential gh"].0);
+    assert!(lines[&format!("kafka read {topic} as group tributary-consumer")].0);
     assert_eq!(lines.values().filter(|v| !v.0).count(), 2, "{lines:#?}");
+
+    // a group the principal may not use: the read line says so
+    let group = unique("other-group");
+    let o = run(
+        "tributary-consumer",
+        &Args::new(["check", "--format", "json"])
+            .flag("group", &group)
+            .flag("input-topic", &topic)
+            .flag("output-topic", &output)
+            .flag("dlq-topic", &output)
+            .flag("storage-provider", "none")
+            .flag(
+                "cache-dir",
+                caches.path().join("c").to_str().expect("utf-8"),
+            )
+            .flag(
+                "git-cache-dir",
+                caches.path().join("g").to_str().expect("utf-8"),
+            )
+            .with(s.scram_ok()),
+    );
+    let (ok, lines) = checks(&o);
+    assert!(!ok && o.code == Some(1), "{lines:#?}");
+    assert_eq!(
+        lines[&format!("kafka read {topic} as group {group}")],
+        (
+            false,
+            format!("this principal may not use consumer group {group}")
+        )
+    );
 
     // a refused password: one failed Kafka line saying so, and nothing checked behind it
     let wrong = tempfile::tempdir().expect("tempdir");

@@ -72,6 +72,12 @@ pub async fn run(
         timeout,
     )
     .await;
+    let input_visible = checks
+        .iter()
+        .any(|l| l.ok && l.check == format!("kafka topic {}", k.input_topic));
+    if depth == Depth::Command && input_visible {
+        checks.push(check::kafka_read(&k.connection, &k.input_topic, &k.group, timeout).await);
+    }
     match store {
         Ok(Some(store)) if depth == Depth::Command => {
             checks.extend(check::store(store, timeout).await);

@@ -178,6 +178,15 @@ pub async fn kafka(
     out
 }
 
+/// Consuming: `group` may read `topic` (nothing is consumed or committed).
+pub async fn kafka_read(conn: &Connection, topic: &str, group: &str, timeout: Duration) -> Line {
+    let check = format!("kafka read {topic} as group {group}");
+    match kafka::check_read(conn, topic, group, timeout).await {
+        Ok(()) => Line::ok(check, "allowed"),
+        Err(e) => Line::fail(check, e.to_string(), e.fix()),
+    }
+}
+
 /// The object store: reachable, a probe object written, read back and (S3) fetched
 /// through a presigned URL, then removed.
 pub async fn store(store: &ObjectStore, timeout: Duration) -> Vec<Line> {

@@ -352,6 +352,10 @@ pub enum TopicError {
     Missing,
     #[error("not authorised for this principal")]
     Unauthorised,
+    #[error("visible, but this principal may not read it")]
+    ReadUnauthorised,
+    #[error("this principal may not use consumer group {0}")]
+    GroupUnauthorised(String),
     #[error("{0}")]
     Metadata(String),
 }
@@ -365,6 +369,10 @@ impl TopicError {
             }
             TopicError::Unauthorised => {
                 "grant this principal Describe and Write (publisher) or Read (consumer) on the topic"
+            }
+            TopicError::ReadUnauthorised => "grant this principal Read on the topic",
+            TopicError::GroupUnauthorised(_) => {
+                "grant this principal Read on the consumer group (or use --group with one it may use)"
             }
             TopicError::Metadata(_) => "check the broker's health",
         }
@@ -398,6 +406,87 @@ pub async fn describe_topic(
             Some(RDKafkaErrorCode::UnknownTopicOrPartition) => Err(TopicError::Missing),
             Some(other) => Err(TopicError::Metadata(other.to_string())),
         }
+    })
+    .await
+    .unwrap_or_else(|_| Err(TopicError::Metadata("the check panicked".into())))
+}
+
+/// Whether `group` may read `topic`, without consuming anything: the group's committed
+/// offsets are fetched (group authorisation) and each partition is read from its end
+/// for a moment (topic Read authorisation; nothing is there to read).
+pub async fn check_read(
+    conn: &Connection,
+    topic: &str,
+    group: &str,
+    timeout: Duration,
+) -> Result<(), TopicError> {
+    use rdkafka::{Offset, TopicPartitionList};
+    let mut config = group_consumer(conn, group, OffsetMode::ManualCommit);
+    config.set("allow.auto.create.topics", "false");
+    let context = Context::new(conn);
+    let consumer: BaseConsumer<Context> = config
+        .create_with_context(context.clone())
+        .map_err(|e| TopicError::Metadata(e.to_string()))?;
+    let (topic, group) = (topic.to_owned(), group.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let md = consumer
+            .fetch_metadata(Some(&topic), timeout)
+            .map_err(|e| TopicError::Metadata(e.to_string()))?;
+        let partitions: Vec<i32> = md
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic)
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if partitions.is_empty() {
+            return Err(TopicError::Missing);
+        }
+        let mut tpl = TopicPartitionList::new();
+        for p in &partitions {
+            tpl.add_partition(&topic, *p);
+        }
+        // a refused group shows as an error event (the coordinator lookup), the call
+        // itself only times out
+        let group_refused = |e: Option<RDKafkaErrorCode>| {
+            e == Some(RDKafkaErrorCode::GroupAuthorizationFailed)
+                || context
+                    .last_error()
+                    .is_some_and(|(c, _)| c == RDKafkaErrorCode::GroupAuthorizationFailed)
+        };
+        // short attempts, serving events between them: a refused group shows as an
+        // error event (the coordinator lookup), the call itself only times out
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match consumer.committed_offsets(tpl.clone(), left.min(Duration::from_secs(1))) {
+                Ok(_) => break,
+                Err(e) => {
+                    let _ = consumer.poll(Duration::from_millis(100));
+                    if group_refused(e.rdkafka_error_code()) {
+                        return Err(TopicError::GroupUnauthorised(group));
+                    }
+                    if left.is_zero() {
+                        return Err(TopicError::Metadata(e.to_string()));
+                    }
+                }
+            }
+        }
+        for p in &partitions {
+            tpl.set_partition_offset(&topic, *p, Offset::End)
+                .map_err(|e| TopicError::Metadata(e.to_string()))?;
+        }
+        consumer
+            .assign(&tpl)
+            .map_err(|e| TopicError::Metadata(e.to_string()))?;
+        let deadline = std::time::Instant::now() + timeout.min(Duration::from_secs(2));
+        while std::time::Instant::now() < deadline {
+            if let Some(Err(e)) = consumer.poll(Duration::from_millis(200))
+                && e.rdkafka_error_code() == Some(RDKafkaErrorCode::TopicAuthorizationFailed)
+            {
+                return Err(TopicError::ReadUnauthorised);
+            }
+        }
+        Ok(())
     })
     .await
     .unwrap_or_else(|_| Err(TopicError::Metadata("the check panicked".into())))
