@@ -665,3 +665,40 @@ async fn oauthbearer_through_an_oidc_token_endpoint() {
     assert_eq!(messages_in(&svc.kafka_brokers, &topic), 0);
     assert!(!o.stderr.contains("oidc-client-secret"));
 }
+
+#[tokio::test]
+async fn a_topic_the_principal_may_read_but_not_write_is_refused_before_producing() {
+    let svc = Services::require();
+    let s = Secure::require();
+    let dir = repo();
+    let topic = unique("readonly");
+    create_topic(&svc.kafka_brokers, &topic, 1, &[]).await;
+    let o = publish(dir.path(), &unique("ro"), &topic, &s.scram_ok());
+    assert_eq!(o.code, Some(2), "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .contains(&format!("may not write to topic {topic}")),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(messages_in(&svc.kafka_brokers, &topic), 0);
+    // check says the same, line by line
+    let o = run(
+        "tributary-publisher",
+        &Args::new(["check", "--format", "json"])
+            .flag("repo", dir.path().to_str().expect("utf-8"))
+            .flag("topic", &topic)
+            .flag("storage-provider", "none")
+            .with(s.scram_ok()),
+    );
+    let (ok, lines) = checks(&o);
+    assert!(!ok && o.code == Some(1), "{lines:#?}");
+    assert!(lines[&format!("kafka topic {topic}")].0, "{lines:#?}");
+    assert_eq!(
+        lines[&format!("kafka write {topic}")],
+        (
+            false,
+            "visible, but this principal may not write to it".to_owned()
+        )
+    );
+}

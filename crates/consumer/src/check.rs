@@ -78,6 +78,16 @@ pub async fn run(
     if depth == Depth::Command && input_visible {
         checks.push(check::kafka_read(&k.connection, &k.input_topic, &k.group, timeout).await);
     }
+    if depth == Depth::Command {
+        for topic in [&k.output_topic, &k.dlq_topic] {
+            let visible = checks
+                .iter()
+                .any(|l| l.ok && l.check == format!("kafka topic {topic}"));
+            if visible {
+                checks.push(check::kafka_write(&k.connection, topic, timeout).await);
+            }
+        }
+    }
     match store {
         Ok(Some(store)) if depth == Depth::Command => {
             checks.extend(check::store(store, timeout).await);

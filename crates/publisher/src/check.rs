@@ -36,6 +36,9 @@ pub async fn run(cfg: &Config) -> Report {
         TIMEOUT,
     )
     .await;
+    if checks.iter().all(|l| l.ok) {
+        checks.push(check::kafka_write(&s.kafka.connection, &s.kafka.topic, TIMEOUT).await);
+    }
     match tributary_content::ObjectStore::open(&s.storage.provider).await {
         Ok(Some(store)) => checks.extend(check::store(&store, TIMEOUT).await),
         Ok(None) => {}

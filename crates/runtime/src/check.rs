@@ -178,6 +178,16 @@ pub async fn kafka(
     out
 }
 
+/// Producing: this principal may write to `topic`, as the cluster's ACLs say (nothing
+/// is produced).
+pub async fn kafka_write(conn: &Connection, topic: &str, timeout: Duration) -> Line {
+    let check = format!("kafka write {topic}");
+    match kafka::check_operations(conn, topic, &[kafka::Operation::Write], timeout).await {
+        Ok(()) => Line::ok(check, "allowed"),
+        Err(e) => Line::fail(check, e.to_string(), e.fix()),
+    }
+}
+
 /// Consuming: `group` may read `topic` (nothing is consumed or committed).
 pub async fn kafka_read(conn: &Connection, topic: &str, group: &str, timeout: Duration) -> Line {
     let check = format!("kafka read {topic} as group {group}");

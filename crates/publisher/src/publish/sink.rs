@@ -53,6 +53,23 @@ impl KafkaSink {
                 brokers: cfg.connection.brokers.clone(),
                 source,
             })?;
+        // ...and the principal may write to it (when the cluster's ACLs say; a cluster
+        // without an authorizer, or a topic not created yet, passes)
+        if let Err(kafka::TopicError::Denied(_)) = kafka::check_operations(
+            &cfg.connection,
+            &cfg.topic,
+            &[kafka::Operation::Write],
+            Duration::from_secs(10),
+        )
+        .await
+        {
+            return Err(PublishError::KafkaUnreachable {
+                brokers: cfg.connection.brokers.clone(),
+                source: kafka::ProbeError::TopicWrite {
+                    topic: cfg.topic.clone(),
+                },
+            });
+        }
         let producer: FutureProducer<kafka::Context> = kafka::producer(&cfg.connection, options)
             .create_with_context(kafka::Context::new(&cfg.connection))
             .map_err(PublishError::Kafka)?;

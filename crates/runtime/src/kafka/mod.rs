@@ -5,6 +5,7 @@
 //! of their own that delegates to one), which supplies MSK IAM tokens and remembers the
 //! client's last error for [`probe`].
 
+mod acl;
 mod msk_iam;
 mod security;
 #[cfg(test)]
@@ -20,6 +21,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::{ClientConfig, ClientContext};
 
+pub use acl::{Operation, allows};
 pub use msk_iam::{MskIam, MskIamError, TOKEN_LIFETIME, Token, next_refresh, sign_token};
 pub use security::{
     ClientKey, Connection, KafkaConfigError, Oidc, Sasl, SaslMechanism, Secret, SecurityInput,
@@ -231,6 +233,10 @@ pub enum ProbeError {
         "not authorised for topic {topic}; ask for Describe, Write (publisher) or Read (consumer) on it, or use another --topic"
     )]
     TopicAuthorization { topic: String },
+    #[error(
+        "this principal may not write to topic {topic}; ask for Write on it, or use another --topic"
+    )]
+    TopicWrite { topic: String },
     #[error("not authorised for the cluster ({detail}); ask for Describe on the cluster")]
     ClusterAuthorization { detail: String },
     #[error("no broker answered within {secs} s{}; check --brokers and --kafka-security-protocol", last.as_ref().map(|l| format!(" (last error: {l})")).unwrap_or_default())]
@@ -354,6 +360,8 @@ pub enum TopicError {
     Unauthorised,
     #[error("visible, but this principal may not read it")]
     ReadUnauthorised,
+    #[error("visible, but this principal may not {0}")]
+    Denied(&'static str),
     #[error("this principal may not use consumer group {0}")]
     GroupUnauthorised(String),
     #[error("{0}")]
@@ -371,6 +379,9 @@ impl TopicError {
                 "grant this principal Describe and Write (publisher) or Read (consumer) on the topic"
             }
             TopicError::ReadUnauthorised => "grant this principal Read on the topic",
+            TopicError::Denied(_) => {
+                "grant this principal the operation on the topic (kafka-acls --add --operation ...)"
+            }
             TopicError::GroupUnauthorised(_) => {
                 "grant this principal Read on the consumer group (or use --group with one it may use)"
             }
@@ -484,6 +495,44 @@ pub async fn check_read(
                 && e.rdkafka_error_code() == Some(RDKafkaErrorCode::TopicAuthorizationFailed)
             {
                 return Err(TopicError::ReadUnauthorised);
+            }
+        }
+        Ok(())
+    })
+    .await
+    .unwrap_or_else(|_| Err(TopicError::Metadata("the check panicked".into())))
+}
+
+/// Whether this principal may perform each of `operations` on `topic`, as the cluster
+/// says (DescribeTopics with authorised operations); nothing is produced or consumed.
+pub async fn check_operations(
+    conn: &Connection,
+    topic: &str,
+    operations: &[Operation],
+    timeout: Duration,
+) -> Result<(), TopicError> {
+    let consumer: BaseConsumer<Context> = base(conn)
+        .create_with_context(Context::new(conn))
+        .map_err(|e| TopicError::Metadata(e.to_string()))?;
+    let (topic, operations) = (topic.to_owned(), operations.to_vec());
+    tokio::task::spawn_blocking(move || {
+        let ops =
+            acl::authorized(&consumer, &topic, timeout).map_err(|(code, text)| match code {
+                RDKafkaErrorCode::TopicAuthorizationFailed => TopicError::Unauthorised,
+                RDKafkaErrorCode::UnknownTopicOrPartition => TopicError::Missing,
+                _ => TopicError::Metadata(text),
+            })?;
+        // no list: the cluster has no authorizer (or does not say): nothing is denied
+        if ops.is_empty() {
+            return Ok(());
+        }
+        for op in operations {
+            if !allows(&ops, op) {
+                return Err(TopicError::Denied(match op {
+                    Operation::Describe => "describe it",
+                    Operation::Read => "read it",
+                    Operation::Write => "write to it",
+                }));
             }
         }
         Ok(())
