@@ -354,7 +354,9 @@ pub fn signal(pid: u32, sig: &str) {
 pub struct PrivateKafka {
     pub brokers: String,
     child: std::process::Child,
-    _dir: tempfile::TempDir,
+    port: u16,
+    libs: String,
+    dir: tempfile::TempDir,
 }
 
 impl PrivateKafka {
@@ -381,37 +383,67 @@ impl PrivateKafka {
             ),
         )
         .expect("server.properties");
-        let java = |main: &str| {
-            let mut c = std::process::Command::new("java");
-            c.args(["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-cp"])
-                .arg(format!("{libs}/*"))
-                .arg(main);
-            c
-        };
-        run(java("kafka.tools.StorageTool").args([
+        run(Self::java(&libs, "kafka.tools.StorageTool").args([
             "format",
             "-t",
             "TRQ3MTZhNzVmMjRiNDQyZQ",
             "-c",
             props.to_str().expect("utf-8"),
         ]));
-        let log = std::fs::File::create(dir.path().join("kafka.log")).expect("log file");
-        let child = java("kafka.Kafka")
-            .arg(&props)
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start kafka");
+        let child = Self::spawn(&libs, dir.path());
         wait_for_port("private kafka", port, Duration::from_secs(90));
         Self {
             brokers: format!("127.0.0.1:{port}"),
             child,
-            _dir: dir,
+            port,
+            libs,
+            dir,
         }
+    }
+
+    fn java(libs: &str, main: &str) -> std::process::Command {
+        let mut c = std::process::Command::new("java");
+        c.args(["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-cp"])
+            .arg(format!("{libs}/*"))
+            .arg(main);
+        c
+    }
+
+    fn spawn(libs: &str, dir: &std::path::Path) -> std::process::Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("kafka.log"))
+            .expect("log file");
+        Self::java(libs, "kafka.Kafka")
+            .arg(dir.join("server.properties"))
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start kafka")
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Kills the broker (as a crash or a node loss would); its data stays.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the broker again on the same ports and data, and waits until it answers.
+    pub fn restart(&mut self) {
+        self.child = Self::spawn(&self.libs, self.dir.path());
+        wait_for_port("private kafka", self.port, Duration::from_secs(90));
+    }
+
+    /// The end of the broker's log, for a failing test's message.
+    pub fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.path().join("kafka.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
     }
 }
 

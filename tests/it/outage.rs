@@ -1,15 +1,19 @@
-//! Faults where users live: a broker that stops answering for a minute during a publish, an object store that dies and comes back during a publish.
-//! Each test runs its own broker or S3 server (the shared ones stay up) and stops it.
+//! Faults where users live: a broker that stops answering for a minute during a publish,
+//! a broker gone for a minute during a consume, an object store that dies and comes back
+//! during a publish. Each test runs its own broker or S3 server (the shared ones stay
+//! up) and stops it.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
 use tributary_tests::{
     Args, PrivateKafka, PrivateS3, Services, Tmpfs, consume_records_until, git, records_within,
     signal, unique, workspace_bin,
 };
 
-use crate::consumer::{Setup, event};
+use crate::consumer::{Setup, event, produce_to};
 use crate::publisher::{config, publish};
 
 /// How long the broker stays stopped: past librdkafka's socket timeout (60 s) and the
@@ -60,6 +64,101 @@ async fn a_publish_rides_out_a_broker_outage() {
         1_501,
         "every batch once (idempotent producer) and the manifest"
     );
+}
+
+#[tokio::test]
+async fn a_consumer_rides_out_a_broker_outage() {
+    let svc = Services::require();
+    let mut kafka = tokio::task::spawn_blocking(PrivateKafka::start)
+        .await
+        .expect("kafka");
+    let setup = Setup::new("outage-consume");
+    let project = unique("outage-consume");
+    let batch = |range: std::ops::Range<usize>| -> Vec<Vec<u8>> {
+        range
+            .map(|i| {
+                let text = format!("file {i}\n");
+                let file = serde_json::json!([{"path": format!("f{i}.txt"), "size": text.len(),
+                    "checksum": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
+                    "content_strategy": "inline", "content": text, "content_encoding": "utf-8"}]);
+                serde_json::to_vec(&event(&project, file)).expect("json")
+            })
+            .collect()
+    };
+    produce_to(&kafka.brokers, &setup.input, &batch(0..100)).await;
+    let cfg = setup.config(
+        &svc,
+        &[
+            "--brokers",
+            &kafka.brokers,
+            "--storage-provider",
+            "none",
+            "--exit-when-idle",
+            "1h",
+        ],
+    );
+    let stats = Arc::new(tributary_consumer::Stats::default());
+    let cancel = CancellationToken::new();
+    let daemon = tokio::spawn(tributary_consumer::run(cfg, cancel.clone(), stats.clone()));
+    consume_records_until(
+        &kafka.brokers,
+        &setup.output,
+        Duration::from_secs(60),
+        |r| r.len() >= 10,
+    )
+    .await;
+    // the broker is gone for a minute (killed, as a node loss or a restart is), then
+    // comes back on the same address with its data
+    kafka.kill();
+    tokio::time::sleep(OUTAGE).await;
+    kafka = tokio::task::spawn_blocking(move || {
+        kafka.restart();
+        kafka
+    })
+    .await
+    .expect("restart");
+    // every phase is bounded: a broker that does not come back fails the test with its
+    // log instead of hanging it
+    let after = async {
+        produce_to(&kafka.brokers, &setup.input, &batch(100..200)).await;
+        consume_records_until(
+            &kafka.brokers,
+            &setup.output,
+            Duration::from_secs(180),
+            |r| {
+                r.iter()
+                    .filter_map(|r| r.key.clone())
+                    .collect::<BTreeSet<_>>()
+                    .len()
+                    >= 200
+            },
+        )
+        .await
+    };
+    let recs = tokio::time::timeout(Duration::from_secs(240), after)
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "no recovery within 4 minutes; broker log:\n{}",
+                kafka.log_tail()
+            )
+        });
+    let keys: BTreeSet<_> = recs.iter().filter_map(|r| r.key.clone()).collect();
+    assert_eq!(
+        keys.len(),
+        200,
+        "every file has its document (repeats are harmless)"
+    );
+    assert!(
+        !daemon.is_finished(),
+        "the daemon kept running through the outage"
+    );
+    cancel.cancel();
+    tokio::time::timeout(Duration::from_secs(60), daemon)
+        .await
+        .expect("the daemon stops within a minute")
+        .expect("join")
+        .expect("the daemon stops cleanly after the outage");
 }
 
 #[tokio::test]
