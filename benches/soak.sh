@@ -9,7 +9,10 @@
 #
 #   benches/soak.sh [SOAK_SECS] [MEMORY_CACHE_MB]
 #
-# SOAK_CONSUMER_ARGS adds flags to the consumer (e.g. "--partition-queue 1").
+# SOAK_CONSUMER_ARGS adds flags to the consumer (e.g. "--partition-queue 1");
+# SOAK_FEATURES builds with cargo features (e.g. "tributary-consumer/heap-profiling",
+# then _RJEM_MALLOC_CONF=prof:true,lg_prof_interval:33,prof_prefix:/tmp/jeprof/c
+# dumps heap profiles for jeprof).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs=${1:-900}
@@ -17,7 +20,7 @@ cache_mb=${2:-64}
 
 deploy/local/services up >/dev/null
 eval "$(deploy/local/services env)"
-cargo build --release --quiet -p tributary-publisher -p tributary-consumer
+cargo build --release --quiet -p tributary-publisher -p tributary-consumer ${SOAK_FEATURES:+--features "$SOAK_FEATURES"}
 bin=${CARGO_TARGET_DIR:-target}/release
 
 work=${TRIBUTARY_BENCH_DIR:-$HOME/.cache/tributary/bench}
