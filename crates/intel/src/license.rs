@@ -51,10 +51,36 @@ pub struct Found {
     pub method: Method,
 }
 
-/// The SPDX license store, decompressed once (about 0.2 s).
+/// The SPDX license store, decompressed once (about 0.2 s), kept without the licenses'
+/// normalised texts: matching reads only their n-gram sets (the texts are for diffing a
+/// sample, and the sample keeps its own), so results are the same for less memory —
+/// askalono's own store drops them for the same reason (the corpus is the largest fixed
+/// cost of the consumer, see benches/README.md).
 fn store() -> Option<&'static Store> {
     static STORE: OnceLock<Option<Store>> = OnceLock::new();
-    STORE.get_or_init(|| Store::load_inline().ok()).as_ref()
+    STORE
+        .get_or_init(|| Store::load_inline().ok().map(|full| subset(&full, |_, _| true)))
+        .as_ref()
+}
+
+/// The entries of `full` that `keep` selects, each without its texts.
+fn subset(full: &Store, keep: impl Fn(&str, &spdx::detection::LicenseEntry) -> bool) -> Store {
+    let lean = |t: &Vec<TextData>| t.iter().cloned().map(TextData::without_text).collect();
+    let mut out = Store::new();
+    for (name, e) in full.iter() {
+        if keep(name, e) {
+            out.insert_entry(
+                name.clone(),
+                spdx::detection::LicenseEntry {
+                    original: e.original.clone().without_text(),
+                    aliases: e.aliases.clone(),
+                    headers: lean(&e.headers),
+                    alternates: lean(&e.alternates),
+                },
+            );
+        }
+    }
+    out
 }
 
 /// Licenses whose full text often sits in a source file's header comment.
@@ -79,21 +105,9 @@ fn header_store() -> Option<&'static Store> {
     STORE
         .get_or_init(|| {
             let full = store()?;
-            let mut small = Store::new();
-            for (name, e) in full.iter() {
-                if !e.headers.is_empty() || TEXTS_IN_HEADERS.contains(&name.as_str()) {
-                    small.insert_entry(
-                        name.clone(),
-                        spdx::detection::LicenseEntry {
-                            original: e.original.clone(),
-                            aliases: e.aliases.clone(),
-                            headers: e.headers.clone(),
-                            alternates: e.alternates.clone(),
-                        },
-                    );
-                }
-            }
-            Some(small)
+            Some(subset(full, |name, e| {
+                !e.headers.is_empty() || TEXTS_IN_HEADERS.contains(&name)
+            }))
         })
         .as_ref()
 }
