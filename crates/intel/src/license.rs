@@ -59,7 +59,11 @@ pub struct Found {
 fn store() -> Option<&'static Store> {
     static STORE: OnceLock<Option<Store>> = OnceLock::new();
     STORE
-        .get_or_init(|| Store::load_inline().ok().map(|full| subset(&full, |_, _| true)))
+        .get_or_init(|| {
+            Store::load_inline()
+                .ok()
+                .map(|full| subset(&full, |_, _| true))
+        })
         .as_ref()
 }
 
