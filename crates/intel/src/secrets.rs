@@ -157,6 +157,13 @@ struct Compiled {
     rules: Vec<Regex>,
 }
 
+/// Lazy-DFA cache per regex and thread, at most (the regex crate's default is 2 MiB):
+/// each analysis thread keeps a cache for the set and for every rule, and with the
+/// default the rules' caches held 13 MB of a busy consumer (benches/README.md). These
+/// ASCII-token rules need far fewer DFA states than that.
+const RULE_DFA_BYTES: usize = 64 << 10;
+const SET_DFA_BYTES: usize = 512 << 10;
+
 fn compiled() -> &'static Compiled {
     static C: OnceLock<Compiled> = OnceLock::new();
     // ASCII classes and word boundaries: every rule is about ASCII tokens, and a Unicode
@@ -164,6 +171,7 @@ fn compiled() -> &'static Compiled {
     C.get_or_init(|| Compiled {
         set: RegexSetBuilder::new(RULES.iter().map(|r| r.pattern))
             .unicode(false)
+            .dfa_size_limit(SET_DFA_BYTES)
             .build()
             .expect("secret rules compile"),
         rules: RULES
@@ -171,6 +179,7 @@ fn compiled() -> &'static Compiled {
             .map(|r| {
                 RegexBuilder::new(r.pattern)
                     .unicode(false)
+                    .dfa_size_limit(RULE_DFA_BYTES)
                     .build()
                     .expect("secret rule compiles")
             })
