@@ -615,3 +615,24 @@ pub async fn records_within(brokers: &str, topic: &str, wait: Duration) -> Vec<R
     }
     got
 }
+
+/// A stand-in HTTP server on loopback (a git host that refuses, a token endpoint): each
+/// connection's request — head and as much body as one read brings — goes to `respond`,
+/// whose return value is written back whole before the connection closes. Returns the
+/// port; the server lives as long as the test process.
+pub fn serve_http(respond: impl Fn(&str) -> String + Send + 'static) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = vec![0u8; 16 * 1024];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let response = respond(&String::from_utf8_lossy(&buf[..n]));
+            let _ = conn.write_all(response.as_bytes());
+        }
+    });
+    port
+}

@@ -3,7 +3,6 @@
 //! never answer, keys built to collide. Each time the partition moves on, nothing
 //! leaks, and every record says why.
 
-use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use tributary_tests::{
-    Args, Services, consume_records_until, consume_until, create_topic, schema, unique,
+    Args, Services, consume_records_until, consume_until, create_topic, schema, serve_http, unique,
     workspace_bin,
 };
 
@@ -265,28 +264,17 @@ struct Refuser {
 
 impl Refuser {
     fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
         let requests = Arc::new(AtomicUsize::new(0));
         let authorizations = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (r, a) = (requests.clone(), authorizations.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut conn) = conn else { continue };
-                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut buf = vec![0u8; 16 * 1024];
-                let n = conn.read(&mut buf).unwrap_or(0);
-                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-                r.fetch_add(1, Ordering::SeqCst);
-                for line in head.lines() {
-                    if line.to_ascii_lowercase().starts_with("authorization:") {
-                        a.lock().expect("lock").push(line.to_owned());
-                    }
+        let port = serve_http(move |request| {
+            r.fetch_add(1, Ordering::SeqCst);
+            for line in request.lines() {
+                if line.to_ascii_lowercase().starts_with("authorization:") {
+                    a.lock().expect("lock").push(line.to_owned());
                 }
-                let _ = conn.write_all(
-                    b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
             }
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned()
         });
         Self {
             port,

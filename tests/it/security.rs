@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use serde_json::Value;
-use tributary_tests::{Args, Services, consume_until, create_topic, unique, workspace_bin};
+use tributary_tests::{
+    Args, Services, consume_until, create_topic, serve_http, unique, workspace_bin,
+};
 
 /// The secured listeners and the files to reach them, from `deploy/local/services env`.
 struct Secure {
@@ -125,6 +127,25 @@ fn run(bin: &str, args: &Args) -> Outcome {
     }
 }
 
+/// The consumer's `words` reading `input` into `output` and `dlq`, with no object store
+/// and its caches under `caches`.
+fn consumer_args(
+    words: &[&str],
+    caches: &std::path::Path,
+    input: &str,
+    output: &str,
+    dlq: &str,
+) -> Args {
+    let dir = |d: &str| caches.join(d).to_str().expect("utf-8").to_owned();
+    Args::new(words)
+        .flag("input-topic", input)
+        .flag("output-topic", output)
+        .flag("dlq-topic", dlq)
+        .flag("storage-provider", "none")
+        .flag("cache-dir", dir("c"))
+        .flag("git-cache-dir", dir("g"))
+}
+
 fn publish(dir: &std::path::Path, project: &str, topic: &str, kafka: &Args) -> Outcome {
     run(
         "tributary-publisher",
@@ -184,20 +205,8 @@ async fn end_to_end(svc: &Services, kafka: Args, name: &str) {
     let caches = tempfile::tempdir().expect("tempdir");
     let c = run(
         "tributary-consumer",
-        &Args::new(["run"])
+        &consumer_args(&["run"], caches.path(), &input, &output, &dlq)
             .flag("group", unique("secure-group"))
-            .flag("input-topic", &input)
-            .flag("output-topic", &output)
-            .flag("dlq-topic", &dlq)
-            .flag("storage-provider", "none")
-            .flag(
-                "cache-dir",
-                caches.path().join("c").to_str().expect("utf-8"),
-            )
-            .flag(
-                "git-cache-dir",
-                caches.path().join("g").to_str().expect("utf-8"),
-            )
             .flag("exit-when-idle", "4s")
             .with(&kafka),
     );
@@ -362,22 +371,16 @@ async fn every_wrong_setting_exits_2_naming_it_and_produces_nothing() {
     let caches = tempfile::tempdir().expect("tempdir");
     let c = run(
         "tributary-consumer",
-        &Args::new(["run"])
-            .flag("group", unique("secure-group"))
-            .flag("input-topic", &allowed)
-            .flag("output-topic", format!("{allowed}-out"))
-            .flag("dlq-topic", &forbidden)
-            .flag("storage-provider", "none")
-            .flag(
-                "cache-dir",
-                caches.path().join("c").to_str().expect("utf-8"),
-            )
-            .flag(
-                "git-cache-dir",
-                caches.path().join("g").to_str().expect("utf-8"),
-            )
-            .flag("exit-when-idle", "2s")
-            .with(s.scram_ok()),
+        &consumer_args(
+            &["run"],
+            caches.path(),
+            &allowed,
+            &format!("{allowed}-out"),
+            &forbidden,
+        )
+        .flag("group", unique("secure-group"))
+        .flag("exit-when-idle", "2s")
+        .with(s.scram_ok()),
     );
     assert_eq!(c.code, Some(2), "consumer:\n{}", c.stderr);
     assert!(
@@ -453,24 +456,18 @@ async fn check_reports_each_listener_topic_and_store_line_by_line() {
     let caches = tempfile::tempdir().expect("tempdir");
     let o = run(
         "tributary-consumer",
-        &Args::new(["check", "--format", "json"])
-            .flag("input-topic", &topic)
-            .flag("output-topic", &output)
-            .flag("dlq-topic", &forbidden)
-            .flag("storage-provider", "none")
-            .flag(
-                "cache-dir",
-                caches.path().join("c").to_str().expect("utf-8"),
-            )
-            .flag(
-                "git-cache-dir",
-                caches.path().join("g").to_str().expect("utf-8"),
-            )
-            .flag(
-                "git-credential",
-                "gh=env:TRIBUTARY_TEST_UNSET_CREDENTIAL@github.com",
-            )
-            .with(s.scram_ok()),
+        &consumer_args(
+            &["check", "--format", "json"],
+            caches.path(),
+            &topic,
+            &output,
+            &forbidden,
+        )
+        .flag(
+            "git-credential",
+            "gh=env:TRIBUTARY_TEST_UNSET_CREDENTIAL@github.com",
+        )
+        .with(s.scram_ok()),
     );
     let (ok, lines) = checks(&o);
     assert!(!ok && o.code == Some(1), "{lines:#?}");
@@ -496,21 +493,15 @@ async fn check_reports_each_listener_topic_and_store_line_by_line() {
     let group = unique("other-group");
     let o = run(
         "tributary-consumer",
-        &Args::new(["check", "--format", "json"])
-            .flag("group", &group)
-            .flag("input-topic", &topic)
-            .flag("output-topic", &output)
-            .flag("dlq-topic", &output)
-            .flag("storage-provider", "none")
-            .flag(
-                "cache-dir",
-                caches.path().join("c").to_str().expect("utf-8"),
-            )
-            .flag(
-                "git-cache-dir",
-                caches.path().join("g").to_str().expect("utf-8"),
-            )
-            .with(s.scram_ok()),
+        &consumer_args(
+            &["check", "--format", "json"],
+            caches.path(),
+            &topic,
+            &output,
+            &output,
+        )
+        .flag("group", &group)
+        .with(s.scram_ok()),
     );
     let (ok, lines) = checks(&o);
     assert!(!ok && o.code == Some(1), "{lines:#?}");
@@ -528,20 +519,14 @@ async fn check_reports_each_listener_topic_and_store_line_by_line() {
     std::fs::write(&pw, "nope").expect("write");
     let o = run(
         "tributary-consumer",
-        &Args::new(["check", "--format", "json"])
-            .flag("input-topic", &topic)
-            .flag("output-topic", &output)
-            .flag("dlq-topic", format!("{topic}-dlq"))
-            .flag("storage-provider", "none")
-            .flag(
-                "cache-dir",
-                caches.path().join("c").to_str().expect("utf-8"),
-            )
-            .flag(
-                "git-cache-dir",
-                caches.path().join("g").to_str().expect("utf-8"),
-            )
-            .with(s.scram(&format!("file:{}", pw.display()), "ca.pem")),
+        &consumer_args(
+            &["check", "--format", "json"],
+            caches.path(),
+            &topic,
+            &output,
+            &format!("{topic}-dlq"),
+        )
+        .with(s.scram(&format!("file:{}", pw.display()), "ca.pem")),
     );
     let (ok, lines) = checks(&o);
     assert!(!ok && o.code == Some(1));
@@ -568,12 +553,6 @@ struct TokenEndpoint {
 impl TokenEndpoint {
     fn start(secret: &'static str, subject: String) -> Self {
         use base64::Engine as _;
-        use std::io::{Read as _, Write as _};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!(
-            "http://{}/oauth2/token",
-            listener.local_addr().expect("addr")
-        );
         let granted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let count = granted.clone();
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -581,46 +560,42 @@ impl TokenEndpoint {
             "basic {}",
             base64::engine::general_purpose::STANDARD.encode(format!("tributary:{secret}"))
         );
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut conn) = conn else { continue };
-                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut buf = vec![0u8; 16 * 1024];
-                let n = conn.read(&mut buf).unwrap_or(0);
-                let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
-                let authorised = head.contains("grant_type=client_credentials")
-                    && head.lines().any(|l| {
-                        l.trim_end() == format!("authorization: {expected}").to_ascii_lowercase()
-                    });
-                let response = if authorised {
-                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .expect("clock")
-                        .as_secs();
-                    let jwt = format!(
-                        "{}.{}.",
-                        b64.encode(r#"{"alg":"none"}"#),
-                        b64.encode(format!(
-                            r#"{{"sub":"{subject}","iat":{now},"exp":{}}}"#,
-                            now + 3600
-                        ))
-                    );
-                    let body = format!(
-                        r#"{{"access_token":"{jwt}","token_type":"bearer","expires_in":3600}}"#
-                    );
-                    format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    )
-                } else {
-                    "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                        .to_owned()
-                };
-                let _ = conn.write_all(response.as_bytes());
+        let port = serve_http(move |request| {
+            let head = request.to_ascii_lowercase();
+            let authorised = head.contains("grant_type=client_credentials")
+                && head.lines().any(|l| {
+                    l.trim_end() == format!("authorization: {expected}").to_ascii_lowercase()
+                });
+            if authorised {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock")
+                    .as_secs();
+                let jwt = format!(
+                    "{}.{}.",
+                    b64.encode(r#"{"alg":"none"}"#),
+                    b64.encode(format!(
+                        r#"{{"sub":"{subject}","iat":{now},"exp":{}}}"#,
+                        now + 3600
+                    ))
+                );
+                let body = format!(
+                    r#"{{"access_token":"{jwt}","token_type":"bearer","expires_in":3600}}"#
+                );
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            } else {
+                "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_owned()
             }
         });
-        Self { url, granted }
+        Self {
+            url: format!("http://127.0.0.1:{port}/oauth2/token"),
+            granted,
+        }
     }
 }
 

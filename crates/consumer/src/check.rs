@@ -92,17 +92,7 @@ pub async fn run(
         Ok(Some(store)) if depth == Depth::Command => {
             checks.extend(check::store(store, timeout).await);
         }
-        Ok(Some(store)) => checks.push(
-            match tokio::time::timeout(timeout, store.preflight()).await {
-                Ok(Ok(())) => Line::ok("object store", "bucket reachable"),
-                Ok(Err(e)) => Line::fail(
-                    "object store",
-                    tributary_runtime::chain(&e),
-                    "check the --storage-* settings",
-                ),
-                Err(_) => Line::fail("object store", "no answer", "check --storage-endpoint"),
-            },
-        ),
+        Ok(Some(store)) => checks.push(check::store_reachable(store, timeout).await),
         Ok(None) => {}
         Err(e) => checks.push(Line::fail(
             "object store",

@@ -48,8 +48,7 @@ pub async fn run(cfg: &Config) -> Report {
             "check the --storage-* settings",
         )),
     }
-    let remote = |u: &str| u.contains("://") || u.contains('@');
-    if remote(&t.repo) {
+    if crate::config::is_url(&t.repo) {
         checks.push(check::git_remote(&t.repo, t.git_credentials.as_ref()).await);
     } else {
         let path = std::path::Path::new(&t.repo);
@@ -65,7 +64,7 @@ pub async fn run(cfg: &Config) -> Report {
     }
     if let Some(u) = &t.git_url
         && *u != t.repo
-        && remote(u)
+        && crate::config::is_url(u)
     {
         checks.push(check::git_remote(u, t.git_credentials.as_ref()).await);
     }

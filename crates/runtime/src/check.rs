@@ -149,21 +149,20 @@ pub async fn kafka(
     missing: MissingTopic,
     timeout: Duration,
 ) -> Vec<Line> {
-    let mut out = Vec::new();
     let check = format!("kafka {}", conn.brokers);
-    match kafka::probe(conn, &[], timeout).await {
-        Ok(()) => out.push(Line::ok(check, "reachable, credentials accepted")),
+    let states = match kafka::describe(conn, topics, timeout).await {
+        Ok(states) => states,
         Err(e) => {
-            out.push(Line::fail(
+            return vec![Line::fail(
                 check,
                 e.to_string(),
                 "see the setting named above (docs/configuration.md, Connecting to your cluster)",
-            ));
-            return out;
+            )];
         }
-    }
-    for topic in topics {
-        out.push(match kafka::describe_topic(conn, topic, timeout).await {
+    };
+    let mut out = vec![Line::ok(check, "reachable, credentials accepted")];
+    for (topic, state) in topics.iter().zip(states) {
+        out.push(match state {
             Ok(partitions) => Line::ok(
                 format!("kafka topic {topic}"),
                 format!("visible, {partitions} partitions"),
@@ -200,26 +199,11 @@ pub async fn kafka_read(conn: &Connection, topic: &str, group: &str, timeout: Du
 /// The object store: reachable, a probe object written, read back and (S3) fetched
 /// through a presigned URL, then removed.
 pub async fn store(store: &ObjectStore, timeout: Duration) -> Vec<Line> {
-    let mut out = Vec::new();
-    match tokio::time::timeout(timeout, store.preflight()).await {
-        Ok(Ok(())) => out.push(Line::ok("object store", "bucket reachable")),
-        Ok(Err(e)) => {
-            out.push(Line::fail(
-                "object store",
-                crate::chain(&e),
-                "check --storage-endpoint, --storage-bucket and the credentials (AWS_* or --storage-access-key-id)",
-            ));
-            return out;
-        }
-        Err(_) => {
-            out.push(Line::fail(
-                "object store",
-                format!("no answer within {} s", timeout.as_secs()),
-                "check --storage-endpoint and the network path to it",
-            ));
-            return out;
-        }
+    let reachable = store_reachable(store, timeout).await;
+    if !reachable.ok {
+        return vec![reachable];
     }
+    let mut out = vec![reachable];
     let key = format!(
         "tributary-check/{}-{}.probe",
         std::process::id(),
@@ -304,6 +288,23 @@ pub async fn store(store: &ObjectStore, timeout: Duration) -> Vec<Line> {
         )),
     }
     out
+}
+
+/// The object store answers and the bucket (or folder) is usable; nothing is written.
+pub async fn store_reachable(store: &ObjectStore, timeout: Duration) -> Line {
+    match tokio::time::timeout(timeout, store.preflight()).await {
+        Ok(Ok(())) => Line::ok("object store", "bucket reachable"),
+        Ok(Err(e)) => Line::fail(
+            "object store",
+            crate::chain(&e),
+            "check --storage-endpoint, --storage-bucket and the credentials (AWS_* or --storage-access-key-id)",
+        ),
+        Err(_) => Line::fail(
+            "object store",
+            format!("no answer within {} s", timeout.as_secs()),
+            "check --storage-endpoint and the network path to it",
+        ),
+    }
 }
 
 async fn presigned_get(url: &str, timeout: Duration) -> Result<bytes::Bytes, String> {

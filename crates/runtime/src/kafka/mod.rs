@@ -247,12 +247,32 @@ pub enum ProbeError {
 
 /// Asks the cluster for its metadata (and that of `topics`): the brokers answer within
 /// `timeout` and accept the credentials, and each topic is visible, or the error says
-/// which setting is at fault. Runs on a blocking thread (librdkafka's call blocks).
+/// which setting is at fault.
 pub async fn probe(
     conn: &Connection,
     topics: &[&str],
     timeout: Duration,
 ) -> Result<(), ProbeError> {
+    let states = describe(conn, topics, timeout).await?;
+    for (topic, state) in topics.iter().zip(states) {
+        if let Err(TopicError::Unauthorised) = state {
+            return Err(ProbeError::TopicAuthorization {
+                topic: (*topic).to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The brokers answer within `timeout` and accept the credentials (or the error says
+/// which setting is at fault); then each of `topics` as this principal sees it — its
+/// partition count, or why it cannot be used. One client for all of it, never creating
+/// a topic by asking for it. Runs on a blocking thread (librdkafka's calls block).
+pub async fn describe(
+    conn: &Connection,
+    topics: &[&str],
+    timeout: Duration,
+) -> Result<Vec<Result<usize, TopicError>>, ProbeError> {
     if let Some(iam) = conn.msk_iam() {
         iam.start().await.map_err(ProbeError::MskIam)?;
     }
@@ -306,10 +326,10 @@ pub async fn probe(
         // or certificate arrives as an error event, and is final (retrying until the
         // deadline would only hide it).
         let deadline = std::time::Instant::now() + timeout;
-        let metadata = loop {
+        loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match consumer.fetch_metadata(None, left.min(Duration::from_secs(1))) {
-                Ok(m) => break m,
+                Ok(_) => break,
                 Err(_) => {
                     let _ = consumer.poll(Duration::ZERO);
                     let fatal = diagnose(unreachable());
@@ -318,34 +338,11 @@ pub async fn probe(
                     }
                 }
             }
-        };
-        for topic in &topics {
-            if let Some(t) = metadata.topics().iter().find(|t| t.name() == topic)
-                && t.error().is_some_and(|e| {
-                    RDKafkaErrorCode::from(e) == RDKafkaErrorCode::TopicAuthorizationFailed
-                })
-            {
-                return Err(ProbeError::TopicAuthorization {
-                    topic: topic.clone(),
-                });
-            }
-            // a topic the listing does not show may be hidden by authorisation: ask for it
-            if metadata.topics().iter().all(|t| t.name() != topic) {
-                let one = consumer.fetch_metadata(Some(topic), timeout);
-                if let Ok(m) = one
-                    && m.topics().iter().any(|t| {
-                        t.error().is_some_and(|e| {
-                            RDKafkaErrorCode::from(e) == RDKafkaErrorCode::TopicAuthorizationFailed
-                        })
-                    })
-                {
-                    return Err(ProbeError::TopicAuthorization {
-                        topic: topic.clone(),
-                    });
-                }
-            }
         }
-        Ok(())
+        Ok(topics
+            .iter()
+            .map(|t| topic_state(&consumer, t, timeout))
+            .collect())
     })
     .await
     .unwrap_or(Err(ProbeError::Client(KafkaError::Canceled)))
@@ -390,36 +387,26 @@ impl TopicError {
     }
 }
 
-/// The partition count of `topic`, as this principal sees it (never creates it).
-pub async fn describe_topic(
-    conn: &Connection,
+/// The partition count of `topic`, as the principal of `consumer` sees it.
+fn topic_state(
+    consumer: &BaseConsumer<Context>,
     topic: &str,
     timeout: Duration,
 ) -> Result<usize, TopicError> {
-    let mut config = base(conn);
-    config.set("allow.auto.create.topics", "false");
-    let consumer: BaseConsumer<Context> = config
-        .create_with_context(Context::new(conn))
+    let md = consumer
+        .fetch_metadata(Some(topic), timeout)
         .map_err(|e| TopicError::Metadata(e.to_string()))?;
-    let topic = topic.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let md = consumer
-            .fetch_metadata(Some(&topic), timeout)
-            .map_err(|e| TopicError::Metadata(e.to_string()))?;
-        let t = md
-            .topics()
-            .iter()
-            .find(|t| t.name() == topic)
-            .ok_or(TopicError::Missing)?;
-        match t.error().map(RDKafkaErrorCode::from) {
-            None => Ok(t.partitions().len()),
-            Some(RDKafkaErrorCode::TopicAuthorizationFailed) => Err(TopicError::Unauthorised),
-            Some(RDKafkaErrorCode::UnknownTopicOrPartition) => Err(TopicError::Missing),
-            Some(other) => Err(TopicError::Metadata(other.to_string())),
-        }
-    })
-    .await
-    .unwrap_or_else(|_| Err(TopicError::Metadata("the check panicked".into())))
+    let t = md
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .ok_or(TopicError::Missing)?;
+    match t.error().map(RDKafkaErrorCode::from) {
+        None => Ok(t.partitions().len()),
+        Some(RDKafkaErrorCode::TopicAuthorizationFailed) => Err(TopicError::Unauthorised),
+        Some(RDKafkaErrorCode::UnknownTopicOrPartition) => Err(TopicError::Missing),
+        Some(other) => Err(TopicError::Metadata(other.to_string())),
+    }
 }
 
 /// Whether `group` may read `topic`, without consuming anything: the group's committed

@@ -639,7 +639,7 @@ impl Connection {
             ("brokers".to_owned(), self.brokers.clone()),
             (
                 "security_protocol".to_owned(),
-                self.protocol.as_str().to_uppercase(),
+                protocol_flag(self.protocol).to_owned(),
             ),
         ];
         if self.protocol.tls() {

@@ -37,22 +37,10 @@ fn secret_file(dir: &std::path::Path, name: &str, content: &str) -> String {
     format!("file:{}", p.display())
 }
 
-fn temp_dir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "tributary-kafka-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
 #[test]
 fn scram_over_tls_sets_librdkafka_properties_and_hides_the_password() {
-    let dir = temp_dir();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, "pem").expect("ca");
     let conn = Connection::new(
@@ -60,7 +48,7 @@ fn scram_over_tls_sets_librdkafka_properties_and_hides_the_password() {
         SecurityInput {
             sasl_mechanism: Some(SaslMechanism::ScramSha512),
             sasl_username: Some("svc".into()),
-            sasl_password: Some(secret_file(&dir, "pw", "hunter2-secret\n")),
+            sasl_password: Some(secret_file(dir, "pw", "hunter2-secret\n")),
             ca_file: Some(ca.clone()),
             ..SecurityInput::default()
         },
@@ -86,10 +74,11 @@ fn scram_over_tls_sets_librdkafka_properties_and_hides_the_password() {
 
 #[test]
 fn mutual_tls_reads_the_key_from_a_file_or_pem_from_a_reference() {
-    let dir = temp_dir();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
     let cert = dir.join("client.pem");
     std::fs::write(&cert, "cert").expect("cert");
-    let key_ref = secret_file(&dir, "client.key", "KEY");
+    let key_ref = secret_file(dir, "client.key", "KEY");
     let conn = Connection::new(
         "b:9095",
         SecurityInput {
@@ -110,9 +99,10 @@ fn mutual_tls_reads_the_key_from_a_file_or_pem_from_a_reference() {
 
 #[test]
 fn settings_that_cannot_work_are_refused_naming_the_setting() {
-    let dir = temp_dir();
-    let pw = secret_file(&dir, "pw", "pw");
-    let empty = secret_file(&dir, "empty", "  \n");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let pw = secret_file(dir, "pw", "pw");
+    let empty = secret_file(dir, "empty", "  \n");
     let missing_ca = dir.join("no-such-ca.pem");
     type Case = (&'static str, &'static str, SecurityInput, &'static str);
     let cases: Vec<Case> = vec![
@@ -286,8 +276,9 @@ fn settings_that_cannot_work_are_refused_naming_the_setting() {
 
 #[test]
 fn pass_through_reaches_librdkafka_with_secrets_resolved() {
-    let dir = temp_dir();
-    let secret = secret_file(&dir, "s", "the-secret");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let secret = secret_file(dir, "s", "the-secret");
     let conn = Connection::new(
         "b:9092",
         SecurityInput {
@@ -315,13 +306,14 @@ fn pass_through_reaches_librdkafka_with_secrets_resolved() {
 
 #[test]
 fn every_producer_and_consumer_carries_the_security_settings() {
-    let dir = temp_dir();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
     let conn = Connection::new(
         "b:9094",
         SecurityInput {
             sasl_mechanism: Some(SaslMechanism::Plain),
             sasl_username: Some("u".into()),
-            sasl_password: Some(secret_file(&dir, "pw", "pw")),
+            sasl_password: Some(secret_file(dir, "pw", "pw")),
             properties: vec!["client.id=x".into()],
             ..SecurityInput::default()
         },
