@@ -120,14 +120,6 @@ impl Secret {
     pub(crate) fn expose(&self) -> &str {
         &self.value
     }
-
-    /// A secret given as a value (tests).
-    pub fn from_value(value: impl Into<String>) -> Self {
-        Self {
-            reference: "<value>".into(),
-            value: value.into(),
-        }
-    }
 }
 
 impl fmt::Debug for Secret {
