@@ -1,18 +1,25 @@
 //! License detection: `SPDX-License-Identifier:` lines (parsed as SPDX expressions), and
 //! license texts and standard headers matched against the SPDX license list with
-//! askalono's algorithm (the `spdx` crate's `detection` module, which carries askalono's
-//! matcher and a prebuilt store of every SPDX license text and header).
+//! askalono's algorithm, over the prebuilt store of every SPDX license text and header
+//! that the `spdx` crate carries, held in a compact inverted index (`index`).
 
 use std::hash::{Hash, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, OnceLock};
 
-use spdx::detection::{LicenseType, Store, TextData, scan::Scanner};
+use spdx::detection::Store;
+
+mod index;
+mod preproc;
+
+use index::{Index, Kind, Sample};
 
 /// Below this score a text is not called a license.
 const TEXT_THRESHOLD: f32 = 0.8;
 /// Headers are short and share words with each other; demand more.
 const HEADER_THRESHOLD: f32 = 0.85;
+/// Licenses looked for in one license file, one after the other (askalono's default).
+const MAX_PASSES: usize = 10;
 /// Lines of a source file searched for an identifier or a header.
 const HEAD_LINES: usize = 60;
 /// A comment block shorter than this is not a license header (a one-line pointer
@@ -51,40 +58,25 @@ pub struct Found {
     pub method: Method,
 }
 
-/// The SPDX license store, decompressed once (about 0.2 s), kept without the licenses'
-/// normalised texts: matching reads only their n-gram sets (the texts are for diffing a
-/// sample, and the sample keeps its own), so results are the same for less memory —
-/// askalono's own store drops them for the same reason (the corpus is the largest fixed
-/// cost of the consumer, see benches/README.md).
-fn store() -> Option<&'static Store> {
-    static STORE: OnceLock<Option<Store>> = OnceLock::new();
-    STORE
+/// The license index, built once from the `spdx` crate's store (decompressing and
+/// indexing take about half a second; the store is dropped once indexed). A daemon
+/// calls [`warm_up`] at start so the first license file does not pay for it.
+fn index() -> Option<&'static Index> {
+    static INDEX: OnceLock<Option<Index>> = OnceLock::new();
+    INDEX
         .get_or_init(|| {
-            Store::load_inline()
-                .ok()
-                .map(|full| subset(&full, |_, _| true))
+            let store = Store::load_inline().ok()?;
+            Index::build(&store, |name, has_headers| {
+                has_headers || TEXTS_IN_HEADERS.contains(&name)
+            })
         })
         .as_ref()
 }
 
-/// The entries of `full` that `keep` selects, each without its texts.
-fn subset(full: &Store, keep: impl Fn(&str, &spdx::detection::LicenseEntry) -> bool) -> Store {
-    let lean = |t: &Vec<TextData>| t.iter().cloned().map(TextData::without_text).collect();
-    let mut out = Store::new();
-    for (name, e) in full.iter() {
-        if keep(name, e) {
-            out.insert_entry(
-                name.clone(),
-                spdx::detection::LicenseEntry {
-                    original: e.original.clone().without_text(),
-                    aliases: e.aliases.clone(),
-                    headers: lean(&e.headers),
-                    alternates: lean(&e.alternates),
-                },
-            );
-        }
-    }
-    out
+/// Builds the license index now rather than on the first license met; returns the
+/// bytes it holds, or `None` if the SPDX store could not be loaded.
+pub fn warm_up() -> Option<usize> {
+    index().map(Index::heap_bytes)
 }
 
 /// Licenses whose full text often sits in a source file's header comment.
@@ -100,21 +92,6 @@ const TEXTS_IN_HEADERS: [&str; 10] = [
     "MIT-0",
     "X11",
 ];
-
-/// The part of the store a source header is compared with: licenses that have a
-/// standard header (Apache, GPL, LGPL, MPL, EPL ...) and the short permissive texts
-/// people paste into headers. A twentieth of the store, so a header costs a twentieth.
-fn header_store() -> Option<&'static Store> {
-    static STORE: OnceLock<Option<Store>> = OnceLock::new();
-    STORE
-        .get_or_init(|| {
-            let full = store()?;
-            Some(subset(full, |name, e| {
-                !e.headers.is_empty() || TEXTS_IN_HEADERS.contains(&name)
-            }))
-        })
-        .as_ref()
-}
 
 /// Whether a file name is conventionally a license file.
 pub fn is_license_file(file_name: &str) -> bool {
@@ -141,41 +118,25 @@ pub fn detect(file_name: &str, text: &str, diagnostics: &mut Vec<String>) -> Opt
     if !mentions {
         return None;
     }
-    let Some(store) = store() else {
+    let Some(index) = index() else {
         diagnostics.push("license: the SPDX store could not be loaded".into());
         return None;
     };
     if license_file {
-        let data = TextData::new(text);
-        let scanner = Scanner::new(store)
-            .confidence_threshold(TEXT_THRESHOLD)
-            .optimize(true);
-        let result = scanner.scan(&data);
-        if let Some(l) = result.license {
-            return Some(Found {
-                spdx: l.name.to_owned(),
-                confidence: round(result.score),
-                method: Method::LicenseText,
-            });
-        }
-        // a license inside a longer text (a preamble, several licenses)
-        let best = result
-            .containing
-            .iter()
-            .max_by(|a, b| a.score.total_cmp(&b.score))?;
+        let m = index.scan(&Sample::new(text), TEXT_THRESHOLD, MAX_PASSES)?;
         return Some(Found {
-            spdx: best.license.name.to_owned(),
-            confidence: round(best.score),
+            spdx: index.name(m).to_owned(),
+            confidence: round(m.score),
             method: Method::LicenseText,
         });
     }
-    header(header_store()?, leading_comment(text))
+    header(index, leading_comment(text))
 }
 
 /// A standard header in the file's leading comment block. Matching costs milliseconds
 /// and a repository repeats one header in thousands of files, so results are memoised
 /// by the block's text with digits dropped (copyright years differ, headers do not).
-fn header(store: &Store, block: &str) -> Option<Found> {
+fn header(index: &Index, block: &str) -> Option<Found> {
     if block.split_whitespace().count() < MIN_HEADER_WORDS {
         return None;
     }
@@ -195,14 +156,16 @@ fn header(store: &Store, block: &str) -> Option<Found> {
     if let Some(hit) = memo.lock().ok().and_then(|mut m| m.get(&key).cloned()) {
         return hit;
     }
-    let m = store.analyze(&TextData::new(block));
-    let found = (m.score >= HEADER_THRESHOLD
-        && matches!(m.license_type, LicenseType::Header | LicenseType::Original))
-    .then(|| Found {
-        spdx: m.name.to_owned(),
-        confidence: round(m.score),
-        method: Method::Header,
-    });
+    let found = index
+        .analyze(&Sample::new(block).grams(), true)
+        .filter(|m| {
+            m.score >= HEADER_THRESHOLD && matches!(index.kind(*m), Kind::Header | Kind::Original)
+        })
+        .map(|m| Found {
+            spdx: index.name(m).to_owned(),
+            confidence: round(m.score),
+            method: Method::Header,
+        });
     if let Ok(mut m) = memo.lock() {
         m.put(key, found.clone());
     }

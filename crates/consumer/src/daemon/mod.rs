@@ -384,6 +384,12 @@ pub async fn run(
         brokers: k.connection.brokers.clone(),
         source,
     })?;
+    // the analysers' indexes are built before the first message, not during it
+    let license_index_bytes = tokio::task::spawn_blocking(tributary_intel::warm_up)
+        .await
+        .ok()
+        .flatten();
+    tracing::debug!(license_index_bytes, "analysers ready");
     let consumer = group_consumer(&cfg, offsets.clone())?;
     consumer
         .subscribe(&[&cfg.kafka.input_topic])
