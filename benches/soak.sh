@@ -35,7 +35,14 @@ samples=$work/$run-rss.csv
   --group "$run" --storage-provider none --memory-cache-mb "$cache_mb" --summary-wait 0 \
   --cache-dir "$work/$run-cache" --git-cache-dir "$work/$run-git" ${SOAK_CONSUMER_ARGS:-} >"$work/$run-consumer.log" 2>&1 &
 consumer=$!
-trap 'kill $consumer 2>/dev/null || true; rm -rf "$work/$run-cache" "$work/$run-git"' EXIT
+# the soak's topics hold gigabytes: delete them when done (the disk is shared)
+cleanup() {
+  kill "$consumer" 2>/dev/null || true
+  rm -rf "$work/$run-cache" "$work/$run-git"
+  java -cp "$TRIBUTARY_KAFKA_LIBS/*" -Dlog4j2.level=ERROR org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "$KAFKA_BROKERS" --delete --topic "$run-.*" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
 
 # sampler: seconds since start, RSS in KiB
 (
@@ -68,13 +75,18 @@ echo "| minute | RSS MiB |"
 echo "|---:|---:|"
 awk -F, '$1 % 60 < 10 { printf "| %d | %.0f |\n", $1 / 60, $2 / 1024 }' "$samples"
 echo
-awk -F, -v budget="$cache_mb" '
-  { rss[NR] = $2; t[NR] = $1; if ($2 > peak) peak = $2 }
-  $1 >= 300 && !warm { warm = $2 }
+# drift: the mean of the two minutes after warm-up (5 min) against the mean of the last
+# two minutes of load (single samples swing by ±10 MiB with the work in flight; samples
+# taken while the consumer shuts down are left out)
+awk -F, -v budget="$cache_mb" -v secs="$secs" '
+  $1 > secs { next }
+  { if ($2 > peak) peak = $2 }
+  $1 >= 300 && $1 < 420 { w += $2; nw++ }
+  $1 >= secs - 120 { l += $2; nl++ }
   END {
-    last = rss[NR]
+    warm = nw ? w / nw : 0; last = nl ? l / nl : 0
     drift = warm ? (last - warm) / warm * 100 : 0
-    printf "peak %.0f MiB; after warm-up (5 min) %.0f MiB -> end %.0f MiB: drift %+.1f %%\n", peak / 1024, warm / 1024, last / 1024, drift
+    printf "peak %.0f MiB; mean after warm-up (minutes 5-7) %.0f MiB -> last two minutes %.0f MiB: drift %+.1f %%\n", peak / 1024, warm / 1024, last / 1024, drift
     printf "bound (memory cache + 128 MiB): %d MiB -> %s\n", budget + 128, (peak / 1024 <= budget + 128 ? "held" : "NOT held")
   }' "$samples"
 echo "samples: $samples"

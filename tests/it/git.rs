@@ -43,6 +43,7 @@ async fn reads_blobs_of_a_commit_refuses_symlinks_and_reports_missing_paths() {
         allowed_hosts: vec![],
         max_concurrent_reads: 10,
         credentials: Default::default(),
+        host_keys: Default::default(),
     })
     .expect("fetcher");
     let p = |s: &str| RelPath::new(s).expect("path");

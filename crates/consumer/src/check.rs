@@ -55,11 +55,7 @@ pub async fn run(
     for b in &cfg.git.credentials.0 {
         settings.push((
             format!("git_credential {}", b.name),
-            format!(
-                "{} for {}",
-                String::from(b.reference.clone()),
-                b.hosts.join(",")
-            ),
+            format!("{} for {}", b.secret, b.hosts.join(",")),
         ));
     }
     let mut checks = check::kafka(
@@ -104,14 +100,35 @@ pub async fn run(
     checks.push(check::folder("git cache", &cfg.git.cache_dir, MIN_FREE_BYTES).await);
     for b in &cfg.git.credentials.0 {
         let name = format!("git credential {}", b.name);
-        checks.push(match tributary_content::git::resolve_secret(&b.reference) {
-            Ok(_) => Line::ok(name, "readable"),
-            Err(e) => Line::fail(
+        let unreadable = b
+            .secret
+            .references()
+            .into_iter()
+            .find_map(|r| tributary_content::git::resolve_secret(r).err());
+        checks.push(match unreadable {
+            None => Line::ok(name, "readable"),
+            Some(e) => Line::fail(
                 name,
                 e.to_string(),
                 "mount the secret or set the variable the reference names",
             ),
         });
+    }
+    let uses_ssh = cfg.git.allowed_schemes.iter().any(|s| s == "ssh");
+    match &cfg.git.host_keys {
+        tributary_content::git::HostKeys::Known(k) => {
+            checks.push(Line::ok("git known_hosts", format!("{} entries", k.len())));
+        }
+        tributary_content::git::HostKeys::AcceptAny => checks.push(Line::ok(
+            "git known_hosts",
+            "none: any SSH host key is accepted (--git-accept-unknown-host-keys)",
+        )),
+        // not a failure: a consumer that never meets an SSH remote needs none
+        tributary_content::git::HostKeys::NoneConfigured if uses_ssh => checks.push(Line::ok(
+            "git known_hosts",
+            "none configured: SSH remotes are refused until --git-known-hosts is given",
+        )),
+        tributary_content::git::HostKeys::NoneConfigured => {}
     }
     if let Some(root) = &cfg.mount_root {
         let name = format!("mount root {}", root.display());

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use tributary_content::git::{CredentialBinding, CredentialBindings, GitConfig};
+use tributary_content::git::{CredentialBinding, CredentialBindings, GitConfig, HostKeys};
+use tributary_events::v2::CredentialRef;
 pub use tributary_runtime::{GlobalArgs, LogFormat, ProviderArg, StorageArgs};
 
 use crate::config::{CacheConfig, Config, KafkaConfig};
@@ -225,11 +226,14 @@ pub struct RunArgs {
         value_delimiter = ','
     )]
     pub git_allowed_hosts: Vec<String>,
-    /// A git credential events may name, bound to the hosts it may be sent to:
-    /// `[NAME=]REFERENCE@HOST[,HOST...]`, e.g. `env:GIT_TOKEN@github.com` (NAME, what
-    /// events say, defaults to the reference). Repeatable; the environment variable
-    /// takes a space-separated list. An event naming anything else, or a credential
-    /// for another host, is dead-lettered `credentials_refused`.
+    /// A git credential, bound to the hosts it may be sent to:
+    /// `[NAME=]SECRET@HOST[,HOST...]`, SECRET a token (`env:VAR` or `file:/path`,
+    /// `;user=NAME` for its user), `ssh-key:REF[;passphrase=REF]` or `ssh-agent`; e.g.
+    /// `env:GIT_TOKEN@github.com`. NAME (what events say) defaults to SECRET without its
+    /// options; an event naming none gets the first bound to the repository's host.
+    /// Repeatable; the environment variable takes a space-separated list. An event
+    /// naming anything else, or one for another host, is dead-lettered
+    /// `credentials_refused`.
     #[arg(
         help_heading = "Git",
         long = "git-credential",
@@ -237,6 +241,17 @@ pub struct RunArgs {
         value_delimiter = ' '
     )]
     pub git_credentials: Vec<CredentialBinding>,
+    /// SSH servers must present a host key listed here: `file:/path` or `env:VAR`
+    /// holding the text (as `ssh-keyscan` writes it). Without it, SSH is refused.
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_KNOWN_HOSTS")]
+    pub git_known_hosts: Option<String>,
+    /// Accept any SSH host key (no known_hosts): only where the network path is trusted.
+    #[arg(
+        help_heading = "Git",
+        long,
+        env = "TRIBUTARY_GIT_ACCEPT_UNKNOWN_HOST_KEYS"
+    )]
+    pub git_accept_unknown_host_keys: bool,
     /// Deadline of a whole git fetch (connect at most 30 s of it).
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CLONE_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
     pub git_clone_timeout: Duration,
@@ -372,6 +387,15 @@ impl RunArgs {
                 allowed_hosts: self.git_allowed_hosts,
                 max_concurrent_reads: self.git_parallel_fetches,
                 credentials: CredentialBindings(self.git_credentials),
+                host_keys: {
+                    let known = self
+                        .git_known_hosts
+                        .map(CredentialRef::try_from)
+                        .transpose()
+                        .map_err(ConfigError::Reference)?;
+                    HostKeys::configure(known.as_ref(), self.git_accept_unknown_host_keys)
+                        .map_err(ConfigError::HostKeys)?
+                },
             },
             mount_root: self.mount_root,
             max_content_bytes: self.max_content_size,

@@ -39,6 +39,10 @@ pub enum ConfigError {
     HttpClient(#[source] reqwest::Error),
     #[error("unknown reason {given:?}; one of: {valid}")]
     UnknownReason { given: String, valid: String },
+    #[error("{0}")]
+    Reference(#[source] tributary_events::InvalidEvent),
+    #[error("SSH host keys: {0}")]
+    HostKeys(#[source] ContentError),
 }
 
 impl ConsumerError {
@@ -109,6 +113,7 @@ impl Failure {
             ContentError::CredentialsRefused { .. } | ContentError::GitAuth { .. } => {
                 (Reason::CredentialsRefused, false)
             }
+            ContentError::GitHostKey { .. } => (Reason::GitHostKeyRefused, false),
             ContentError::GitMissing { .. } => (Reason::GitUnavailable, false),
             ContentError::GitUnavailable { .. } => (Reason::GitUnavailable, true),
             ContentError::Refused { status, .. } if *status == 404 => {

@@ -54,6 +54,13 @@ pub enum ContentError {
         #[source]
         source: git2::Error,
     },
+    /// The SSH server's host key is unknown, changed or revoked (see `known_hosts`).
+    #[error("git remote {url}: host key refused")]
+    GitHostKey {
+        url: String,
+        #[source]
+        source: git2::Error,
+    },
     #[error("local store i/o error on {path}")]
     Io {
         path: String,
@@ -84,6 +91,7 @@ impl ContentError {
             | ContentError::Credentials(_)
             | ContentError::CredentialsRefused { .. }
             | ContentError::GitAuth { .. }
+            | ContentError::GitHostKey { .. }
             | ContentError::LocalSpace { .. } => false,
         }
     }

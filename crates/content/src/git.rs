@@ -12,9 +12,16 @@ use bytes::Bytes;
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 use tributary_events::RelPath;
-use tributary_events::v2::CredentialRef;
 
 use crate::error::ContentError;
+
+mod auth;
+pub mod known_hosts;
+
+pub use auth::{
+    CredentialBinding, CredentialBindings, GitAuth, GitSecret, HostKeys, callbacks, classify,
+    load_known_hosts, resolve_secret, token_user,
+};
 
 /// How the fetcher may reach remotes and how much it may keep.
 #[derive(Debug, Clone)]
@@ -32,72 +39,8 @@ pub struct GitConfig {
     /// An event that names anything else, or a bound credential for another host, is
     /// refused: nothing is resolved, nothing is sent.
     pub credentials: CredentialBindings,
-}
-
-/// A credential the fetching side is configured with: the name events use for it (a
-/// reference string such as `env:GIT_TOKEN`, what publishers put in events), the
-/// reference it resolves to here, and the hosts it may be sent to.
-///
-/// Written `[NAME=]REFERENCE@HOST[,HOST...]`; the name defaults to the reference.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CredentialBinding {
-    pub name: String,
-    pub reference: CredentialRef,
-    pub hosts: Vec<String>,
-}
-
-impl std::str::FromStr for CredentialBinding {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let usage = "expected [NAME=]env:VAR@HOST[,HOST...] or [NAME=]file:/path@HOST[,HOST...]";
-        let (binding, hosts) = s
-            .rsplit_once('@')
-            .ok_or_else(|| format!("{usage}: no @HOST (a credential is always bound to hosts)"))?;
-        let (name, reference) = match binding.split_once('=') {
-            Some((name, reference)) => (name, reference),
-            None => (binding, binding),
-        };
-        let reference = CredentialRef::try_from(reference.to_owned())
-            .map_err(|_| format!("{usage}: {reference:?} is not a reference"))?;
-        let hosts: Vec<String> = hosts
-            .split(',')
-            .map(|h| h.trim().to_ascii_lowercase())
-            .collect();
-        if name.is_empty() || hosts.iter().any(|h| h.is_empty() || h.starts_with('-')) {
-            return Err(format!("{usage}: empty name or host"));
-        }
-        Ok(Self {
-            name: name.to_owned(),
-            reference,
-            hosts,
-        })
-    }
-}
-
-/// The configured credentials, looked up by the name an event gives.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CredentialBindings(pub Vec<CredentialBinding>);
-
-impl CredentialBindings {
-    /// The reference to resolve for credential `name` on a fetch from `url`; refused
-    /// unless `name` is configured and `url`'s host is one it is bound to.
-    pub fn bind(&self, name: &str, url: &str) -> Result<&CredentialRef, ContentError> {
-        let binding =
-            self.0
-                .iter()
-                .find(|b| b.name == name)
-                .ok_or(ContentError::CredentialsRefused {
-                    why: "the event names a credential this consumer is not configured with",
-                })?;
-        let host = scheme_and_host(url).map(|(_, h)| h).unwrap_or_default();
-        if !binding.hosts.contains(&host) {
-            return Err(ContentError::CredentialsRefused {
-                why: "the credential is not bound to the repository's host",
-            });
-        }
-        Ok(&binding.reference)
-    }
+    /// How SSH servers' host keys are checked.
+    pub host_keys: HostKeys,
 }
 
 /// Fetches files of commits.
@@ -226,9 +169,9 @@ impl GitFetcher {
         credential: Option<&str>,
     ) -> Result<Bytes, ContentError> {
         self.check_url(url)?;
-        let creds = match credential {
-            Some(name) => Some(self.cfg.credentials.bind(name, url)?),
-            None => None,
+        let auth = GitAuth {
+            secret: self.cfg.credentials.bind(credential, url)?.cloned(),
+            host_keys: self.cfg.host_keys.clone(),
         };
         let _permit = self
             .reads
@@ -262,13 +205,13 @@ impl GitFetcher {
             repos.locks.entry(url.to_owned()).or_default().clone()
         };
         let _guard = lock.lock().await;
-        let (timeout, creds) = (self.cfg.clone_timeout, creds.cloned());
+        let timeout = self.cfg.clone_timeout;
         let fetch_and_read = move |args: (PathBuf, String, String, String)| {
             let (dir, url, commit, path) = &args;
             if let Some(bytes) = read_local(dir, url, commit, path)? {
                 return Ok((bytes, false));
             }
-            fetch(dir, url, commit, timeout, creds.as_ref())?;
+            fetch(dir, url, commit, timeout, &auth)?;
             let bytes =
                 read_local(dir, url, commit, path)?.ok_or_else(|| ContentError::GitMissing {
                     url: url.clone(),
@@ -363,79 +306,18 @@ pub unsafe fn set_network_timeouts(connect: Duration, io: Duration) {
     }
 }
 
-/// The secret a reference names, trimmed. This is the one place a library reads the
-/// environment: resolving an `env:NAME` reference is what the reference is for. Errors
-/// name the reference, never the value.
-pub fn resolve_secret(creds: &CredentialRef) -> Result<String, ContentError> {
-    let secret = match creds {
-        CredentialRef::Env(name) => std::env::var(name)
-            .map_err(|_| ContentError::Credentials(format!("env:{name} (variable not set)")))?,
-        CredentialRef::File(path) => std::fs::read_to_string(path)
-            .map_err(|e| ContentError::Credentials(format!("file:{path} ({})", e.kind())))?,
-    };
-    Ok(secret.trim().to_owned())
-}
-
 /// Lists a remote's references (what `git ls-remote` does) with the given credentials:
 /// the remote is reachable and accepts them. Blocking; bounded by the process's git
 /// network timeouts. Returns the number of references.
-pub fn ls_remote(url: &str, creds: Option<&CredentialRef>) -> Result<usize, ContentError> {
-    let mut remote =
-        git2::Remote::create_detached(url).map_err(|source| ContentError::GitUnavailable {
-            url: url.to_owned(),
-            source,
-        })?;
-    let cb = credential_callbacks(creds)?;
-    let conn = match remote.connect_auth(git2::Direction::Fetch, Some(cb), None) {
-        Ok(c) => c,
-        Err(e) if e.code() == git2::ErrorCode::Auth => {
-            return Err(ContentError::GitAuth {
-                url: url.to_owned(),
-                source: e,
-            });
-        }
-        Err(source) => {
-            return Err(ContentError::GitUnavailable {
-                url: url.to_owned(),
-                source,
-            });
-        }
-    };
+pub fn ls_remote(url: &str, auth: &GitAuth) -> Result<usize, ContentError> {
+    let mut remote = git2::Remote::create_detached(url).map_err(|e| classify(url, e))?;
+    let cb = callbacks(url, auth)?;
+    let conn = remote
+        .connect_auth(git2::Direction::Fetch, Some(cb), None)
+        .map_err(|e| classify(url, e))?;
     conn.list()
         .map(<[git2::RemoteHead<'_>]>::len)
-        .map_err(|source| ContentError::GitUnavailable {
-            url: url.to_owned(),
-            source,
-        })
-}
-
-/// Credentials callbacks from a reference, resolved on this machine: the variable or
-/// file holds `user:secret`, or a bare token (sent as user `x-access-token`, what GitHub
-/// and Gitea expect).
-pub fn credential_callbacks(
-    creds: Option<&CredentialRef>,
-) -> Result<git2::RemoteCallbacks<'static>, ContentError> {
-    let mut cb = git2::RemoteCallbacks::new();
-    let Some(creds) = creds else { return Ok(cb) };
-    let secret = resolve_secret(creds)?;
-    let (user, pass) = match secret.split_once(':') {
-        Some((u, p)) => (u.to_owned(), p.to_owned()),
-        None => ("x-access-token".to_owned(), secret),
-    };
-    // Offered once: libgit2 asks again when the remote refuses them, and a refusal is
-    // final (asking again would only send the secret again).
-    let mut offered = false;
-    cb.credentials(move |_url, _user, _allowed| {
-        if std::mem::replace(&mut offered, true) {
-            return Err(git2::Error::new(
-                git2::ErrorCode::Auth,
-                git2::ErrorClass::Callback,
-                "the remote refused the credentials",
-            ));
-        }
-        git2::Cred::userpass_plaintext(&user, &pass)
-    });
-    Ok(cb)
+        .map_err(|e| classify(url, e))
 }
 
 fn dir_size(dir: &Path) -> u64 {
@@ -497,7 +379,7 @@ fn fetch(
     url: &str,
     commit: &str,
     timeout: Duration,
-    creds: Option<&CredentialRef>,
+    auth: &GitAuth,
 ) -> Result<(), ContentError> {
     // a full disk is this machine's fault, whatever libgit2 was doing
     let unavailable = |source: git2::Error| {
@@ -507,10 +389,7 @@ fn fetch(
                 source: Box::new(source),
             }
         } else {
-            ContentError::GitUnavailable {
-                url: url.to_owned(),
-                source,
-            }
+            classify(url, source)
         }
     };
     let repo = match git2::Repository::open_bare(dir) {
@@ -525,7 +404,7 @@ fn fetch(
         }
     };
     let deadline = Instant::now() + timeout;
-    let mut cb = credential_callbacks(creds)?;
+    let mut cb = callbacks(url, auth)?;
     // libgit2 has no fetch timeout: abort from the progress callback past the deadline.
     cb.transfer_progress(move |_| Instant::now() < deadline);
     let mut fo = git2::FetchOptions::new();
@@ -540,11 +419,7 @@ fn fetch(
             commit: commit.to_owned(),
             what: format!("commit {commit}"),
         }),
-        // refused credentials, or credentials asked for and none bound: final
-        Err(e) if e.code() == git2::ErrorCode::Auth => Err(ContentError::GitAuth {
-            url: url.to_owned(),
-            source: e,
-        }),
+        // refused credentials or host key (final), or the remote failing (retried)
         Err(e) => Err(unavailable(e)),
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub const DLQ_SCHEMA_VERSION: &str = "1.1.0";
+pub const DLQ_SCHEMA_VERSION: &str = "1.2.0";
 
 /// Why a record was dead-lettered. A closed set: safe as a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -44,10 +44,13 @@ pub enum Reason {
     /// The event names git credentials this consumer is not configured with, or that
     /// are not bound to the host it would send them to (since 1.1).
     CredentialsRefused,
+    /// The SSH server's host key is not in the consumer's known_hosts, has changed, or
+    /// is revoked (since 1.2).
+    GitHostKeyRefused,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 16] = [
+    pub const ALL: [Reason; 17] = [
         Reason::UnknownSchema,
         Reason::Malformed,
         Reason::InvalidPath,
@@ -64,6 +67,7 @@ impl Reason {
         Reason::NoMountRoot,
         Reason::RetriesExhausted,
         Reason::CredentialsRefused,
+        Reason::GitHostKeyRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +88,7 @@ impl Reason {
             Reason::NoMountRoot => "no_mount_root",
             Reason::RetriesExhausted => "retries_exhausted",
             Reason::CredentialsRefused => "credentials_refused",
+            Reason::GitHostKeyRefused => "git_host_key_refused",
         }
     }
 }

@@ -27,8 +27,10 @@ pub async fn run(cfg: &Config) -> Report {
         settings.push(("git_url".into(), tributary_events::redact::redact_text(u)));
     }
     if let Some(c) = &t.git_credentials {
-        settings.push(("git_credentials".into(), String::from(c.clone())));
+        settings.push(("git_credential".into(), c.secret.to_string()));
+        settings.push(("git_credential_name".into(), c.name.clone()));
     }
+    let auth = crate::publish::source::auth(s, t);
     let mut checks = check::kafka(
         &s.kafka.connection,
         &[&s.kafka.topic],
@@ -49,7 +51,7 @@ pub async fn run(cfg: &Config) -> Report {
         )),
     }
     if crate::config::is_url(&t.repo) {
-        checks.push(check::git_remote(&t.repo, t.git_credentials.as_ref()).await);
+        checks.push(check::git_remote(&t.repo, &auth).await);
     } else {
         let path = std::path::Path::new(&t.repo);
         checks.push(if path.is_dir() {
@@ -66,7 +68,7 @@ pub async fn run(cfg: &Config) -> Report {
         && *u != t.repo
         && crate::config::is_url(u)
     {
-        checks.push(check::git_remote(u, t.git_credentials.as_ref()).await);
+        checks.push(check::git_remote(u, &auth).await);
     }
     Report { settings, checks }
 }

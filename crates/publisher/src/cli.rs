@@ -10,9 +10,11 @@ use tributary_events::ProjectName;
 use tributary_events::v2::CredentialRef;
 pub use tributary_runtime::{GlobalArgs, LogFormat, ProviderArg, StorageArgs, parse_size};
 
+use tributary_content::git::{GitSecret, HostKeys};
+
 use crate::config::{
-    Compression, Config, Filter, KafkaConfig, ProgressMode, RunTarget, Settings, StorageSettings,
-    StrategyMode,
+    Compression, Config, Filter, GitCredential, KafkaConfig, ProgressMode, RunTarget, Settings,
+    StorageSettings, StrategyMode,
 };
 use crate::error::ConfigError;
 
@@ -82,7 +84,7 @@ pub struct WatchArgs {
 
 impl WatchArgs {
     pub fn into_config(self) -> Result<crate::watch::WatchConfig, ConfigError> {
-        if self.git.git_credentials_path.is_some() || self.git.git_credentials_env.is_some() {
+        if self.git.any() {
             return Err(ConfigError::WatchCredentials);
         }
         Ok(crate::watch::WatchConfig {
@@ -252,6 +254,17 @@ pub struct RunSettings {
     /// fetching or listing refs): a remote that goes silent fails the operation.
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub git_timeout: Duration,
+    /// SSH servers must present a host key listed here: `file:/path` or `env:VAR`
+    /// holding the text (as `ssh-keyscan` writes it). Without it, SSH is refused.
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_KNOWN_HOSTS")]
+    pub git_known_hosts: Option<String>,
+    /// Accept any SSH host key (no known_hosts): only where the network path is trusted.
+    #[arg(
+        help_heading = "Git",
+        long,
+        env = "TRIBUTARY_GIT_ACCEPT_UNKNOWN_HOST_KEYS"
+    )]
+    pub git_accept_unknown_host_keys: bool,
 }
 
 /// Where consumers fetch git references from, and the credentials for it. Part of a
@@ -261,33 +274,69 @@ pub struct GitArgs {
     /// URL consumers fetch git references from (default: the repository URL).
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_URL")]
     pub git_url: Option<String>,
-    /// File holding git credentials (`user:token` or a token); passed on as a reference.
+    /// File holding a git token (`user:token` or a token); passed on as a reference.
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CREDENTIALS_PATH")]
     pub git_credentials_path: Option<PathBuf>,
-    /// Environment variable holding git credentials; passed on as a reference.
+    /// Environment variable holding a git token; passed on as a reference.
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CREDENTIALS_ENV")]
     pub git_credentials_env: Option<String>,
+    /// Any git credential, as the consumer's `--git-credential` writes it without hosts:
+    /// `env:VAR` or `file:/path` (a token; `;user=NAME` sets its user),
+    /// `ssh-key:REF[;passphrase=REF]`, or `ssh-agent`.
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CREDENTIAL")]
+    pub git_credential: Option<GitSecret>,
+    /// The name events give the credential, which consumers bind
+    /// (`--git-credential NAME=...@HOST`); default: the credential without its options.
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CREDENTIAL_NAME")]
+    pub git_credential_name: Option<String>,
 }
 
 impl GitArgs {
-    /// The credentials reference the flags name, if any.
-    pub fn credentials(&self) -> Result<Option<CredentialRef>, ConfigError> {
-        match (&self.git_credentials_path, &self.git_credentials_env) {
-            (Some(_), Some(_)) => Err(ConfigError::CredentialsTwice),
-            (Some(p), None) => {
+    /// Whether any credential flag is given.
+    pub fn any(&self) -> bool {
+        self.git_credentials_path.is_some()
+            || self.git_credentials_env.is_some()
+            || self.git_credential.is_some()
+            || self.git_credential_name.is_some()
+    }
+
+    /// The credential the flags give, if any, with the name events give it.
+    pub fn credentials(&self) -> Result<Option<GitCredential>, ConfigError> {
+        let token = |r: String| {
+            CredentialRef::try_from(r)
+                .map(|reference| GitSecret::Token {
+                    reference,
+                    user: None,
+                })
+                .map_err(ConfigError::CredentialRef)
+        };
+        let secret = match (
+            &self.git_credentials_path,
+            &self.git_credentials_env,
+            &self.git_credential,
+        ) {
+            (Some(p), None, None) => {
                 let p = std::path::absolute(p).map_err(|source| ConfigError::CredentialsPath {
                     path: p.display().to_string(),
                     source,
                 })?;
-                CredentialRef::try_from(format!("file:{}", p.display()))
-                    .map(Some)
-                    .map_err(ConfigError::CredentialRef)
+                token(format!("file:{}", p.display()))?
             }
-            (None, Some(n)) => CredentialRef::try_from(format!("env:{n}"))
-                .map(Some)
-                .map_err(ConfigError::CredentialRef),
-            (None, None) => Ok(None),
-        }
+            (None, Some(n), None) => token(format!("env:{n}"))?,
+            (None, None, Some(s)) => s.clone(),
+            (None, None, None) if self.git_credential_name.is_some() => {
+                return Err(ConfigError::CredentialNameAlone);
+            }
+            (None, None, None) => return Ok(None),
+            _ => return Err(ConfigError::CredentialsTwice),
+        };
+        Ok(Some(GitCredential {
+            name: self
+                .git_credential_name
+                .clone()
+                .unwrap_or_else(|| secret.default_name()),
+            secret,
+        }))
     }
 }
 
@@ -376,6 +425,15 @@ impl RunSettings {
             filter: Filter::new(&self.include, &self.exclude)?,
             max_file_size_bytes: self.max_file_size,
             metrics_addr: self.metrics_addr,
+            git_host_keys: {
+                let known = self
+                    .git_known_hosts
+                    .map(CredentialRef::try_from)
+                    .transpose()
+                    .map_err(ConfigError::CredentialRef)?;
+                HostKeys::configure(known.as_ref(), self.git_accept_unknown_host_keys)
+                    .map_err(ConfigError::HostKeys)?
+            },
         };
         settings.validate()?;
         Ok(settings)

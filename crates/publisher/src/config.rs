@@ -8,8 +8,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use tributary_content::git::{GitSecret, HostKeys};
 use tributary_events::ProjectName;
-use tributary_events::v2::{CredentialRef, url_has_password};
+use tributary_events::v2::url_has_password;
 pub use tributary_runtime::kafka::Compression;
 
 use crate::error::ConfigError;
@@ -73,6 +74,8 @@ pub struct Settings {
     /// Files larger than this are skipped (reason `too_large`).
     pub max_file_size_bytes: u64,
     pub metrics_addr: Option<SocketAddr>,
+    /// How SSH servers' host keys are checked, for every repository fetched.
+    pub git_host_keys: HostKeys,
 }
 
 /// What one run reads, and how it is shown.
@@ -88,14 +91,23 @@ pub struct RunTarget {
     /// The URL consumers fetch git references from. Defaults to the URL of a remote
     /// source; a local repository needs it for the `git_reference` strategy.
     pub git_url: Option<String>,
-    /// Credentials for fetching, as a reference. Resolved locally for the publisher's
-    /// own fetch and passed on as a reference in events.
-    pub git_credentials: Option<CredentialRef>,
+    /// The credential for fetching: resolved here for the publisher's own fetch, and
+    /// named in events (never its value) for consumers to use their own binding of it.
+    pub git_credentials: Option<GitCredential>,
     /// The commit last indexed (watch mode): when the new commit descends from it, the
     /// run carries only what changed since, deleted files marked `change: "deleted"`.
     pub base_commit: Option<String>,
     pub dry_run: bool,
     pub progress: ProgressMode,
+}
+
+/// A git credential and the name events give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitCredential {
+    /// What consumers' `--git-credential NAME=...` bind (default: the spec without its
+    /// options, e.g. `env:GIT_TOKEN`).
+    pub name: String,
+    pub secret: GitSecret,
 }
 
 impl RunTarget {

@@ -49,8 +49,14 @@ pub enum ConfigError {
     WorkingTreeOfUrl,
     #[error("--working-tree and --ref exclude each other")]
     WorkingTreeWithRef,
-    #[error("--git-credentials-path and --git-credentials-env exclude each other")]
+    #[error(
+        "--git-credentials-path, --git-credentials-env and --git-credential exclude each other"
+    )]
     CredentialsTwice,
+    #[error("--git-credential-name names a credential: give one (--git-credential)")]
+    CredentialNameAlone,
+    #[error("SSH host keys: {0}")]
+    HostKeys(#[source] ContentError),
     #[error("watch: credentials are per repository, in the watch file")]
     WatchCredentials,
     #[error("{0}")]
@@ -90,12 +96,8 @@ pub enum WatchFileError {
     PasswordInUrl(String),
     #[error("watch file: {0}: branches must be branch names")]
     Branch(String),
-    #[error("watch file: {project}: credentials: {source}")]
-    Credentials {
-        project: String,
-        #[source]
-        source: tributary_events::InvalidEvent,
-    },
+    #[error("watch file: {project}: credentials: {why}")]
+    Credentials { project: String, why: String },
     #[error("watch file: webhooks.{0} must be an env:NAME or file:/path reference")]
     WebhookSecret(&'static str),
 }

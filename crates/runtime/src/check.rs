@@ -12,7 +12,6 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use tributary_content::ObjectStore;
-use tributary_events::v2::CredentialRef;
 
 use crate::kafka::{self, Connection};
 
@@ -360,13 +359,11 @@ pub async fn folder(what: &str, dir: &Path, min_free_bytes: u64) -> Line {
 }
 
 /// A git remote answers and accepts the credentials (a `git ls-remote`).
-pub async fn git_remote(url: &str, creds: Option<&CredentialRef>) -> Line {
+pub async fn git_remote(url: &str, auth: &tributary_content::git::GitAuth) -> Line {
     let shown = tributary_events::redact::redact_text(url);
     let check = format!("git remote {shown}");
-    let (u, c) = (url.to_owned(), creds.cloned());
-    match tokio::task::spawn_blocking(move || tributary_content::git::ls_remote(&u, c.as_ref()))
-        .await
-    {
+    let (u, a) = (url.to_owned(), auth.clone());
+    match tokio::task::spawn_blocking(move || tributary_content::git::ls_remote(&u, &a)).await {
         Ok(Ok(n)) => Line::ok(check, format!("{n} references")),
         Ok(Err(e)) => {
             let fix = match &e {
@@ -375,6 +372,9 @@ pub async fn git_remote(url: &str, creds: Option<&CredentialRef>) -> Line {
                 }
                 tributary_content::ContentError::Credentials(_) => {
                     "the credentials reference cannot be read here"
+                }
+                tributary_content::ContentError::GitHostKey { .. } => {
+                    "the SSH host key is not the one known_hosts lists: compare it with the server's (ssh-keyscan) and add it to --git-known-hosts"
                 }
                 _ => "check the URL and the network path to the remote",
             };

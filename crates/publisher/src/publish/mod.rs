@@ -60,7 +60,7 @@ pub async fn run(
 ) -> Result<RunReport, PublishError> {
     let started = Instant::now();
     let dry_run = target.dry_run;
-    let resolved = resolve(&target).await?;
+    let resolved = resolve(settings, &target).await?;
     if settings.strategy == StrategyMode::GitReference && resolved.git_url_for_refs.is_none() {
         return Err(ConfigError::GitReferenceWithoutUrl.into());
     }
@@ -150,10 +150,11 @@ pub async fn run(
 }
 
 /// Resolves the target on a blocking thread (git I/O).
-async fn resolve(target: &RunTarget) -> Result<Resolved, PublishError> {
+async fn resolve(settings: &Settings, target: &RunTarget) -> Result<Resolved, PublishError> {
     let t = Instant::now();
     let for_task = target.clone();
-    let resolved = tokio::task::spawn_blocking(move || source::resolve(&for_task))
+    let auth = source::auth(settings, target);
+    let resolved = tokio::task::spawn_blocking(move || source::resolve(&for_task, &auth))
         .await
         .map_err(|_| PublishError::TaskPanicked("source resolution"))??;
     if resolved.commit().is_some() {
@@ -199,7 +200,7 @@ fn envelope(target: &RunTarget, resolved: &Resolved, run_id: Uuid) -> IndexProje
         occurred_at: time::OffsetDateTime::now_utc(),
         project: target.project.to_string(),
         source: resolved.event_source.clone(),
-        git_credentials: target.git_credentials.clone().map(String::from),
+        git_credentials: target.git_credentials.as_ref().map(|c| c.name.clone()),
         batch: 0,
         files: Vec::new(),
     }

@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use tributary_events::v2::{CredentialRef, Source};
+use tributary_content::git::GitAuth;
+use tributary_events::v2::Source;
 
-use crate::config::{RunTarget, is_url};
+use crate::config::{RunTarget, Settings, is_url};
 use crate::error::{ConfigError, PublishError};
 
 /// A source, resolved: where to read and what to say about it in events.
@@ -58,9 +59,9 @@ pub(crate) fn git_err(repo: &str) -> impl FnOnce(git2::Error) -> PublishError + 
 }
 
 /// Resolves the configured source. Blocking (git I/O): call from a blocking thread.
-pub fn resolve(cfg: &RunTarget) -> Result<Resolved, PublishError> {
+pub fn resolve(cfg: &RunTarget, auth: &GitAuth) -> Result<Resolved, PublishError> {
     if is_url(&cfg.repo) {
-        return resolve_remote(cfg);
+        return resolve_remote(cfg, auth);
     }
     let path = Path::new(&cfg.repo);
     if !path.exists() {
@@ -145,13 +146,23 @@ fn resolve_local_repo(
     })
 }
 
+/// Callbacks for a git network operation on `url`: the credential, SSH host keys.
 pub(crate) fn remote_callbacks(
-    creds: Option<&CredentialRef>,
+    url: &str,
+    auth: &GitAuth,
 ) -> Result<git2::RemoteCallbacks<'static>, PublishError> {
-    tributary_content::git::credential_callbacks(creds).map_err(PublishError::Credentials)
+    tributary_content::git::callbacks(url, auth).map_err(PublishError::Credentials)
 }
 
-fn resolve_remote(cfg: &RunTarget) -> Result<Resolved, PublishError> {
+/// What fetching `target`'s repository authenticates with under `settings`.
+pub(crate) fn auth(settings: &Settings, target: &RunTarget) -> GitAuth {
+    GitAuth {
+        secret: target.git_credentials.as_ref().map(|c| c.secret.clone()),
+        host_keys: settings.git_host_keys.clone(),
+    }
+}
+
+fn resolve_remote(cfg: &RunTarget, auth: &GitAuth) -> Result<Resolved, PublishError> {
     let url = cfg.repo.as_str();
     let tmp = tempfile::Builder::new()
         .prefix("tributary-publish-")
@@ -171,7 +182,7 @@ fn resolve_remote(cfg: &RunTarget) -> Result<Resolved, PublishError> {
             (r.to_owned(), oid, None)
         }
         _ => {
-            let cb = remote_callbacks(cfg.git_credentials.as_ref())?;
+            let cb = remote_callbacks(url, auth)?;
             let conn = remote
                 .connect_auth(git2::Direction::Fetch, Some(cb), None)
                 .map_err(git_err(url))?;
@@ -219,7 +230,7 @@ fn resolve_remote(cfg: &RunTarget) -> Result<Resolved, PublishError> {
         }
     };
     let mut fo = git2::FetchOptions::new();
-    fo.remote_callbacks(remote_callbacks(cfg.git_credentials.as_ref())?);
+    fo.remote_callbacks(remote_callbacks(url, auth)?);
     fo.depth(1);
     remote
         .fetch(&[fetch_spec.as_str()], Some(&mut fo), None)

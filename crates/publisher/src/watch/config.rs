@@ -23,6 +23,8 @@ use serde::Deserialize;
 use tributary_events::ProjectName;
 use tributary_events::v2::CredentialRef;
 
+use crate::config::GitCredential;
+
 use crate::error::WatchFileError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -57,7 +59,10 @@ pub struct RepoSpec {
     pub url: String,
     #[serde(default = "default_branches")]
     pub branches: Vec<String>,
+    /// The repository's credential, written as the publisher's `--git-credential`.
     pub credentials: Option<String>,
+    /// The name events give it (default: the credential without its options).
+    pub credentials_name: Option<String>,
 }
 
 fn default_branches() -> Vec<String> {
@@ -65,15 +70,22 @@ fn default_branches() -> Vec<String> {
 }
 
 impl RepoSpec {
-    pub fn credentials(&self) -> Result<Option<CredentialRef>, WatchFileError> {
-        self.credentials
-            .clone()
-            .map(CredentialRef::try_from)
-            .transpose()
-            .map_err(|source| WatchFileError::Credentials {
+    pub fn credentials(&self) -> Result<Option<GitCredential>, WatchFileError> {
+        let Some(spec) = &self.credentials else {
+            return Ok(None);
+        };
+        let secret: tributary_content::git::GitSecret =
+            spec.parse().map_err(|why| WatchFileError::Credentials {
                 project: self.project.clone(),
-                source,
-            })
+                why,
+            })?;
+        Ok(Some(GitCredential {
+            name: self
+                .credentials_name
+                .clone()
+                .unwrap_or_else(|| secret.default_name()),
+            secret,
+        }))
     }
 }
 

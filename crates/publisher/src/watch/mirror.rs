@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use tributary_content::git::GitAuth;
 use tributary_events::Sha256Hex;
-use tributary_events::v2::CredentialRef;
 
 use crate::error::PublishError;
 use crate::publish::source::{git_err, remote_callbacks};
@@ -15,21 +15,21 @@ use crate::publish::source::{git_err, remote_callbacks};
 pub struct Mirror {
     pub dir: PathBuf,
     pub url: String,
-    creds: Option<CredentialRef>,
+    auth: GitAuth,
 }
 
 impl Mirror {
-    pub fn new(state_dir: &Path, url: &str, creds: Option<CredentialRef>) -> Self {
+    pub fn new(state_dir: &Path, url: &str, auth: GitAuth) -> Self {
         let id = Sha256Hex::of(url.as_bytes()).to_string();
         Mirror {
             dir: state_dir.join("mirrors").join(format!("{}.git", &id[..16])),
             url: url.to_owned(),
-            creds,
+            auth,
         }
     }
 
     fn callbacks(&self) -> Result<git2::RemoteCallbacks<'static>, PublishError> {
-        remote_callbacks(self.creds.as_ref())
+        remote_callbacks(&self.url, &self.auth)
     }
 
     /// The remote's branch heads (`git ls-remote`), without fetching. Blocking.

@@ -129,6 +129,17 @@ fn resolve_secrets(file: &WatchFile) -> Secrets {
 }
 
 impl Watcher {
+    /// What fetching a repository with `credential` authenticates with.
+    fn auth(
+        &self,
+        credential: Option<&crate::config::GitCredential>,
+    ) -> tributary_content::git::GitAuth {
+        tributary_content::git::GitAuth {
+            secret: credential.map(|c| c.secret.clone()),
+            host_keys: self.cfg.settings.git_host_keys.clone(),
+        }
+    }
+
     /// Loads the watch file and cursors, starts the webhook listener, a worker per
     /// branch and a poller per repository, and triggers a catch-up run for each branch.
     pub async fn start(
@@ -295,8 +306,8 @@ impl Watcher {
             let Some(spec) = file.repositories.iter().find(|r| r.url == url).cloned() else {
                 return;
             };
-            let creds = spec.credentials().ok().flatten();
-            let mirror = Mirror::new(&self.cfg.state_dir, &url, creds);
+            let auth = self.auth(spec.credentials().ok().flatten().as_ref());
+            let mirror = Mirror::new(&self.cfg.state_dir, &url, auth);
             let heads = tokio::task::spawn_blocking(move || mirror.remote_heads()).await;
             match heads {
                 Ok(Ok(heads)) => {
@@ -349,7 +360,7 @@ impl Watcher {
         let (project, branch) = target;
         let spec = &state.spec;
         let creds = spec.credentials()?;
-        let mirror = Mirror::new(&self.cfg.state_dir, &spec.url, creds.clone());
+        let mirror = Mirror::new(&self.cfg.state_dir, &spec.url, self.auth(creds.as_ref()));
         let lock = self
             .fetching
             .lock()
