@@ -375,6 +375,8 @@ async fn a_remote_that_never_answers_fails_within_the_timeout() {
          "git_url": format!("git://127.0.0.1:{port}/r.git"), "git_ref": commit},
         {"path": "http.txt", "size": 1, "checksum": sha(b"x"), "content_strategy": "git_reference",
          "git_url": format!("http://127.0.0.1:{port}/r.git"), "git_ref": commit},
+        {"path": "ssh.txt", "size": 1, "checksum": sha(b"x"), "content_strategy": "git_reference",
+         "git_url": format!("ssh://git@127.0.0.1:{port}/r.git"), "git_ref": commit},
     ]);
     produce(
         &svc,
@@ -390,7 +392,8 @@ async fn a_remote_that_never_answers_fails_within_the_timeout() {
                 &setup,
                 &[
                     "--git-allowed-schemes",
-                    "git,http",
+                    "git,http,ssh",
+                    "--git-accept-unknown-host-keys",
                     "--git-clone-timeout",
                     "2s",
                     "--max-attempts",
@@ -406,7 +409,7 @@ async fn a_remote_that_never_answers_fails_within_the_timeout() {
         .await
         .expect("the consumer finished: the silent remote did not hold it")
         .expect("join");
-    let recs = dead_letters(&svc, &setup.dlq, 2).await;
+    let recs = dead_letters(&svc, &setup.dlq, 3).await;
     for r in &recs {
         assert_eq!(r["reason"], "git_unavailable", "{r}");
     }

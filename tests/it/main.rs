@@ -7,6 +7,7 @@ mod git;
 mod hostile;
 mod intel;
 mod outage;
+mod private;
 mod publisher;
 mod security;
 mod smoke;

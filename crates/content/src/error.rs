@@ -55,12 +55,8 @@ pub enum ContentError {
         source: git2::Error,
     },
     /// The SSH server's host key is unknown, changed or revoked (see `known_hosts`).
-    #[error("git remote {url}: host key refused")]
-    GitHostKey {
-        url: String,
-        #[source]
-        source: git2::Error,
-    },
+    #[error("git remote {url}: {why}")]
+    GitHostKey { url: String, why: String },
     #[error("local store i/o error on {path}")]
     Io {
         path: String,

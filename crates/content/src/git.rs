@@ -19,8 +19,8 @@ mod auth;
 pub mod known_hosts;
 
 pub use auth::{
-    CredentialBinding, CredentialBindings, GitAuth, GitSecret, HostKeys, callbacks, classify,
-    load_known_hosts, resolve_secret, token_user,
+    CredentialBinding, CredentialBindings, GitAuth, GitSecret, HostKeyNote, HostKeys, callbacks,
+    classify, is_name, load_known_hosts, resolve_secret, token_user,
 };
 
 /// How the fetcher may reach remotes and how much it may keep.
@@ -310,14 +310,14 @@ pub unsafe fn set_network_timeouts(connect: Duration, io: Duration) {
 /// the remote is reachable and accepts them. Blocking; bounded by the process's git
 /// network timeouts. Returns the number of references.
 pub fn ls_remote(url: &str, auth: &GitAuth) -> Result<usize, ContentError> {
-    let mut remote = git2::Remote::create_detached(url).map_err(|e| classify(url, e))?;
-    let cb = callbacks(url, auth)?;
+    let (cb, note) = callbacks(url, auth)?;
+    let mut remote = git2::Remote::create_detached(url).map_err(|e| classify(url, e, &note))?;
     let conn = remote
         .connect_auth(git2::Direction::Fetch, Some(cb), None)
-        .map_err(|e| classify(url, e))?;
+        .map_err(|e| classify(url, e, &note))?;
     conn.list()
         .map(<[git2::RemoteHead<'_>]>::len)
-        .map_err(|e| classify(url, e))
+        .map_err(|e| classify(url, e, &note))
 }
 
 fn dir_size(dir: &Path) -> u64 {
@@ -381,6 +381,7 @@ fn fetch(
     timeout: Duration,
     auth: &GitAuth,
 ) -> Result<(), ContentError> {
+    let (mut cb, note) = callbacks(url, auth)?;
     // a full disk is this machine's fault, whatever libgit2 was doing
     let unavailable = |source: git2::Error| {
         if source.message().contains("No space left on device") {
@@ -389,7 +390,7 @@ fn fetch(
                 source: Box::new(source),
             }
         } else {
-            classify(url, source)
+            classify(url, source, &note)
         }
     };
     let repo = match git2::Repository::open_bare(dir) {
@@ -404,7 +405,6 @@ fn fetch(
         }
     };
     let deadline = Instant::now() + timeout;
-    let mut cb = callbacks(url, auth)?;
     // libgit2 has no fetch timeout: abort from the progress callback past the deadline.
     cb.transfer_progress(move |_| Instant::now() < deadline);
     let mut fo = git2::FetchOptions::new();

@@ -56,7 +56,7 @@ pub enum InvalidEvent {
     BadCommit(String),
     #[error("git url has a password in it; credentials travel only as a reference")]
     CredentialsInUrl,
-    #[error("git_credentials must be `env:NAME` or `file:/path`")]
+    #[error("git_credentials must be `cred:NAME`, `env:NAME` or `file:/path`")]
     BadCredentialRef,
     #[error("event lists no files")]
     NoFiles,

@@ -500,7 +500,7 @@ impl IndexProjectRequested {
     pub fn validate_envelope(&self) -> Result<(), InvalidEvent> {
         check_project(&self.project)?;
         check_source(&self.source)?;
-        self.credentials()?;
+        self.credential_name()?;
         if self.files.is_empty() {
             return Err(InvalidEvent::NoFiles);
         }
@@ -509,12 +509,43 @@ impl IndexProjectRequested {
 }
 
 impl IndexProjectRequested {
-    /// The credentials reference, if any.
-    pub fn credentials(&self) -> Result<Option<CredentialRef>, InvalidEvent> {
-        self.git_credentials
-            .clone()
-            .map(CredentialRef::try_from)
-            .transpose()
+    /// The name of the credential the event asks fetchers to use, if any: a reference
+    /// string (`env:NAME`, `file:/path`: names publishers used before 1.2 and still use
+    /// by default) or `cred:NAME` (a name the fetching side binds), returned without
+    /// its `cred:` prefix. Anything else — a token pasted in its place — is refused.
+    pub fn credential_name(&self) -> Result<Option<&str>, InvalidEvent> {
+        let Some(v) = self.git_credentials.as_deref() else {
+            return Ok(None);
+        };
+        if let Some(name) = v.strip_prefix(CREDENTIAL_NAME_PREFIX) {
+            return is_credential_name(name)
+                .then_some(Some(name))
+                .ok_or(InvalidEvent::BadCredentialRef);
+        }
+        CredentialRef::try_from(v.to_owned()).map(|_| Some(v))
+    }
+}
+
+/// The prefix of a credential name on the wire (`cred:corp-ssh`).
+pub const CREDENTIAL_NAME_PREFIX: &str = "cred:";
+
+/// Whether `name` may name a credential: 1 to 128 of `A-Z a-z 0-9 . _ -`, starting with
+/// a letter or digit.
+pub fn is_credential_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// How a credential name travels in events: a reference string as it is, a plain name
+/// as `cred:NAME`.
+pub fn credential_name_on_wire(name: &str) -> String {
+    if CredentialRef::try_from(name.to_owned()).is_ok() {
+        name.to_owned()
+    } else {
+        format!("{CREDENTIAL_NAME_PREFIX}{name}")
     }
 }
 

@@ -286,7 +286,8 @@ pub struct GitArgs {
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CREDENTIAL")]
     pub git_credential: Option<GitSecret>,
     /// The name events give the credential, which consumers bind
-    /// (`--git-credential NAME=...@HOST`); default: the credential without its options.
+    /// (`--git-credential NAME=...@HOST`): 1-128 of `A-Z a-z 0-9 . _ -`; default: the
+    /// token's or key's reference (`ssh-agent` for the agent).
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CREDENTIAL_NAME")]
     pub git_credential_name: Option<String>,
 }
@@ -330,13 +331,14 @@ impl GitArgs {
             (None, None, None) => return Ok(None),
             _ => return Err(ConfigError::CredentialsTwice),
         };
-        Ok(Some(GitCredential {
-            name: self
-                .git_credential_name
-                .clone()
-                .unwrap_or_else(|| secret.default_name()),
-            secret,
-        }))
+        let name = self
+            .git_credential_name
+            .clone()
+            .unwrap_or_else(|| secret.default_name());
+        if !tributary_content::git::is_name(&name) {
+            return Err(ConfigError::CredentialName(name));
+        }
+        Ok(Some(GitCredential { name, secret }))
     }
 }
 

@@ -55,6 +55,8 @@ pub enum ConfigError {
     CredentialsTwice,
     #[error("--git-credential-name names a credential: give one (--git-credential)")]
     CredentialNameAlone,
+    #[error("{0:?} cannot name a credential: 1-128 of A-Z a-z 0-9 . _ -, or a reference")]
+    CredentialName(String),
     #[error("SSH host keys: {0}")]
     HostKeys(#[source] ContentError),
     #[error("watch: credentials are per repository, in the watch file")]

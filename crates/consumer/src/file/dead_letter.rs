@@ -297,6 +297,9 @@ pub fn redact_value(v: &mut Value) {
                 if k == "git_credentials" {
                     if let Value::String(s) = val
                         && CredentialRef::try_from(s.clone()).is_err()
+                        && !s
+                            .strip_prefix(tributary_events::v2::CREDENTIAL_NAME_PREFIX)
+                            .is_some_and(tributary_events::v2::is_credential_name)
                     {
                         *s = REDACTED.to_owned();
                     }

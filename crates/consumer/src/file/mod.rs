@@ -121,23 +121,25 @@ impl Processor {
         let envelope = OnceLock::new();
         // a malformed reference (a token pasted in its place) dead-letters the event's
         // files; a well-formed one is only a name, bound or refused when a file is fetched
-        if let Err(e) = ev.credentials() {
-            let envelope = envelope.get_or_init(|| Envelope::v2(ev));
-            return Ok(ev
-                .files
-                .iter()
-                .map(|f| {
-                    self.dead_letters.file(
-                        envelope,
-                        f,
-                        f.path.as_deref(),
-                        src,
-                        Failure::new(e.reason(), Stage::Validate, e.to_string()),
-                    )
-                })
-                .collect());
-        }
-        let creds = ev.git_credentials.as_deref();
+        let creds = match ev.credential_name() {
+            Ok(name) => name,
+            Err(e) => {
+                let envelope = envelope.get_or_init(|| Envelope::v2(ev));
+                return Ok(ev
+                    .files
+                    .iter()
+                    .map(|f| {
+                        self.dead_letters.file(
+                            envelope,
+                            f,
+                            f.path.as_deref(),
+                            src,
+                            Failure::new(e.reason(), Stage::Validate, e.to_string()),
+                        )
+                    })
+                    .collect());
+            }
+        };
         let results: Vec<(&WireFile, Result<Output, Failure>)> = self
             .each_file(ev.files.iter().map(|wire| {
                 Box::pin(async move { (wire, self.process_file(ev, wire, creds).await) })

@@ -10,7 +10,7 @@
 //! refusal is final: asking again would only send the secret again), and never
 //! written anywhere: errors name references, never values.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tributary_events::v2::CredentialRef;
 
@@ -47,10 +47,13 @@ impl std::str::FromStr for GitSecret {
 
 impl GitSecret {
     /// The name events carry for this credential unless another is configured: the
-    /// spec without its options (`env:GIT_TOKEN`, `ssh-key:file:/keys/id`, `ssh-agent`).
+    /// token's or the key's reference (`env:GIT_TOKEN`, `file:/keys/id`), `ssh-agent`.
     pub fn default_name(&self) -> String {
-        let spec = self.to_string();
-        spec.split(';').next().unwrap_or_default().to_owned()
+        match self {
+            GitSecret::Token { reference, .. } => String::from(reference.clone()),
+            GitSecret::SshKey { key, .. } => String::from(key.clone()),
+            GitSecret::SshAgent => "ssh-agent".into(),
+        }
     }
 
     /// `[token:]REF[;user=NAME]`, `ssh-key:REF[;passphrase=REF]` or `ssh-agent`.
@@ -156,9 +159,10 @@ pub fn token_user(host: &str) -> &'static str {
 /// A credential the fetching side is configured with: the name events use for it, what
 /// it is, and the hosts it may be sent to.
 ///
-/// Written `[NAME=]SECRET@HOST[,HOST...]`, SECRET as in [`GitSecret`]; the name defaults
-/// to SECRET without its options (so `env:GIT_TOKEN@github.com` is named `env:GIT_TOKEN`,
-/// what a publisher configured with that reference puts in its events).
+/// Written `[NAME=]SECRET@HOST[,HOST...]`, SECRET as in [`GitSecret`]; NAME is a plain
+/// name (`corp-ssh`, sent in events as `cred:corp-ssh`) or a reference string, and
+/// defaults to [`GitSecret::default_name`] (so `env:GIT_TOKEN@github.com` is named
+/// `env:GIT_TOKEN`, what a publisher configured with that reference puts in its events).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialBinding {
     pub name: String,
@@ -181,9 +185,12 @@ impl std::str::FromStr for CredentialBinding {
             _ => (None, binding),
         };
         let secret = GitSecret::parse(spec).map_err(|e| format!("{usage}: {e}"))?;
-        let name = name
-            .unwrap_or_else(|| spec.split(';').next().unwrap_or(spec))
-            .to_owned();
+        let name = name.map_or_else(|| secret.default_name(), str::to_owned);
+        if !is_name(&name) {
+            return Err(format!(
+                "{usage}: {name:?} cannot be named in an event (a name is 1-128 of A-Z a-z 0-9 . _ -, or env:VAR / file:/path)"
+            ));
+        }
         let hosts: Vec<String> = hosts
             .split(',')
             .map(|h| h.trim().to_ascii_lowercase())
@@ -197,6 +204,12 @@ impl std::str::FromStr for CredentialBinding {
             hosts,
         })
     }
+}
+
+/// Whether an event can name a credential `name`: a plain name or a reference string.
+pub fn is_name(name: &str) -> bool {
+    tributary_events::v2::is_credential_name(name)
+        || CredentialRef::try_from(name.to_owned()).is_ok()
 }
 
 /// The configured credentials, looked up by the name an event gives.
@@ -348,12 +361,36 @@ fn ssh_port(url: &str) -> u16 {
         .unwrap_or(22)
 }
 
+/// Why the host-key check refused a server, kept for the error: libgit2 replaces a
+/// callback's message with its own ("invalid or unknown remote ssh hostkey").
+#[derive(Debug, Clone, Default)]
+pub struct HostKeyNote(Arc<Mutex<Option<String>>>);
+
+impl HostKeyNote {
+    fn set(&self, why: String) {
+        if let Ok(mut n) = self.0.lock() {
+            *n = Some(why);
+        }
+    }
+
+    /// What to say of `e`: the host-key check's reason when it refused the server,
+    /// libgit2's message otherwise.
+    pub fn message(&self, e: &git2::Error) -> String {
+        let noted = self.0.lock().ok().and_then(|n| n.clone());
+        match noted {
+            Some(why) if e.code() == git2::ErrorCode::Certificate => why,
+            _ => e.message().to_owned(),
+        }
+    }
+}
+
 /// Callbacks for one git network operation on `url`: credentials from `auth` (resolved
-/// now, offered once), SSH host keys checked against `auth.host_keys`.
+/// now, offered once), SSH host keys checked against `auth.host_keys` (why a key was
+/// refused goes to the note, for [`classify`]).
 pub fn callbacks(
     url: &str,
     auth: &GitAuth,
-) -> Result<git2::RemoteCallbacks<'static>, ContentError> {
+) -> Result<(git2::RemoteCallbacks<'static>, HostKeyNote), ContentError> {
     let host = scheme_and_host(url).map(|(_, h)| h).unwrap_or_default();
     let material = Material::resolve(auth.secret.as_ref(), &host)?;
     let mut cb = git2::RemoteCallbacks::new();
@@ -396,12 +433,15 @@ pub fn callbacks(
     });
     let port = ssh_port(url);
     let host_keys = auth.host_keys.clone();
+    let note = HostKeyNote::default();
+    let noted = note.clone();
     cb.certificate_check(move |cert, hostname| {
         // TLS certificates: libgit2 has verified them against the system's roots
         let Some(hostkey) = cert.as_hostkey() else {
             return Ok(git2::CertificateCheckStatus::CertificatePassthrough);
         };
         let refuse = |why: String| {
+            noted.set(why.clone());
             Err(git2::Error::new(
                 git2::ErrorCode::Certificate,
                 git2::ErrorClass::Ssh,
@@ -437,12 +477,13 @@ pub fn callbacks(
             }
         }
     });
-    Ok(cb)
+    Ok((cb, note))
 }
 
 /// The error of a failed git network operation on `url`, by what failed: refused
-/// credentials, a refused host key, or the remote (unreachable, timed out, failing).
-pub fn classify(url: &str, e: git2::Error) -> ContentError {
+/// credentials, a refused host key (with the check's reason), or the remote
+/// (unreachable, timed out, failing).
+pub fn classify(url: &str, e: git2::Error, note: &HostKeyNote) -> ContentError {
     match e.code() {
         git2::ErrorCode::Auth => ContentError::GitAuth {
             url: url.to_owned(),
@@ -450,7 +491,7 @@ pub fn classify(url: &str, e: git2::Error) -> ContentError {
         },
         git2::ErrorCode::Certificate => ContentError::GitHostKey {
             url: url.to_owned(),
-            source: e,
+            why: note.message(&e),
         },
         _ => ContentError::GitUnavailable {
             url: url.to_owned(),

@@ -200,7 +200,10 @@ fn envelope(target: &RunTarget, resolved: &Resolved, run_id: Uuid) -> IndexProje
         occurred_at: time::OffsetDateTime::now_utc(),
         project: target.project.to_string(),
         source: resolved.event_source.clone(),
-        git_credentials: target.git_credentials.as_ref().map(|c| c.name.clone()),
+        git_credentials: target
+            .git_credentials
+            .as_ref()
+            .map(|c| tributary_events::v2::credential_name_on_wire(&c.name)),
         batch: 0,
         files: Vec::new(),
     }

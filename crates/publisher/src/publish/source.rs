@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tributary_content::git::GitAuth;
+use tributary_content::git::{GitAuth, HostKeyNote};
 use tributary_events::v2::Source;
 
 use crate::config::{RunTarget, Settings, is_url};
@@ -54,6 +54,18 @@ pub(crate) fn git_err(repo: &str) -> impl FnOnce(git2::Error) -> PublishError + 
     move |source| PublishError::Git {
         repo: repo.to_owned(),
         message: source.message().to_owned(),
+        source,
+    }
+}
+
+/// [`git_err`] for a network operation: a refused host key says why.
+pub(crate) fn net_err<'a>(
+    repo: &'a str,
+    note: &'a HostKeyNote,
+) -> impl Fn(git2::Error) -> PublishError + 'a {
+    move |source| PublishError::Git {
+        repo: repo.to_owned(),
+        message: note.message(&source),
         source,
     }
 }
@@ -150,7 +162,7 @@ fn resolve_local_repo(
 pub(crate) fn remote_callbacks(
     url: &str,
     auth: &GitAuth,
-) -> Result<git2::RemoteCallbacks<'static>, PublishError> {
+) -> Result<(git2::RemoteCallbacks<'static>, HostKeyNote), PublishError> {
     tributary_content::git::callbacks(url, auth).map_err(PublishError::Credentials)
 }
 
@@ -182,10 +194,10 @@ fn resolve_remote(cfg: &RunTarget, auth: &GitAuth) -> Result<Resolved, PublishEr
             (r.to_owned(), oid, None)
         }
         _ => {
-            let cb = remote_callbacks(url, auth)?;
+            let (cb, note) = remote_callbacks(url, auth)?;
             let conn = remote
                 .connect_auth(git2::Direction::Fetch, Some(cb), None)
-                .map_err(git_err(url))?;
+                .map_err(net_err(url, &note))?;
             let heads: Vec<(String, git2::Oid)> = conn
                 .list()
                 .map_err(git_err(url))?
@@ -230,7 +242,8 @@ fn resolve_remote(cfg: &RunTarget, auth: &GitAuth) -> Result<Resolved, PublishEr
         }
     };
     let mut fo = git2::FetchOptions::new();
-    fo.remote_callbacks(remote_callbacks(url, auth)?);
+    let (cb, note) = remote_callbacks(url, auth)?;
+    fo.remote_callbacks(cb);
     fo.depth(1);
     remote
         .fetch(&[fetch_spec.as_str()], Some(&mut fo), None)
@@ -239,7 +252,7 @@ fn resolve_remote(cfg: &RunTarget, auth: &GitAuth) -> Result<Resolved, PublishEr
                 repo: url.to_owned(),
                 reference: fetch_spec.clone(),
             },
-            _ => git_err(url)(e),
+            _ => net_err(url, &note)(e),
         })?;
     let commit = repo
         .find_object(oid, None)

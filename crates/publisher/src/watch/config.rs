@@ -79,13 +79,17 @@ impl RepoSpec {
                 project: self.project.clone(),
                 why,
             })?;
-        Ok(Some(GitCredential {
-            name: self
-                .credentials_name
-                .clone()
-                .unwrap_or_else(|| secret.default_name()),
-            secret,
-        }))
+        let name = self
+            .credentials_name
+            .clone()
+            .unwrap_or_else(|| secret.default_name());
+        if !tributary_content::git::is_name(&name) {
+            return Err(WatchFileError::Credentials {
+                project: self.project.clone(),
+                why: format!("{name:?} cannot name a credential"),
+            });
+        }
+        Ok(Some(GitCredential { name, secret }))
     }
 }
 

@@ -9,7 +9,7 @@ use tributary_content::git::GitAuth;
 use tributary_events::Sha256Hex;
 
 use crate::error::PublishError;
-use crate::publish::source::{git_err, remote_callbacks};
+use crate::publish::source::{git_err, net_err, remote_callbacks};
 
 #[derive(Debug, Clone)]
 pub struct Mirror {
@@ -28,7 +28,15 @@ impl Mirror {
         }
     }
 
-    fn callbacks(&self) -> Result<git2::RemoteCallbacks<'static>, PublishError> {
+    fn callbacks(
+        &self,
+    ) -> Result<
+        (
+            git2::RemoteCallbacks<'static>,
+            tributary_content::git::HostKeyNote,
+        ),
+        PublishError,
+    > {
         remote_callbacks(&self.url, &self.auth)
     }
 
@@ -36,12 +44,13 @@ impl Mirror {
     pub fn remote_heads(&self) -> Result<BTreeMap<String, String>, PublishError> {
         let mut remote =
             git2::Remote::create_detached(self.url.as_str()).map_err(git_err(&self.url))?;
+        let (cb, note) = self.callbacks()?;
         let conn = remote
-            .connect_auth(git2::Direction::Fetch, Some(self.callbacks()?), None)
-            .map_err(git_err(&self.url))?;
+            .connect_auth(git2::Direction::Fetch, Some(cb), None)
+            .map_err(net_err(&self.url, &note))?;
         let heads = conn
             .list()
-            .map_err(git_err(&self.url))?
+            .map_err(net_err(&self.url, &note))?
             .iter()
             .filter_map(|h| {
                 let branch = h.name().strip_prefix("refs/heads/")?;
@@ -67,11 +76,12 @@ impl Mirror {
             .remote_anonymous(&self.url)
             .map_err(git_err(&self.url))?;
         let mut opts = git2::FetchOptions::new();
-        opts.remote_callbacks(self.callbacks()?);
+        let (cb, note) = self.callbacks()?;
+        opts.remote_callbacks(cb);
         let refspec = format!("+refs/heads/{branch}:refs/heads/{branch}");
         remote
             .fetch(&[refspec.as_str()], Some(&mut opts), None)
-            .map_err(git_err(&self.url))?;
+            .map_err(net_err(&self.url, &note))?;
         let oid = repo
             .refname_to_id(&format!("refs/heads/{branch}"))
             .map_err(|_| PublishError::UnknownRef {

@@ -38,7 +38,7 @@ fn bindings_name_a_secret_and_its_hosts() {
         ),
         (
             "ssh-key:file:/keys/id_ed25519;passphrase=env:KEY_PASS@git.corp.example",
-            "ssh-key:file:/keys/id_ed25519",
+            "file:/keys/id_ed25519",
             GitSecret::SshKey {
                 key: file("/keys/id_ed25519"),
                 passphrase: Some(env("KEY_PASS")),
@@ -87,6 +87,7 @@ fn bindings_name_a_secret_and_its_hosts() {
         "ssh-key:file:/k;user=x@h",             // not an ssh-key option
         "env:T;user=a:b@h",                     // a user name without ':'
         "ssh-agent;passphrase=env:P@h",         // the agent takes nothing
+        "bad name=env:T@h",                     // not a name an event can carry
     ] {
         assert!(bad.parse::<CredentialBinding>().is_err(), "{bad}");
     }
