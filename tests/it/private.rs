@@ -553,3 +553,91 @@ async fn the_publisher_gives_up_on_a_remote_that_never_answers() {
         );
     }
 }
+
+#[tokio::test]
+async fn watch_mode_polls_a_private_repository_over_ssh() {
+    use crate::watch::{Served, wait_for_cursor, watch_config_with, watch_file};
+    let svc = Services::require();
+    let p = Private::require();
+    let repo = Served::new(&svc, &[("src/lib.rs", "pub fn one() {}\n")]);
+    let c1 = git(&repo.work, &["rev-parse", "HEAD"]);
+    let name = repo
+        .bare
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("name")
+        .to_owned();
+    let url = format!("{}/{name}", p.ssh_url);
+    let setup = Setup::new("private-watch");
+    let project = unique("private-watch");
+    let state = tempfile::tempdir().expect("tempdir");
+    let file = watch_file(state.path(), &project, &url, 1, "");
+    // the repository's credential, as the watch file gives it
+    let text = std::fs::read_to_string(&file).expect("read").replace(
+        "branches = [\"main\"]",
+        &format!(
+            "branches = [\"main\"]\ncredentials = \"ssh-key:file:{}\"\ncredentials_name = \"corp-ssh\"",
+            p.file("client_ed25519")
+        ),
+    );
+    std::fs::write(&file, text).expect("write");
+    let known = format!("file:{}", p.file("known_hosts"));
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (watcher, _) = tributary_publisher::watch::Watcher::start(
+        watch_config_with(
+            &svc,
+            &file,
+            &state.path().join("state"),
+            &setup.input,
+            false,
+            &[
+                "--content-strategy",
+                "git-reference",
+                "--git-known-hosts",
+                &known,
+            ],
+        ),
+        cancel.clone(),
+    )
+    .await
+    .expect("watcher starts");
+    wait_for_cursor(&watcher, &project, &c1).await;
+    // a new commit is found by polling over SSH
+    let c2 = repo.commit(&[("src/two.rs", "pub fn two() {}\n")], &[], "two");
+    wait_for_cursor(&watcher, &project, &c2).await;
+    cancel.cancel();
+    let binding = format!(
+        "corp-ssh=ssh-key:file:{}@127.0.0.1",
+        p.file("client_ed25519")
+    );
+    let (logs, _) = consumer(
+        &svc,
+        &setup,
+        &[
+            "--git-allowed-schemes",
+            "ssh",
+            "--git-credential",
+            &binding,
+            "--git-known-hosts",
+            &known,
+        ],
+        &[],
+    );
+    let (docs, _) = outputs(&svc, &setup.output, 2, 0).await;
+    for path in ["src/lib.rs", "src/two.rs"] {
+        assert!(
+            docs.contains_key(&format!("{project}/{path}")),
+            "{path}: {:?}",
+            docs.keys()
+        );
+    }
+    let topics = topic_texts(&svc, &[&setup.input, &setup.output, &setup.dlq]).await;
+    assert!(
+        topics.contains("cred:corp-ssh"),
+        "events name the credential"
+    );
+    assert_nowhere(
+        &p.secrets(),
+        &[("the topics", &topics), ("the consumer's log", &logs)],
+    );
+}

@@ -16,15 +16,15 @@ use tributary_tests::{Args, Record, Services, consume_records_until, git, unique
 use crate::consumer::{Setup, outputs, run_consumer};
 
 /// A working repository pushed to a bare one the git daemon serves.
-struct Served {
+pub(crate) struct Served {
     _dir: tempfile::TempDir,
-    work: PathBuf,
-    bare: PathBuf,
-    url: String,
+    pub(crate) work: PathBuf,
+    pub(crate) bare: PathBuf,
+    pub(crate) url: String,
 }
 
 impl Served {
-    fn new(svc: &Services, files: &[(&str, &str)]) -> Self {
+    pub(crate) fn new(svc: &Services, files: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let work = dir.path().join("work");
         std::fs::create_dir_all(&work).expect("mkdir");
@@ -50,7 +50,7 @@ impl Served {
     }
 
     /// Writes `files`, removes `removed`, commits and pushes; returns the commit.
-    fn commit(&self, files: &[(&str, &str)], removed: &[&str], msg: &str) -> String {
+    pub(crate) fn commit(&self, files: &[(&str, &str)], removed: &[&str], msg: &str) -> String {
         for (p, text) in files {
             let path = self.work.join(p);
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -69,7 +69,13 @@ impl Served {
     }
 }
 
-fn watch_file(dir: &Path, project: &str, url: &str, poll_secs: u64, extra: &str) -> PathBuf {
+pub(crate) fn watch_file(
+    dir: &Path,
+    project: &str,
+    url: &str,
+    poll_secs: u64,
+    extra: &str,
+) -> PathBuf {
     let path = dir.join("watch.toml");
     std::fs::write(
         &path,
@@ -88,6 +94,17 @@ fn watch_config(
     topic: &str,
     listen: bool,
 ) -> WatchConfig {
+    watch_config_with(svc, file, state, topic, listen, &[])
+}
+
+pub(crate) fn watch_config_with(
+    svc: &Services,
+    file: &Path,
+    state: &Path,
+    topic: &str,
+    listen: bool,
+    extra: &[&str],
+) -> WatchConfig {
     let mut argv = Args::new(["tributary-publisher", "watch"])
         .flag("watch-file", file.display().to_string())
         .flag("state-dir", state.display().to_string())
@@ -99,13 +116,14 @@ fn watch_config(
     if listen {
         argv = argv.flag("listen", "127.0.0.1:0");
     }
+    argv = argv.with(extra);
     let Command::Watch(args) = Cli::try_parse_from(argv).expect("flags parse").command else {
         panic!("watch was parsed")
     };
     args.into_config().expect("valid watch config")
 }
 
-async fn wait_for_cursor(w: &Watcher, project: &str, want: &str) {
+pub(crate) async fn wait_for_cursor(w: &Watcher, project: &str, want: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     while w.cursor(project, "main").as_deref() != Some(want) {
         assert!(
