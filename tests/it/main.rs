@@ -11,4 +11,5 @@ mod private;
 mod publisher;
 mod security;
 mod smoke;
+mod stores;
 mod watch;
