@@ -90,3 +90,186 @@ async fn a_profile_with_credential_process_reaches_the_store() {
         );
     }
 }
+
+/// The GCS emulator's coordinates (deploy/local/services: fake-gcs-server behind nginx).
+fn gcs_args() -> Args {
+    let var = |n: &str| {
+        std::env::var(n).unwrap_or_else(|_| {
+            panic!("{n} is not set; start deploy/local/services up and eval its env")
+        })
+    };
+    let endpoint = var("TRIBUTARY_GCS_ENDPOINT");
+    let port = endpoint
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .expect("port");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "nothing answers on {endpoint}; start deploy/local/services up"
+    );
+    Args::default()
+        .flag("storage-provider", "gcs")
+        .flag("storage-endpoint", endpoint)
+        .flag("storage-bucket", var("TRIBUTARY_GCS_BUCKET"))
+        .flag(
+            "storage-gcs-service-account",
+            var("TRIBUTARY_GCS_SERVICE_ACCOUNT"),
+        )
+}
+
+/// Google Cloud Storage end to end with the claim check, against fake-gcs-server (an
+/// emulator: it serves signed URLs without checking their signatures): uploaded before
+/// the event, a V4 signed URL in the event, the consumer fetches it from the store's own
+/// endpoint only, verifies the checksum, and reads by key once the URL has expired.
+#[tokio::test]
+async fn gcs_carries_content_by_claim_check_end_to_end() {
+    use crate::consumer::{Setup, outputs, produce, run_consumer};
+    let svc = Services::require();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    // two files over the inline limit, one under it
+    let big: String = (0..40_000).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(repo.join("big.txt"), &big).expect("write");
+    std::fs::write(
+        repo.join("also-big.rs"),
+        format!("// {}\nfn main() {{}}\n", "x".repeat(150_000)),
+    )
+    .expect("write");
+    std::fs::write(repo.join("small.md"), "# small\n").expect("write");
+    let setup = Setup::new("gcs");
+    let project = unique("gcs");
+    let args = Args::new(["publish"])
+        .flag("repo", repo.to_str().expect("utf-8"))
+        .flag("project", &project)
+        .flag("brokers", &svc.kafka_brokers)
+        .flag("topic", &setup.input)
+        .flag("progress", "off")
+        .flag("report-json", "true")
+        .with(gcs_args());
+    let mut words: Vec<String> = args.words().into_iter().map(str::to_owned).collect();
+    // --report-json is a switch
+    if let Some(at) = words.iter().position(|w| w == "--report-json") {
+        words.remove(at + 1);
+    }
+    let out = Command::new(workspace_bin("tributary-publisher"))
+        .args(&words)
+        .env_remove("CONTENT_STORAGE_ENDPOINT")
+        .output()
+        .expect("publisher runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "publish failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(report["uploaded"], 2, "{report}");
+
+    // the events carry signed URLs on the store's endpoint
+    let events = tributary_tests::records_within(
+        &svc.kafka_brokers,
+        &setup.input,
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    let urls: Vec<String> = events
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<Value>(r.payload.as_deref()?).ok())
+        .flat_map(|e| e["files"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| f["content_url"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    for u in &urls {
+        assert!(
+            u.starts_with(&std::env::var("TRIBUTARY_GCS_ENDPOINT").expect("endpoint")),
+            "{u}"
+        );
+        assert!(
+            u.contains("X-Goog-Signature=") && u.contains("X-Goog-Algorithm=GOOG4-RSA-SHA256"),
+            "{u}"
+        );
+    }
+
+    // a copy of one file whose URL has expired: read by key through the GCS API
+    let mut expired: Value = events
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<Value>(r.payload.as_deref()?).ok())
+        .find(|e| {
+            e["files"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f["content_url"].is_string()))
+        })
+        .expect("an event with a URL");
+    let files: Vec<Value> = expired["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter(|f| f["content_url"].is_string())
+        .take(1)
+        .map(|f| {
+            let mut f = f.clone();
+            f["path"] = Value::from(format!("expired/{}", f["path"].as_str().expect("path")));
+            f["expires_at"] = Value::from("2020-01-01T00:00:00Z");
+            f
+        })
+        .collect();
+    expired["files"] = Value::from(files);
+    expired["event_id"] = Value::from(uuid::Uuid::now_v7().to_string());
+    produce(
+        &svc,
+        &setup.input,
+        &[serde_json::to_vec(&expired).expect("json")],
+    )
+    .await;
+
+    // the consumer on the same store (its own credentials for key reads)
+    let cfg = {
+        use clap::Parser as _;
+        let a = Args::new(["tributary-consumer", "run"])
+            .flag("brokers", &svc.kafka_brokers)
+            .flag("group", &setup.group)
+            .flag("input-topic", &setup.input)
+            .flag("output-topic", &setup.output)
+            .flag("dlq-topic", &setup.dlq)
+            .flag(
+                "cache-dir",
+                setup.caches.path().join("c").to_str().expect("utf-8"),
+            )
+            .flag(
+                "git-cache-dir",
+                setup.caches.path().join("g").to_str().expect("utf-8"),
+            )
+            .flag("exit-when-idle", "4s")
+            .with(gcs_args());
+        let tributary_consumer::cli::Command::Run(args) =
+            tributary_consumer::cli::Cli::try_parse_from(a)
+                .expect("flags parse")
+                .command
+        else {
+            unreachable!("run was parsed")
+        };
+        args.into_config().expect("valid config")
+    };
+    run_consumer(cfg).await;
+    let (docs, _) = outputs(&svc, &setup.output, 4, 0).await;
+    for path in ["big.txt", "also-big.rs", "small.md"] {
+        let d = &docs[&format!("{project}/{path}")][0];
+        assert_eq!(d["path"], path);
+    }
+    // the copy whose URL had expired was read by key, and verified like the rest
+    assert!(
+        docs.keys().any(|k| k.contains("/expired/")),
+        "{:?}",
+        docs.keys()
+    );
+    let dead = tributary_tests::records_within(
+        &svc.kafka_brokers,
+        &setup.dlq,
+        std::time::Duration::from_secs(2),
+    )
+    .await;
+    assert!(dead.is_empty(), "{} dead letters", dead.len());
+}

@@ -4,6 +4,7 @@
 
 pub mod cache;
 mod error;
+pub mod gcs;
 pub mod git;
 mod local;
 mod object;

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use tributary_events::Sha256Hex;
 
 use crate::error::ContentError;
+use crate::gcs::GcsStore;
 use crate::local::LocalStore;
 pub use crate::object::{PresignedUrl, PutOutcome};
 use crate::s3::S3Store;
@@ -23,6 +24,8 @@ pub enum StoreConfig {
         root: std::path::PathBuf,
     },
     S3(crate::s3::S3Config),
+    /// Google Cloud Storage, natively.
+    Gcs(crate::gcs::GcsConfig),
 }
 
 impl StoreConfig {
@@ -40,13 +43,28 @@ impl StoreConfig {
                     .map(|e| format!(" endpoint {e}"))
                     .unwrap_or_default()
             ),
+            StoreConfig::Gcs(g) => format!(
+                "gcs bucket {}{}{}",
+                g.bucket,
+                g.endpoint
+                    .as_ref()
+                    .map(|e| format!(" endpoint {e}"))
+                    .unwrap_or_default(),
+                g.service_account
+                    .clone()
+                    .map(|r| format!(" service account {}", String::from(r)))
+                    .unwrap_or_else(|| " application default credentials".into())
+            ),
         }
     }
 
     pub fn validate(&self) -> Result<(), ContentError> {
         match self {
             StoreConfig::S3(s3) => s3.validate(),
-            StoreConfig::None | StoreConfig::Local { .. } => Ok(()),
+            StoreConfig::Gcs(g) if g.bucket.is_empty() => {
+                Err(ContentError::Config("gcs: the bucket name is empty".into()))
+            }
+            StoreConfig::None | StoreConfig::Local { .. } | StoreConfig::Gcs(_) => Ok(()),
         }
     }
 }
@@ -55,6 +73,7 @@ impl StoreConfig {
 #[derive(Debug, Clone)]
 pub enum ObjectStore {
     S3(S3Store),
+    Gcs(GcsStore),
     Local(LocalStore),
 }
 
@@ -65,6 +84,7 @@ impl ObjectStore {
             StoreConfig::None => None,
             StoreConfig::Local { root } => Some(ObjectStore::Local(LocalStore::new(root))),
             StoreConfig::S3(s3) => Some(ObjectStore::S3(S3Store::connect(s3).await?)),
+            StoreConfig::Gcs(g) => Some(ObjectStore::Gcs(GcsStore::connect(g).await?)),
         })
     }
 
@@ -72,6 +92,7 @@ impl ObjectStore {
     pub async fn preflight(&self) -> Result<(), ContentError> {
         match self {
             ObjectStore::S3(s) => s.preflight().await,
+            ObjectStore::Gcs(g) => g.preflight().await,
             ObjectStore::Local(l) => l.preflight().await,
         }
     }
@@ -85,6 +106,7 @@ impl ObjectStore {
     ) -> Result<PutOutcome, ContentError> {
         match self {
             ObjectStore::S3(s) => s.put_if_absent(key, bytes, checksum).await,
+            ObjectStore::Gcs(g) => g.put_if_absent(key, bytes, checksum).await,
             ObjectStore::Local(l) => l.put_if_absent(key, &bytes).await,
         }
     }
@@ -98,6 +120,7 @@ impl ObjectStore {
     ) -> Result<(), ContentError> {
         match self {
             ObjectStore::S3(s) => s.put(key, bytes, content_type).await,
+            ObjectStore::Gcs(g) => g.put(key, bytes, content_type).await,
             ObjectStore::Local(l) => l.put(key, &bytes).await,
         }
     }
@@ -106,6 +129,7 @@ impl ObjectStore {
     pub async fn delete(&self, key: &str) -> Result<(), ContentError> {
         match self {
             ObjectStore::S3(s) => s.delete(key).await,
+            ObjectStore::Gcs(g) => g.delete(key).await,
             ObjectStore::Local(l) => l.delete(key).await,
         }
     }
@@ -114,6 +138,7 @@ impl ObjectStore {
     pub async fn get(&self, key: &str) -> Result<Bytes, ContentError> {
         match self {
             ObjectStore::S3(s) => s.get(key).await,
+            ObjectStore::Gcs(g) => g.get(key).await,
             ObjectStore::Local(l) => l.get(key).await,
         }
     }
@@ -126,6 +151,7 @@ impl ObjectStore {
     ) -> Result<Option<PresignedUrl>, ContentError> {
         match self {
             ObjectStore::S3(s) => s.presign_get(key, expiry).await.map(Some),
+            ObjectStore::Gcs(g) => g.presign_get(key, expiry).await.map(Some),
             ObjectStore::Local(_) => Ok(None),
         }
     }

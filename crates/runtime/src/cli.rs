@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use tributary_content::ContentError;
+use tributary_content::gcs::GcsConfig;
 use tributary_content::s3::{S3Config, StaticCredentials};
 use tributary_content::store::StoreConfig;
 
@@ -59,6 +60,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 pub enum ProviderArg {
     S3,
     Minio,
+    /// Google Cloud Storage (native: Application Default Credentials, signed URLs).
+    Gcs,
     Local,
     None,
 }
@@ -82,7 +85,7 @@ pub struct StorageArgs {
         default_value = "/tmp/tributary-objects"
     )]
     pub storage_dir: PathBuf,
-    /// Bucket of the S3/MinIO provider.
+    /// Bucket of the S3/MinIO/GCS provider.
     #[arg(long, env = "CONTENT_STORAGE_BUCKET", default_value = "tributary")]
     pub storage_bucket: String,
     /// Region of the S3 provider.
@@ -97,6 +100,10 @@ pub struct StorageArgs {
     /// Static S3 secret key (with --storage-access-key-id).
     #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub storage_secret_access_key: Option<String>,
+    /// GCS service-account key file (JSON); without it, Application Default
+    /// Credentials (gcloud's file, then the metadata server: GKE Workload Identity).
+    #[arg(long, env = "GOOGLE_APPLICATION_CREDENTIALS", value_name = "PATH")]
+    pub storage_gcs_service_account: Option<PathBuf>,
 }
 
 impl StorageArgs {
@@ -142,6 +149,26 @@ impl StorageArgs {
                 ));
             }
             ProviderArg::Minio => s3(true),
+            ProviderArg::Gcs => StoreConfig::Gcs(GcsConfig {
+                bucket: self.storage_bucket.clone(),
+                endpoint: self.storage_endpoint.clone(),
+                service_account: self
+                    .storage_gcs_service_account
+                    .as_ref()
+                    .map(|p| {
+                        let p = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                        tributary_events::v2::CredentialRef::try_from(format!(
+                            "file:{}",
+                            p.display()
+                        ))
+                        .map_err(|e| {
+                            ContentError::Config(format!("--storage-gcs-service-account: {e}"))
+                        })
+                    })
+                    .transpose()?,
+                operation_timeout_secs,
+                max_attempts: sdk_attempts,
+            }),
         })
     }
 }

@@ -80,6 +80,11 @@ impl Resolver {
                 Some(ep) => authority(ep),
                 None => Some(format!("{}.s3.{}.amazonaws.com:443", s3.bucket, s3.region)),
             },
+            // signed URLs point where the store is (an emulator's file may say where)
+            StoreConfig::Gcs(_) => match &store {
+                Some(ObjectStore::Gcs(g)) => authority(g.endpoint()),
+                _ => None,
+            },
             _ => None,
         };
         let disk = if cfg.cache.disk_max_bytes > 0 {
