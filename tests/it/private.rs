@@ -641,3 +641,112 @@ async fn watch_mode_polls_a_private_repository_over_ssh() {
         &[("the topics", &topics), ("the consumer's log", &logs)],
     );
 }
+
+/// Creates a secret in the AWS emulator (moto's server mode: it checks no signature, so a
+/// credential scope naming the service is all it needs); the emulator's URL.
+fn aws_secret(name: &str, value: &str) -> String {
+    let url = std::env::var("TRIBUTARY_AWS_EMULATOR_URL").unwrap_or_else(|_| {
+        panic!("TRIBUTARY_AWS_EMULATOR_URL is not set; start deploy/local/services up")
+    });
+    let body = serde_json::json!({"Name": name, "SecretString": value}).to_string();
+    let out = Command::new("curl")
+        .args(["-sS", "-f", "-X", "POST", &format!("{url}/")])
+        .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=it/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0"])
+        .args(["-H", "X-Amz-Target: secretsmanager.CreateSecret"])
+        .args(["-H", "Content-Type: application/x-amz-json-1.1"])
+        .args(["-d", &body])
+        .output()
+        .expect("curl runs");
+    assert!(
+        out.status.success(),
+        "the emulator refused the secret: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    url
+}
+
+#[tokio::test]
+async fn a_token_kept_in_aws_secrets_manager_fetches_a_private_repository() {
+    let svc = Services::require();
+    let p = Private::require();
+    let (name, files, _) = private_repo(&svc);
+    let url = format!("{}/{name}", p.http_url);
+    let secret = unique("tributary-it/git");
+    let emulator = aws_secret(
+        &secret,
+        &serde_json::json!({"token": p.token, "note": "ci"}).to_string(),
+    );
+    let aws_env = [
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", emulator.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "it"),
+        ("AWS_SECRET_ACCESS_KEY", "it"),
+    ];
+    let setup = Setup::new("private-sm");
+    let project = unique("private-sm");
+    let reference = format!("aws-sm:{secret}#token");
+    let (ok, pub_out, _) = publisher(
+        &publish_args(
+            &svc,
+            &url,
+            &setup.input,
+            &[
+                "--project",
+                &project,
+                "--git-credential",
+                &reference,
+                "--git-credential-name",
+                "corp-sm",
+            ],
+        ),
+        &aws_env,
+    );
+    assert!(
+        ok,
+        "publish with a Secrets Manager token failed:\n{pub_out}"
+    );
+    let binding = format!("corp-sm=aws-sm:{secret}#token;user=ci-bot@127.0.0.1");
+    let (logs, metrics) = consumer(
+        &svc,
+        &setup,
+        &[
+            "--git-allowed-schemes",
+            "http",
+            "--git-credential",
+            &binding,
+        ],
+        &aws_env,
+    );
+    let (docs, _) = outputs(&svc, &setup.output, files.len(), 0).await;
+    assert_documents(&docs, &project, &files);
+    let topics = topic_texts(&svc, &[&setup.input, &setup.output, &setup.dlq]).await;
+    assert_nowhere(
+        &p.secrets(),
+        &[
+            ("the topics", &topics),
+            ("the publisher's output", &pub_out),
+            ("the consumer's log", &logs),
+            ("/metrics", &metrics),
+        ],
+    );
+    // a secret that is not there: a clear error naming the reference, nothing fetched
+    let (ok, out, _) = publisher(
+        &publish_args(
+            &svc,
+            &url,
+            &unique("private-sm-missing"),
+            &[
+                "--git-credential",
+                "aws-sm:tributary-it/none#token",
+                "--git-credential-name",
+                "corp-sm",
+            ],
+        ),
+        &aws_env,
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("aws-sm:tributary-it/none#token") && out.contains("ResourceNotFound"),
+        "{out}"
+    );
+}

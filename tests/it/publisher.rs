@@ -626,3 +626,58 @@ async fn dry_run_plans_and_produces_nothing() {
         "dry run created {topic}"
     );
 }
+
+#[tokio::test]
+async fn a_git_url_that_does_not_answer_makes_the_run_fall_back_to_the_bytes_at_hand() {
+    let svc = Services::require();
+    let fx = Fixture::new();
+    // the URL consumers would fetch from: a port where nothing listens
+    let dead = format!(
+        "git://127.0.0.1:{}/widgets.git",
+        tributary_tests::free_port()
+    );
+    let topic = unique("pub-git-fallback");
+    let repo = fx.work.to_str().expect("utf-8");
+    let args = with_s3(
+        &[
+            "--repo",
+            repo,
+            "--brokers",
+            &svc.kafka_brokers,
+            "--topic",
+            &topic,
+            "--content-strategy",
+            "git-reference",
+            "--git-url",
+            &dead,
+        ],
+        &svc,
+    );
+    let started = std::time::Instant::now();
+    let report = publish(config(&args.words())).await;
+    assert!(report.ok(), "{}", report.summary());
+    let fallback = report.git_fallback.clone().expect("a fallback");
+    assert_eq!(
+        (fallback.git_url.as_str(), fallback.attempts),
+        (dead.as_str(), 3)
+    );
+    assert!(
+        report.summary().contains("git references: not used"),
+        "{}",
+        report.summary()
+    );
+    // three attempts, 1 s and 2 s apart, each refused at once: seconds, not minutes
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(report.files.git_reference, 0);
+    assert_eq!(
+        (report.files.inline + report.files.object_storage) as usize,
+        fx.files.len(),
+        "{}",
+        report.summary()
+    );
+    let (batches, _) = read_run(&svc, &topic, &report).await;
+    for (path, f) in files_of(&batches) {
+        assert_ne!(f["content_strategy"], "git_reference", "{path}");
+        assert_eq!(f["checksum"], sha_hex(&fx.files[&path]), "{path}");
+    }
+}

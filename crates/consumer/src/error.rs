@@ -105,7 +105,23 @@ impl Failure {
 
     /// A failure from the content plane, classified by its typed error.
     pub fn from_content(err: &ContentError) -> Self {
-        let message = chain(err);
+        // what the operator can do about it, after what happened
+        let hint = match err {
+            ContentError::GitUnavailable { .. } => {
+                " — the remote did not answer this consumer: check its network path and the remote; `dlq replay --reason git_unavailable` once it answers, or re-publish with --content-strategy auto"
+            }
+            ContentError::GitMissing { .. } => {
+                " — the commit or path is not on the remote (a force-push, a private fork, a wrong --git-url): re-publish from where it is"
+            }
+            ContentError::GitHostKey { .. } => {
+                " — add the server's host key to --git-known-hosts, then `dlq replay --reason git_host_key_refused`"
+            }
+            ContentError::GitAuth { .. } | ContentError::CredentialsRefused { .. } => {
+                " — bind a credential for this host (--git-credential NAME=...@HOST) that the remote accepts, then `dlq replay --reason credentials_refused`"
+            }
+            _ => "",
+        };
+        let message = format!("{}{hint}", chain(err));
         let (reason, retryable) = match err {
             ContentError::NotFound { .. } => (Reason::ObjectMissing, false),
             ContentError::GitForbidden { .. } => (Reason::GitForbidden, false),

@@ -9,6 +9,7 @@ pub mod git;
 mod local;
 mod object;
 pub mod s3;
+pub mod secrets;
 pub mod store;
 
 pub use error::ContentError;

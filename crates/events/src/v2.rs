@@ -159,7 +159,7 @@ pub struct Source {
     pub git_branch: Option<String>,
 }
 
-/// A reference to git credentials, resolved by whoever fetches: never the secret itself.
+/// A reference to a secret, resolved by whoever uses it: never the secret itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum CredentialRef {
@@ -167,6 +167,17 @@ pub enum CredentialRef {
     Env(String),
     /// `file:/path`: a file on the fetching machine.
     File(String),
+    /// `aws-sm:ID[#KEY]`: an AWS Secrets Manager secret (name or ARN), or one key of a
+    /// secret holding a JSON object. Configuration only: events never name one.
+    AwsSecretsManager { id: String, key: Option<String> },
+}
+
+impl CredentialRef {
+    /// Whether an event may carry this reference as a credential's name (`env:`,
+    /// `file:`; a secret manager's references are for configuration only).
+    pub fn is_wire_name(&self) -> bool {
+        matches!(self, CredentialRef::Env(_) | CredentialRef::File(_))
+    }
 }
 
 impl TryFrom<String> for CredentialRef {
@@ -185,6 +196,27 @@ impl TryFrom<String> for CredentialRef {
             && !path.contains('\0')
         {
             return Ok(CredentialRef::File(path.to_owned()));
+        } else if let Some(rest) = s.strip_prefix("aws-sm:") {
+            let (id, key) = match rest.split_once('#') {
+                Some((id, key)) => (id, Some(key)),
+                None => (rest, None),
+            };
+            // secret names and ARNs: letters, digits and /_+=.@:- (AWS's own set)
+            let id_ok = (1..=2048).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@:-".contains(&b));
+            let key_ok = key.is_none_or(|k| {
+                (1..=256).contains(&k.len())
+                    && k.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            });
+            if id_ok && key_ok {
+                return Ok(CredentialRef::AwsSecretsManager {
+                    id: id.to_owned(),
+                    key: key.map(str::to_owned),
+                });
+            }
         }
         Err(InvalidEvent::BadCredentialRef)
     }
@@ -195,6 +227,8 @@ impl From<CredentialRef> for String {
         match c {
             CredentialRef::Env(n) => format!("env:{n}"),
             CredentialRef::File(p) => format!("file:{p}"),
+            CredentialRef::AwsSecretsManager { id, key: None } => format!("aws-sm:{id}"),
+            CredentialRef::AwsSecretsManager { id, key: Some(k) } => format!("aws-sm:{id}#{k}"),
         }
     }
 }
@@ -522,7 +556,10 @@ impl IndexProjectRequested {
                 .then_some(Some(name))
                 .ok_or(InvalidEvent::BadCredentialRef);
         }
-        CredentialRef::try_from(v.to_owned()).map(|_| Some(v))
+        match CredentialRef::try_from(v.to_owned()) {
+            Ok(r) if r.is_wire_name() => Ok(Some(v)),
+            _ => Err(InvalidEvent::BadCredentialRef),
+        }
     }
 }
 
@@ -542,7 +579,7 @@ pub fn is_credential_name(name: &str) -> bool {
 /// How a credential name travels in events: a reference string as it is, a plain name
 /// as `cred:NAME`.
 pub fn credential_name_on_wire(name: &str) -> String {
-    if CredentialRef::try_from(name.to_owned()).is_ok() {
+    if CredentialRef::try_from(name.to_owned()).is_ok_and(|r| r.is_wire_name()) {
         name.to_owned()
     } else {
         format!("{CREDENTIAL_NAME_PREFIX}{name}")

@@ -88,6 +88,46 @@ impl StoreUnavailable<'_> {
     }
 }
 
+/// The URL consumers would fetch git references from did not answer the publisher: the
+/// run's files go inline or by object storage instead (their bytes are at hand).
+#[derive(Debug)]
+pub struct GitReferenceFallback<'a> {
+    pub url: &'a str,
+    pub attempts: u32,
+    pub error: &'a (dyn std::error::Error + 'static),
+}
+
+impl GitReferenceFallback<'_> {
+    pub fn emit(&self) {
+        tracing::warn!(
+            git_url = %tributary_events::redact::redact_text(self.url).escape_debug(),
+            attempts = self.attempts,
+            error = %tributary_events::redact::redact_text(&tributary_runtime::chain(self.error)),
+            "the git URL consumers fetch from does not answer: this run's files go inline or by object storage instead of git references"
+        );
+        counter!("tributary_git_fallbacks_total").increment(1);
+    }
+}
+
+/// The publisher could not confirm that consumers can fetch git references (the remote
+/// refused its credentials or host key); the run still uses them — consumers use their
+/// own credentials.
+#[derive(Debug)]
+pub struct GitReferenceUnverified<'a> {
+    pub url: &'a str,
+    pub error: &'a (dyn std::error::Error + 'static),
+}
+
+impl GitReferenceUnverified<'_> {
+    pub fn emit(&self) {
+        tracing::warn!(
+            git_url = %tributary_events::redact::redact_text(self.url).escape_debug(),
+            error = %tributary_events::redact::redact_text(&tributary_runtime::chain(self.error)),
+            "cannot confirm that consumers can fetch git references from this URL (it refused the publisher); using them anyway"
+        );
+    }
+}
+
 #[derive(Debug)]
 pub struct StoreBack;
 

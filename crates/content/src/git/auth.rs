@@ -49,9 +49,27 @@ impl GitSecret {
     /// The name events carry for this credential unless another is configured: the
     /// token's or the key's reference (`env:GIT_TOKEN`, `file:/keys/id`), `ssh-agent`.
     pub fn default_name(&self) -> String {
+        let of = |r: &CredentialRef| match r {
+            // a secret manager's reference cannot travel: its id, made a plain name
+            CredentialRef::AwsSecretsManager { id, .. } => {
+                let plain: String = id
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                            c
+                        } else {
+                            '-'
+                        }
+                    })
+                    .take(120)
+                    .collect();
+                format!("aws-sm-{plain}")
+            }
+            other => String::from(other.clone()),
+        };
         match self {
-            GitSecret::Token { reference, .. } => String::from(reference.clone()),
-            GitSecret::SshKey { key, .. } => String::from(key.clone()),
+            GitSecret::Token { reference, .. } => of(reference),
+            GitSecret::SshKey { key, .. } => of(key),
             GitSecret::SshAgent => "ssh-agent".into(),
         }
     }
@@ -209,7 +227,7 @@ impl std::str::FromStr for CredentialBinding {
 /// Whether an event can name a credential `name`: a plain name or a reference string.
 pub fn is_name(name: &str) -> bool {
     tributary_events::v2::is_credential_name(name)
-        || CredentialRef::try_from(name.to_owned()).is_ok()
+        || CredentialRef::try_from(name.to_owned()).is_ok_and(|r| r.is_wire_name())
 }
 
 /// The configured credentials, looked up by the name an event gives.
@@ -335,10 +353,12 @@ impl Material {
                             passphrase,
                         }
                     }
-                    CredentialRef::Env(_) => Material::KeyMemory {
-                        pem: resolve_secret(key)? + "\n",
-                        passphrase,
-                    },
+                    CredentialRef::Env(_) | CredentialRef::AwsSecretsManager { .. } => {
+                        Material::KeyMemory {
+                            pem: resolve_secret(key)? + "\n",
+                            passphrase,
+                        }
+                    }
                 }
             }
             Some(GitSecret::SshAgent) => Material::Agent,
@@ -501,14 +521,18 @@ pub fn classify(url: &str, e: git2::Error, note: &HostKeyNote) -> ContentError {
 }
 
 /// The secret a reference names, trimmed. This is the one place a library reads the
-/// environment: resolving an `env:NAME` reference is what the reference is for. Errors
-/// name the reference, never the value.
+/// environment: resolving an `env:NAME` reference is what the reference is for. An
+/// `aws-sm:` reference asks AWS Secrets Manager, through a cache ([`crate::secrets`]).
+/// Errors name the reference, never the value.
 pub fn resolve_secret(creds: &CredentialRef) -> Result<String, ContentError> {
     let secret = match creds {
         CredentialRef::Env(name) => std::env::var(name)
             .map_err(|_| ContentError::Credentials(format!("env:{name} (variable not set)")))?,
         CredentialRef::File(path) => std::fs::read_to_string(path)
             .map_err(|e| ContentError::Credentials(format!("file:{path} ({})", e.kind())))?,
+        CredentialRef::AwsSecretsManager { id, key } => {
+            crate::secrets::aws_secrets_manager(id, key.as_deref())?
+        }
     };
     Ok(secret.trim().to_owned())
 }

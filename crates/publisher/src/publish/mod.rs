@@ -31,12 +31,13 @@ use uuid::Uuid;
 use crate::config::{Config, RunTarget, Settings, StrategyMode};
 use crate::error::{ConfigError, PublishError};
 use crate::internal_events::{
-    BatchFailed, BatchProduced, GitSourceResolved, RunFinished, StoreUnavailable,
+    BatchFailed, BatchProduced, GitReferenceFallback, GitReferenceUnverified, GitSourceResolved,
+    RunFinished, StoreUnavailable,
 };
 use crate::telemetry::Progress;
 use batch::{Batch, Batcher};
 use plan::{Availability, Planner};
-use report::RunReport;
+use report::{GitFallback, RunReport};
 use sink::KafkaSink;
 use source::Resolved;
 
@@ -64,6 +65,7 @@ pub async fn run(
     if settings.strategy == StrategyMode::GitReference && resolved.git_url_for_refs.is_none() {
         return Err(ConfigError::GitReferenceWithoutUrl.into());
     }
+    let git_fallback = check_git_reference(settings, &target, &resolved).await;
     let (store, store_up) = open_store(settings, dry_run).await?;
     let mut sink = match dry_run {
         true => None,
@@ -77,7 +79,13 @@ pub async fn run(
         settings.batch_max_bytes,
     );
     let planner = Arc::new(planner(
-        settings, &target, &resolved, &batcher, store, store_up,
+        settings,
+        &target,
+        &resolved,
+        &batcher,
+        store,
+        store_up,
+        git_fallback.is_none(),
     ));
     let mut report = RunReport {
         run_id,
@@ -85,6 +93,7 @@ pub async fn run(
         commit: resolved.commit(),
         dry_run,
         delta: resolved.is_delta(),
+        git_fallback,
         ..RunReport::default()
     };
 
@@ -209,6 +218,64 @@ fn envelope(target: &RunTarget, resolved: &Resolved, run_id: Uuid) -> IndexProje
     }
 }
 
+/// Attempts at reaching the URL consumers fetch git references from before the run
+/// gives up on git references.
+const GIT_REFERENCE_ATTEMPTS: u32 = 3;
+
+/// Whether consumers will be able to fetch this run's git references: when the URL they
+/// fetch from is not the one the publisher just fetched, it is asked for its references
+/// (with the publisher's credentials) up to three times, 1 s then 2 s apart. A remote
+/// that does not answer makes the run fall back to inline and object storage — every
+/// file's bytes are at hand — and says so; a remote that refuses the publisher's
+/// credentials or host key is only warned about (consumers use their own).
+async fn check_git_reference(
+    settings: &Settings,
+    target: &RunTarget,
+    resolved: &Resolved,
+) -> Option<GitFallback> {
+    let url = resolved.git_url_for_refs.as_deref()?;
+    let planned = matches!(
+        settings.strategy,
+        StrategyMode::GitReference | StrategyMode::Auto
+    );
+    if !planned || target.dry_run || url == target.repo || resolved.commit().is_none() {
+        return None;
+    }
+    let auth = source::auth(settings, target);
+    let mut last = None;
+    for attempt in 1..=GIT_REFERENCE_ATTEMPTS {
+        let (u, a) = (url.to_owned(), auth.clone());
+        let answer = tokio::task::spawn_blocking(move || tributary_content::git::ls_remote(&u, &a))
+            .await
+            .ok()?;
+        match answer {
+            Ok(_) => return None,
+            Err(e @ tributary_content::ContentError::GitUnavailable { .. }) => {
+                last = Some(e);
+                if attempt < GIT_REFERENCE_ATTEMPTS {
+                    tokio::time::sleep(std::time::Duration::from_secs(u64::from(attempt))).await;
+                }
+            }
+            Err(e) => {
+                GitReferenceUnverified { url, error: &e }.emit();
+                return None;
+            }
+        }
+    }
+    let e = last?;
+    GitReferenceFallback {
+        url,
+        attempts: GIT_REFERENCE_ATTEMPTS,
+        error: &e,
+    }
+    .emit();
+    Some(GitFallback {
+        git_url: tributary_events::redact::redact_text(url),
+        attempts: GIT_REFERENCE_ATTEMPTS,
+        error: tributary_events::redact::redact_text(&tributary_runtime::chain(&e)),
+    })
+}
+
 fn planner(
     settings: &Settings,
     target: &RunTarget,
@@ -216,8 +283,13 @@ fn planner(
     batcher: &Batcher,
     store: Option<ObjectStore>,
     store_up: bool,
+    git_reachable: bool,
 ) -> Planner {
-    let git = resolved.git_url_for_refs.clone().zip(resolved.commit());
+    let git = resolved
+        .git_url_for_refs
+        .clone()
+        .zip(resolved.commit())
+        .filter(|_| git_reachable);
     Planner {
         mode: settings.strategy,
         inline_limit: settings.inline_size_limit_bytes,

@@ -53,7 +53,8 @@ pub fn preferences(
         // A file too large for any message goes by reference.
         StrategyMode::Inline => vec![Inline, Object, Git],
         StrategyMode::ObjectStorage => vec![Object, Inline],
-        StrategyMode::GitReference => vec![Git],
+        // git references; when the remote does not answer, what the publisher has at hand
+        StrategyMode::GitReference => vec![Git, Object, Inline],
     };
     order.retain(|s| match s {
         Object => avail.store_configured,

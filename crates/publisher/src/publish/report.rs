@@ -32,6 +32,15 @@ pub struct PlannedFile {
     pub size: u64,
 }
 
+/// Git references were not used because the URL consumers fetch from did not answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GitFallback {
+    /// The URL, without any password or query string.
+    pub git_url: String,
+    pub attempts: u32,
+    pub error: String,
+}
+
 /// The outcome of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunReport {
@@ -61,6 +70,8 @@ pub struct RunReport {
     /// Whether the `index_run_completed` event was produced and acknowledged.
     pub completed: bool,
     pub cancelled: bool,
+    /// Set when git references were planned but their remote did not answer.
+    pub git_fallback: Option<GitFallback>,
     /// Set on dry runs only.
     pub plan: Vec<PlannedFile>,
     pub duration_ms: u64,
@@ -198,6 +209,13 @@ impl RunReport {
             self.files.git_reference,
             self.bytes.total(),
         );
+        if let Some(f) = &self.git_fallback {
+            let _ = writeln!(
+                s,
+                "git references: not used, {} did not answer after {} attempts ({}); files went inline or by object storage",
+                f.git_url, f.attempts, f.error
+            );
+        }
         if self.uploaded + self.already_present > 0 {
             let _ = writeln!(
                 s,

@@ -51,13 +51,25 @@ fn forced_modes() {
         preferences(StrategyMode::ObjectStorage, 1, 1 << 20, ALL),
         vec![Object, Inline]
     );
+    // git references first; the bytes at hand only when git is not available
     assert_eq!(
         preferences(StrategyMode::GitReference, 1, 1 << 20, ALL),
-        vec![Git]
+        vec![Git, Object, Inline]
     );
     let no_git = Availability {
         store_configured: true,
         git_reference: false,
     };
-    assert!(preferences(StrategyMode::GitReference, 1, 1 << 20, no_git).is_empty());
+    assert_eq!(
+        preferences(StrategyMode::GitReference, 1, 1 << 20, no_git),
+        vec![Object, Inline]
+    );
+    let nothing_but_inline = Availability {
+        store_configured: false,
+        git_reference: false,
+    };
+    assert_eq!(
+        preferences(StrategyMode::GitReference, 1, 1 << 20, nothing_but_inline),
+        vec![Inline]
+    );
 }
