@@ -750,3 +750,64 @@ async fn a_token_kept_in_aws_secrets_manager_fetches_a_private_repository() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn the_ssh_agent_serves_the_key() {
+    let svc = Services::require();
+    let p = Private::require();
+    let (name, files, _) = private_repo(&svc);
+    let url = format!("{}/{name}", p.ssh_url);
+    // an agent of this test's own, holding the client key
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("agent.sock");
+    let mut agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("ssh-agent starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sock.exists() {
+        assert!(Instant::now() < deadline, "ssh-agent made no socket");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let added = Command::new("ssh-add")
+        .arg(p.file("client_ed25519"))
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .expect("ssh-add runs");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let topic = unique("private-agent");
+    let known = format!("file:{}", p.file("known_hosts"));
+    let sock_env = sock.display().to_string();
+    let (ok, out, _) = publisher(
+        &publish_args(
+            &svc,
+            &url,
+            &topic,
+            &[
+                "--git-credential",
+                "ssh-agent",
+                "--git-known-hosts",
+                &known,
+                "--report-json",
+            ],
+        ),
+        &[("SSH_AUTH_SOCK", sock_env.as_str())],
+    );
+    let _ = agent.kill();
+    let _ = agent.wait();
+    assert!(ok, "publish through the agent failed:\n{out}");
+    // the report is the first thing on standard output
+    let report: Value = serde_json::Deserializer::from_str(&out)
+        .into_iter::<Value>()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("no JSON report in:\n{out}"));
+    assert_eq!(report["files"]["git_reference"], files.len(), "{report}");
+}
