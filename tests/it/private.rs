@@ -811,3 +811,70 @@ async fn the_ssh_agent_serves_the_key() {
         .unwrap_or_else(|| panic!("no JSON report in:\n{out}"));
     assert_eq!(report["files"]["git_reference"], files.len(), "{report}");
 }
+
+#[tokio::test]
+async fn watched_remotes_that_never_answer_fail_each_poll_within_the_timeout() {
+    let svc = Services::require();
+    // accepts every connection and never says a word
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("watch.toml");
+    let mut watch = "poll_interval_secs = 1\n".to_owned();
+    for (project, url) in [
+        ("silent-ssh", format!("ssh://git@127.0.0.1:{port}/r.git")),
+        ("silent-http", format!("http://127.0.0.1:{port}/r.git")),
+        ("silent-git", format!("git://127.0.0.1:{port}/r.git")),
+    ] {
+        watch.push_str(&format!(
+            "[[repository]]\nproject = \"{project}\"\nurl = \"{url}\"\n"
+        ));
+    }
+    std::fs::write(&file, watch).expect("write");
+    let metrics_port = free_port();
+    let args = Args::new(["watch"])
+        .flag("watch-file", file.display().to_string())
+        .flag("state-dir", dir.path().join("state").display().to_string())
+        .flag("brokers", &svc.kafka_brokers)
+        .flag("topic", unique("private-silent-watch"))
+        .flag("storage-provider", "none")
+        .flag("git-timeout", "2s")
+        .flag("max-backoff", "2s")
+        .flag("metrics-addr", format!("127.0.0.1:{metrics_port}"))
+        .with(["--git-accept-unknown-host-keys"]);
+    let mut child = Command::new(workspace_bin("tributary-publisher"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watcher starts");
+    // each poll of each remote must end (failed) for the count to keep growing: a hung
+    // poll would stop its repository's poller for good
+    let failed = |text: &str| -> u64 {
+        text.lines()
+            .filter(|l| {
+                l.starts_with("tributary_watch_polls_total") && l.contains("result=\"failed\"")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .map(|v| v as u64)
+            .sum()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = 0;
+    while Instant::now() < deadline && seen < 9 {
+        seen = scrape(metrics_port).map(|t| failed(&t)).unwrap_or(0);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen >= 9,
+        "{seen} failed polls of 3 silent remotes within 60 s: a poll hung"
+    );
+}
