@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use tributary_content::git::{CredentialBinding, CredentialBindings, GitConfig, HostKeys};
-use tributary_events::v2::CredentialRef;
+use tributary_content::git::{CredentialBinding, CredentialBindings, GitConfig};
 pub use tributary_runtime::{GlobalArgs, LogFormat, ProviderArg, StorageArgs};
 
 use crate::config::{CacheConfig, Config, KafkaConfig};
@@ -241,17 +240,8 @@ pub struct RunArgs {
         value_delimiter = ' '
     )]
     pub git_credentials: Vec<CredentialBinding>,
-    /// SSH servers must present a host key listed here: `file:/path` or `env:VAR`
-    /// holding the text (as `ssh-keyscan` writes it). Without it, SSH is refused.
-    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_KNOWN_HOSTS")]
-    pub git_known_hosts: Option<String>,
-    /// Accept any SSH host key (no known_hosts): only where the network path is trusted.
-    #[arg(
-        help_heading = "Git",
-        long,
-        env = "TRIBUTARY_GIT_ACCEPT_UNKNOWN_HOST_KEYS"
-    )]
-    pub git_accept_unknown_host_keys: bool,
+    #[command(flatten)]
+    pub host_keys: tributary_runtime::HostKeyArgs,
     /// Deadline of a whole git fetch (connect at most 30 s of it).
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_CLONE_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
     pub git_clone_timeout: Duration,
@@ -387,15 +377,7 @@ impl RunArgs {
                 allowed_hosts: self.git_allowed_hosts,
                 max_concurrent_reads: self.git_parallel_fetches,
                 credentials: CredentialBindings(self.git_credentials),
-                host_keys: {
-                    let known = self
-                        .git_known_hosts
-                        .map(CredentialRef::try_from)
-                        .transpose()
-                        .map_err(ConfigError::Reference)?;
-                    HostKeys::configure(known.as_ref(), self.git_accept_unknown_host_keys)
-                        .map_err(ConfigError::HostKeys)?
-                },
+                host_keys: self.host_keys.host_keys().map_err(ConfigError::HostKeys)?,
             },
             mount_root: self.mount_root,
             max_content_bytes: self.max_content_size,

@@ -39,8 +39,6 @@ pub enum ConfigError {
     HttpClient(#[source] reqwest::Error),
     #[error("unknown reason {given:?}; one of: {valid}")]
     UnknownReason { given: String, valid: String },
-    #[error("{0}")]
-    Reference(#[source] tributary_events::InvalidEvent),
     #[error("SSH host keys: {0}")]
     HostKeys(#[source] ContentError),
 }

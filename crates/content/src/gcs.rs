@@ -65,13 +65,6 @@ impl fmt::Debug for GcsConfig {
     }
 }
 
-impl GcsConfig {
-    /// The endpoint URLs are signed for and content is fetched from.
-    pub fn endpoint(&self) -> &str {
-        self.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT)
-    }
-}
-
 /// The fields of a service-account key file this module reads itself (the rest is the
 /// `object_store` crate's).
 #[derive(serde::Deserialize)]
@@ -191,10 +184,6 @@ impl GcsStore {
             bucket: cfg.bucket.clone(),
             endpoint: endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned()),
         })
-    }
-
-    pub fn bucket(&self) -> &str {
-        &self.bucket
     }
 
     /// The endpoint content is fetched from.

@@ -10,7 +10,7 @@ use tributary_events::ProjectName;
 use tributary_events::v2::CredentialRef;
 pub use tributary_runtime::{GlobalArgs, LogFormat, ProviderArg, StorageArgs, parse_size};
 
-use tributary_content::git::{GitSecret, HostKeys};
+use tributary_content::git::GitSecret;
 
 use crate::config::{
     Compression, Config, Filter, GitCredential, KafkaConfig, ProgressMode, RunTarget, Settings,
@@ -254,17 +254,8 @@ pub struct RunSettings {
     /// fetching or listing refs): a remote that goes silent fails the operation.
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub git_timeout: Duration,
-    /// SSH servers must present a host key listed here: `file:/path` or `env:VAR`
-    /// holding the text (as `ssh-keyscan` writes it). Without it, SSH is refused.
-    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_KNOWN_HOSTS")]
-    pub git_known_hosts: Option<String>,
-    /// Accept any SSH host key (no known_hosts): only where the network path is trusted.
-    #[arg(
-        help_heading = "Git",
-        long,
-        env = "TRIBUTARY_GIT_ACCEPT_UNKNOWN_HOST_KEYS"
-    )]
-    pub git_accept_unknown_host_keys: bool,
+    #[command(flatten)]
+    pub host_keys: tributary_runtime::HostKeyArgs,
 }
 
 /// Where consumers fetch git references from, and the credentials for it. Part of a
@@ -427,15 +418,7 @@ impl RunSettings {
             filter: Filter::new(&self.include, &self.exclude)?,
             max_file_size_bytes: self.max_file_size,
             metrics_addr: self.metrics_addr,
-            git_host_keys: {
-                let known = self
-                    .git_known_hosts
-                    .map(CredentialRef::try_from)
-                    .transpose()
-                    .map_err(ConfigError::CredentialRef)?;
-                HostKeys::configure(known.as_ref(), self.git_accept_unknown_host_keys)
-                    .map_err(ConfigError::HostKeys)?
-            },
+            git_host_keys: self.host_keys.host_keys().map_err(ConfigError::HostKeys)?,
         };
         settings.validate()?;
         Ok(settings)

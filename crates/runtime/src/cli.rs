@@ -173,6 +173,43 @@ impl StorageArgs {
     }
 }
 
+/// How SSH servers' host keys are checked: flattened into both binaries.
+#[derive(Debug, Clone, Args)]
+pub struct HostKeyArgs {
+    /// SSH servers must present a host key listed here: `file:/path` or `env:VAR`
+    /// holding the text (as `ssh-keyscan` writes it). Without it, SSH is refused.
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_KNOWN_HOSTS")]
+    pub git_known_hosts: Option<String>,
+    /// Accept any SSH host key (no known_hosts): only where the network path is trusted.
+    #[arg(
+        help_heading = "Git",
+        long,
+        env = "TRIBUTARY_GIT_ACCEPT_UNKNOWN_HOST_KEYS"
+    )]
+    pub git_accept_unknown_host_keys: bool,
+}
+
+impl HostKeyArgs {
+    /// The host-key policy the flags name, its `known_hosts` read and parsed.
+    pub fn host_keys(&self) -> Result<tributary_content::git::HostKeys, ContentError> {
+        let known = self
+            .git_known_hosts
+            .as_ref()
+            .map(|r| {
+                tributary_events::v2::CredentialRef::try_from(r.clone()).map_err(|_| {
+                    ContentError::Config(format!(
+                        "--git-known-hosts {r:?} is not a reference (env:VAR, file:/path, aws-sm:ID)"
+                    ))
+                })
+            })
+            .transpose()?;
+        tributary_content::git::HostKeys::configure(
+            known.as_ref(),
+            self.git_accept_unknown_host_keys,
+        )
+    }
+}
+
 /// How to reach the Kafka cluster: flattened into every command that talks to Kafka.
 /// Secrets are references (`env:NAME`, `file:/path`), never values.
 #[derive(Debug, Clone, Args)]

@@ -12,7 +12,8 @@ mod process;
 mod serve;
 
 pub use cli::{
-    GlobalArgs, KafkaArgs, LogFormat, ProviderArg, StorageArgs, options_without_help, parse_size,
+    GlobalArgs, HostKeyArgs, KafkaArgs, LogFormat, ProviderArg, StorageArgs, options_without_help,
+    parse_size,
 };
 pub use error::chain;
 pub use process::{block_on, hangups, init_logging, main, shutdown_signal};
