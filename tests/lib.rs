@@ -636,3 +636,42 @@ pub fn serve_http(respond: impl Fn(&str) -> String + Send + 'static) -> u16 {
     });
     port
 }
+
+/// A TCP listener on loopback that accepts every connection and never says a word (a
+/// remote that goes silent); its port. It lives as long as the test process.
+pub fn silent_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    port
+}
+
+/// The lines of a `check --format json` output: whether all passed, and each check's
+/// (ok, detail) by name. `stderr` is shown if the output is not JSON.
+pub fn check_lines(
+    stdout: &str,
+    stderr: &str,
+) -> (bool, std::collections::BTreeMap<String, (bool, String)>) {
+    let v: serde_json::Value = serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("check prints JSON ({e}):\n{stdout}\n{stderr}"));
+    let lines = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().expect("name").to_owned(),
+                (
+                    c["ok"].as_bool().expect("ok"),
+                    c["detail"].as_str().expect("detail").to_owned(),
+                ),
+            )
+        })
+        .collect();
+    (v["ok"].as_bool().expect("ok"), lines)
+}

@@ -3,7 +3,6 @@
 //! never answer, keys built to collide. Each time the partition moves on, nothing
 //! leaks, and every record says why.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -11,8 +10,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use tributary_tests::{
-    Args, Services, consume_records_until, consume_until, create_topic, schema, serve_http, unique,
-    workspace_bin,
+    Args, Services, consume_records_until, consume_until, create_topic, schema, serve_http,
+    silent_port, unique, workspace_bin,
 };
 
 use crate::consumer::{Setup, dead_letters, event, outputs, produce, run_consumer};
@@ -360,14 +359,7 @@ async fn a_remote_that_never_answers_fails_within_the_timeout() {
     let svc = Services::require();
     let setup = Setup::new("silent");
     // accepts every connection and never says a word
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for c in listener.incoming().flatten() {
-            held.push(c);
-        }
-    });
+    let port = silent_port();
     let project = unique("silent");
     let commit = "3f786850e387550fdab836ed7e6dc881de23001b";
     let files = json!([

@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tributary_tests::{Args, Services, free_port, git, records_within, unique, workspace_bin};
+use tributary_tests::{
+    Args, Services, free_port, git, records_within, silent_port, unique, workspace_bin,
+};
 
 use crate::consumer::{Setup, dead_letters, outputs};
 
@@ -140,6 +142,19 @@ fn publish_args(svc: &Services, repo: &str, topic: &str, extra: &[&str]) -> Vec<
         .into_iter()
         .map(str::to_owned)
         .collect()
+}
+
+/// The consumer's flags for an SSH remote: the scheme, one credential binding, a
+/// known_hosts.
+fn ssh_flags<'a>(binding: &'a str, known: &'a str) -> [&'a str; 6] {
+    [
+        "--git-allowed-schemes",
+        "ssh",
+        "--git-credential",
+        binding,
+        "--git-known-hosts",
+        known,
+    ]
 }
 
 /// Runs the consumer binary until idle, scraping `/metrics` while it works; (logs,
@@ -278,19 +293,7 @@ async fn a_private_repository_over_ssh_is_published_and_consumed() {
         p.file("client_enc_ed25519"),
         p.file("client_enc_passphrase")
     );
-    let (logs, metrics) = consumer(
-        &svc,
-        &setup,
-        &[
-            "--git-allowed-schemes",
-            "ssh",
-            "--git-credential",
-            &binding,
-            "--git-known-hosts",
-            &known,
-        ],
-        &[],
-    );
+    let (logs, metrics) = consumer(&svc, &setup, &ssh_flags(&binding, &known), &[]);
     let (docs, _) = outputs(&svc, &setup.output, files.len(), 0).await;
     assert_documents(&docs, &project, &files);
     let topics = topic_texts(&svc, &[&setup.input, &setup.output, &setup.dlq]).await;
@@ -483,19 +486,7 @@ async fn the_consumer_dead_letters_refused_host_keys_and_keys_with_their_reason(
         e["git_credentials"] = serde_json::json!("cred:corp");
         crate::consumer::produce(&svc, &setup.input, &[serde_json::to_vec(&e).expect("json")])
             .await;
-        let (logs, _) = consumer(
-            &svc,
-            &setup,
-            &[
-                "--git-allowed-schemes",
-                "ssh",
-                "--git-credential",
-                &binding,
-                "--git-known-hosts",
-                &known,
-            ],
-            &[],
-        );
+        let (logs, _) = consumer(&svc, &setup, &ssh_flags(&binding, &known), &[]);
         let recs = dead_letters(&svc, &setup.dlq, 1).await;
         assert_eq!(recs[0]["reason"], reason, "{}", recs[0]);
         assert!(
@@ -520,14 +511,7 @@ async fn the_consumer_dead_letters_refused_host_keys_and_keys_with_their_reason(
 async fn the_publisher_gives_up_on_a_remote_that_never_answers() {
     let svc = Services::require();
     // accepts every connection and never says a word
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for c in listener.incoming().flatten() {
-            held.push(c);
-        }
-    });
+    let port = silent_port();
     for url in [
         format!("ssh://git@127.0.0.1:{port}/r.git"),
         format!("http://127.0.0.1:{port}/r.git"),
@@ -610,19 +594,7 @@ async fn watch_mode_polls_a_private_repository_over_ssh() {
         "corp-ssh=ssh-key:file:{}@127.0.0.1",
         p.file("client_ed25519")
     );
-    let (logs, _) = consumer(
-        &svc,
-        &setup,
-        &[
-            "--git-allowed-schemes",
-            "ssh",
-            "--git-credential",
-            &binding,
-            "--git-known-hosts",
-            &known,
-        ],
-        &[],
-    );
+    let (logs, _) = consumer(&svc, &setup, &ssh_flags(&binding, &known), &[]);
     let (docs, _) = outputs(&svc, &setup.output, 2, 0).await;
     for path in ["src/lib.rs", "src/two.rs"] {
         assert!(
@@ -816,14 +788,7 @@ async fn the_ssh_agent_serves_the_key() {
 async fn watched_remotes_that_never_answer_fail_each_poll_within_the_timeout() {
     let svc = Services::require();
     // accepts every connection and never says a word
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for c in listener.incoming().flatten() {
-            held.push(c);
-        }
-    });
+    let port = silent_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("watch.toml");
     let mut watch = "poll_interval_secs = 1\n".to_owned();

@@ -393,23 +393,7 @@ async fn every_wrong_setting_exits_2_naming_it_and_produces_nothing() {
 
 /// `check --format json` as a map from check name to (ok, detail).
 fn checks(o: &Outcome) -> (bool, std::collections::BTreeMap<String, (bool, String)>) {
-    let v: Value = serde_json::from_str(&o.stdout)
-        .unwrap_or_else(|e| panic!("check prints JSON ({e}):\n{}\n{}", o.stdout, o.stderr));
-    let lines = v["checks"]
-        .as_array()
-        .expect("checks")
-        .iter()
-        .map(|c| {
-            (
-                c["check"].as_str().expect("name").to_owned(),
-                (
-                    c["ok"].as_bool().expect("ok"),
-                    c["detail"].as_str().expect("detail").to_owned(),
-                ),
-            )
-        })
-        .collect();
-    (v["ok"].as_bool().expect("ok"), lines)
+    tributary_tests::check_lines(&o.stdout, &o.stderr)
 }
 
 #[tokio::test]
