@@ -36,11 +36,12 @@ impl Setup {
         }
     }
 
-    pub(crate) fn config(&self, svc: &Services, extra: &[&str]) -> Config {
+    /// `run` with this setup's topics and cache folders, in consumer group `group`, at
+    /// most two attempts per file; the caller adds the store and when to exit.
+    pub(crate) fn run_args(&self, svc: &Services, group: &str) -> Args {
         let cache = self.caches.path().join("content");
         let git = self.caches.path().join("git");
-        let group = &self.group;
-        let a = Args::new(["tributary-consumer", "run"])
+        Args::new(["run"])
             .flag("brokers", &svc.kafka_brokers)
             .flag("group", group)
             .flag("input-topic", &self.input)
@@ -48,9 +49,19 @@ impl Setup {
             .flag("dlq-topic", &self.dlq)
             .flag("cache-dir", cache.to_str().expect("utf-8"))
             .flag("git-cache-dir", git.to_str().expect("utf-8"))
-            .flag("exit-when-idle", "4s")
             .flag("max-attempts", "2")
-            .with(svc.s3_args())
+    }
+
+    pub(crate) fn config(&self, svc: &Services, extra: &[&str]) -> Config {
+        self.config_with_store(svc, svc.s3_args(), extra)
+    }
+
+    /// [`Setup::config`] with another object store's flags than the local MinIO's.
+    pub(crate) fn config_with_store(&self, svc: &Services, store: Args, extra: &[&str]) -> Config {
+        let a = Args::new(["tributary-consumer"])
+            .with(self.run_args(svc, &self.group).words())
+            .flag("exit-when-idle", "4s")
+            .with(store)
             .with(extra);
         let Command::Run(args) = Cli::try_parse_from(a).expect("flags parse").command else {
             unreachable!("run was parsed")

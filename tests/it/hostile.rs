@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use tributary_tests::{
-    Args, Services, consume_records_until, consume_until, create_topic, schema, serve_http,
-    silent_port, unique, workspace_bin,
+    Services, consume_records_until, consume_until, create_topic, schema, serve_http, silent_port,
+    unique, workspace_bin,
 };
 
 use crate::consumer::{Setup, dead_letters, event, outputs, produce, run_consumer};
@@ -29,19 +29,10 @@ fn inline(path: &str, text: &str) -> Value {
 
 /// Runs the consumer binary on a setup until it is idle; its standard error.
 fn run_binary(svc: &Services, setup: &Setup, extra: &[&str], env: &[(&str, &str)]) -> String {
-    let cache = setup.caches.path().join("content");
-    let git = setup.caches.path().join("git");
-    let args = Args::new(["run"])
-        .flag("brokers", &svc.kafka_brokers)
-        .flag("group", unique("hostile-group"))
-        .flag("input-topic", &setup.input)
-        .flag("output-topic", &setup.output)
-        .flag("dlq-topic", &setup.dlq)
-        .flag("cache-dir", cache.to_str().expect("utf-8"))
-        .flag("git-cache-dir", git.to_str().expect("utf-8"))
+    let args = setup
+        .run_args(svc, &unique("hostile-group"))
         .flag("storage-provider", "none")
         .flag("exit-when-idle", "4s")
-        .flag("max-attempts", "2")
         .with(extra);
     let mut cmd = std::process::Command::new(workspace_bin("tributary-consumer"));
     cmd.args(&args).env("NO_COLOR", "1");

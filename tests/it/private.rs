@@ -166,19 +166,10 @@ fn consumer(
     env: &[(&str, &str)],
 ) -> (String, String) {
     let port = free_port();
-    let cache = setup.caches.path().join("content");
-    let gitc = setup.caches.path().join("git");
-    let args = Args::new(["run"])
-        .flag("brokers", &svc.kafka_brokers)
-        .flag("group", &setup.group)
-        .flag("input-topic", &setup.input)
-        .flag("output-topic", &setup.output)
-        .flag("dlq-topic", &setup.dlq)
-        .flag("cache-dir", cache.to_str().expect("utf-8"))
-        .flag("git-cache-dir", gitc.to_str().expect("utf-8"))
+    let args = setup
+        .run_args(svc, &setup.group)
         .flag("storage-provider", "none")
         .flag("exit-when-idle", "5s")
-        .flag("max-attempts", "2")
         .flag("metrics-addr", format!("127.0.0.1:{port}"))
         .with(extra);
     let mut cmd = Command::new(workspace_bin("tributary-consumer"));

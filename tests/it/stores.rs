@@ -223,33 +223,7 @@ async fn gcs_carries_content_by_claim_check_end_to_end() {
     .await;
 
     // the consumer on the same store (its own credentials for key reads)
-    let cfg = {
-        use clap::Parser as _;
-        let a = Args::new(["tributary-consumer", "run"])
-            .flag("brokers", &svc.kafka_brokers)
-            .flag("group", &setup.group)
-            .flag("input-topic", &setup.input)
-            .flag("output-topic", &setup.output)
-            .flag("dlq-topic", &setup.dlq)
-            .flag(
-                "cache-dir",
-                setup.caches.path().join("c").to_str().expect("utf-8"),
-            )
-            .flag(
-                "git-cache-dir",
-                setup.caches.path().join("g").to_str().expect("utf-8"),
-            )
-            .flag("exit-when-idle", "4s")
-            .with(gcs_args());
-        let tributary_consumer::cli::Command::Run(args) =
-            tributary_consumer::cli::Cli::try_parse_from(a)
-                .expect("flags parse")
-                .command
-        else {
-            unreachable!("run was parsed")
-        };
-        args.into_config().expect("valid config")
-    };
+    let cfg = setup.config_with_store(&svc, gcs_args(), &[]);
     run_consumer(cfg).await;
     let (docs, _) = outputs(&svc, &setup.output, 4, 0).await;
     for path in ["big.txt", "also-big.rs", "small.md"] {
