@@ -94,6 +94,9 @@ pub struct RunTarget {
     /// The credential for fetching: resolved here for the publisher's own fetch, and
     /// named in events (never its value) for consumers to use their own binding of it.
     pub git_credentials: Option<GitCredential>,
+    /// `git_url` was fetched from for this very run (watch mode: its mirror), so it is
+    /// known to answer and is not asked again before git references are planned.
+    pub git_url_fetched: bool,
     /// The commit last indexed (watch mode): when the new commit descends from it, the
     /// run carries only what changed since, deleted files marked `change: "deleted"`.
     pub base_commit: Option<String>,
@@ -120,6 +123,7 @@ impl RunTarget {
             working_tree: false,
             git_url: None,
             git_credentials: None,
+            git_url_fetched: false,
             base_commit: None,
             dry_run: false,
             progress: ProgressMode::Off,

@@ -223,7 +223,8 @@ fn envelope(target: &RunTarget, resolved: &Resolved, run_id: Uuid) -> IndexProje
 const GIT_REFERENCE_ATTEMPTS: u32 = 3;
 
 /// Whether consumers will be able to fetch this run's git references: when the URL they
-/// fetch from is not the one the publisher just fetched, it is asked for its references
+/// fetch from is not one the publisher just fetched (a remote `--repo`, watch mode's
+/// mirror), it is asked for its references
 /// (with the publisher's credentials) up to three times, 1 s then 2 s apart. A remote
 /// that does not answer makes the run fall back to inline and object storage — every
 /// file's bytes are at hand — and says so; a remote that refuses the publisher's
@@ -238,7 +239,8 @@ async fn check_git_reference(
         settings.strategy,
         StrategyMode::GitReference | StrategyMode::Auto
     );
-    if !planned || target.dry_run || url == target.repo || resolved.commit().is_none() {
+    let just_fetched = target.git_url_fetched || url == target.repo;
+    if !planned || target.dry_run || just_fetched || resolved.commit().is_none() {
         return None;
     }
     let auth = source::auth(settings, target);

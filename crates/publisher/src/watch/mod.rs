@@ -385,6 +385,7 @@ impl Watcher {
             git_ref: Some(head.clone()),
             git_url: Some(spec.url.clone()),
             git_credentials: creds,
+            git_url_fetched: true,
             base_commit: cursor.clone(),
             ..RunTarget::new(
                 ProjectName::new(project.clone()).map_err(|source| WatchFileError::Project {
