@@ -15,7 +15,10 @@ pub mod rollup;
 mod secrets;
 pub mod syntax;
 
+use std::borrow::Cow;
 use std::path::Path;
+
+use serde::{Deserialize, Serialize};
 
 use tributary_events::RelPath;
 use tributary_events::intelligence::{
@@ -63,79 +66,218 @@ pub fn analyse(path: &RelPath, bytes: &[u8]) -> Analysis {
     analyse_with(path, bytes, &Options::default())
 }
 
-/// Analyses one file.
+/// Analyses one file: [`prepare`], [`Prepared::compute`], [`Prepared::finish`].
 pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis {
+    let prepared = prepare(path, bytes, options);
+    let computed = prepared.compute();
+    prepared.finish(computed)
+}
+
+/// Revision of what the analysers produce. Part of every [`Prepared::memo_key`], so a
+/// cache of [`Computed`] results never serves one made by other analysers: bump it with
+/// any change that alters an analyser's output for the same input (a test fingerprints
+/// the output of a fixed corpus and names this constant when the fingerprint moves).
+pub const ANALYSIS_REVISION: u32 = 1;
+
+/// The cheap, path-dependent part of an analysis — binary or text, language, the line
+/// counter's grammar, flags, whether the name is a license file's — done before the
+/// expensive, content-only part ([`Prepared::compute`]), whose result depends on
+/// nothing but the bytes and [`Prepared::memo_key`].
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    bytes: &'a [u8],
+    text: Cow<'a, str>,
+    binary: bool,
+    detected: Option<language::Detected>,
+    tokei: Option<tokei::LanguageType>,
+    flags: Flags,
+    license_file: bool,
+    options: Options,
+}
+
+/// The expensive, content-only part of an analysis: the same for the same bytes and
+/// the same [`Prepared::memo_key`], wherever the file is. Serializable, to be kept.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Computed {
+    pub lines: Lines,
+    pub complexity: Option<Complexity>,
+    pub symbols: Vec<Symbol>,
+    pub imports: Vec<String>,
+    pub license: Option<License>,
+    pub secrets: Vec<SecretFinding>,
+    pub tokens: Option<TokenEstimate>,
+    pub diagnostics: Vec<String>,
+    /// False when the result depends on more than the bytes and the key (a parse that
+    /// ran out of time under load): not to be kept.
+    #[serde(skip, default = "yes")]
+    pub cacheable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The path-dependent part of an analysis.
+pub fn prepare<'a>(path: &RelPath, bytes: &'a [u8], options: &Options) -> Prepared<'a> {
     let path_str = path.as_str();
-    let mut diagnostics = Vec::new();
+    let file_name = path_str.rsplit('/').next().unwrap_or(path_str);
+    let license_file = license::is_license_file(file_name);
     if flags::is_binary(bytes) {
-        return Analysis {
-            language: None,
-            language_method: None,
-            lines: Lines::default(),
-            complexity: None,
-            symbols: Vec::new(),
-            imports: Vec::new(),
-            license: None,
-            secrets: Vec::new(),
+        return Prepared {
+            bytes,
+            text: Cow::Borrowed(""),
+            binary: true,
+            detected: None,
+            tokei: None,
             flags: flags::flags(path_str, bytes, "", None),
-            tokens: None,
-            diagnostics,
+            license_file,
+            options: *options,
         };
     }
     let text = String::from_utf8_lossy(bytes);
-    if matches!(text, std::borrow::Cow::Owned(_)) {
-        diagnostics.push("text: not UTF-8; invalid sequences replaced for analysis".into());
-    }
     let detected = language::detect(path_str, &text);
-    // tokei decodes files and drops a UTF-8 byte-order mark before counting
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let lines = match tokei_type(path, detected) {
-        Some(lang) => {
-            let stats = lang
-                .parse_from_slice(body, &tokei::Config::default())
-                .summarise();
-            Lines {
-                code: stats.code as u64,
-                comment: stats.comments as u64,
-                blank: stats.blanks as u64,
-            }
-        }
-        None => plain_lines(bytes),
-    };
     let flags = flags::flags(path_str, bytes, &text, detected.map(|d| d.kind));
-    let syntax = match detected {
-        // generated and minified files are not worth an outline
-        Some(d) if !flags.generated => syntax::analyse(d.name, &text, &options.syntax),
-        _ => None,
-    };
-    let (symbols, imports, complexity) = match syntax {
-        Some(s) => {
-            diagnostics.extend(s.diagnostics);
-            (s.symbols, s.imports, s.complexity)
-        }
-        None => (Vec::new(), Vec::new(), None),
-    };
-    let file_name = path_str.rsplit('/').next().unwrap_or(path_str);
-    let license = license::detect(file_name, &text, &mut diagnostics).map(|f| License {
-        spdx: f.spdx,
-        confidence: f.confidence,
-        method: Some(f.method.as_str().to_owned()),
-    });
-    Analysis {
-        language: detected.map(|d| d.name),
-        language_method: detected.map(|d| d.method),
-        lines,
-        complexity,
-        symbols,
-        imports,
-        license,
-        secrets: secrets::scan(&text),
+    Prepared {
+        bytes,
+        tokei: tokei_type(path, detected),
+        text,
+        binary: false,
+        detected,
         flags,
-        tokens: Some(TokenEstimate {
-            count: (text.chars().count() as u64).div_ceil(4),
-            method: TOKEN_METHOD.to_owned(),
-        }),
-        diagnostics,
+        license_file,
+        options: *options,
+    }
+}
+
+impl Prepared<'_> {
+    /// Whether the file is binary (nothing of it is computed).
+    pub fn is_binary(&self) -> bool {
+        self.binary
+    }
+
+    /// Everything besides the bytes that [`Prepared::compute`] depends on, as one
+    /// string: the analysis revision, the limits, the language, the line counter's
+    /// grammar, whether the file is outlined and whether its name is a license file's.
+    pub fn memo_key(&self) -> String {
+        let l = &self.options.syntax;
+        format!(
+            "r{rev}|{max_bytes},{max_ms},{max_symbols}|{lang}|{tokei}|{outline}|{license}",
+            rev = ANALYSIS_REVISION,
+            max_bytes = l.max_bytes,
+            max_ms = l.max_parse_ms,
+            max_symbols = l.max_symbols,
+            lang = if self.binary {
+                "(binary)"
+            } else {
+                self.detected.map_or("", |d| d.name)
+            },
+            tokei = self.tokei.map_or("", |t| t.name()),
+            outline = u8::from(self.outlined()),
+            license = u8::from(self.license_file),
+        )
+    }
+
+    /// Generated and minified files are not worth an outline.
+    fn outlined(&self) -> bool {
+        self.detected.is_some() && !self.flags.generated
+    }
+
+    /// The expensive part: lines, syntax, license, secrets, tokens.
+    pub fn compute(&self) -> Computed {
+        if self.binary {
+            return Computed {
+                cacheable: true,
+                ..Computed::default()
+            };
+        }
+        let mut diagnostics = Vec::new();
+        let text: &str = &self.text;
+        if matches!(self.text, Cow::Owned(_)) {
+            diagnostics.push("text: not UTF-8; invalid sequences replaced for analysis".into());
+        }
+        // tokei decodes files and drops a UTF-8 byte-order mark before counting
+        let body = self
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(self.bytes);
+        let lines = match self.tokei {
+            Some(lang) => {
+                let stats = lang
+                    .parse_from_slice(body, &tokei::Config::default())
+                    .summarise();
+                Lines {
+                    code: stats.code as u64,
+                    comment: stats.comments as u64,
+                    blank: stats.blanks as u64,
+                }
+            }
+            None => plain_lines(self.bytes),
+        };
+        let syntax = match self.detected {
+            Some(d) if self.outlined() => syntax::analyse(d.name, text, &self.options.syntax),
+            _ => None,
+        };
+        let mut cacheable = true;
+        let (symbols, imports, complexity) = match syntax {
+            Some(s) => {
+                cacheable = !s.abandoned;
+                diagnostics.extend(s.diagnostics);
+                (s.symbols, s.imports, s.complexity)
+            }
+            None => (Vec::new(), Vec::new(), None),
+        };
+        let license = license::detect(self.license_file, text, &mut diagnostics).map(|f| License {
+            spdx: f.spdx,
+            confidence: f.confidence,
+            method: Some(f.method.as_str().to_owned()),
+        });
+        Computed {
+            lines,
+            complexity,
+            symbols,
+            imports,
+            license,
+            secrets: secrets::scan(text),
+            tokens: Some(TokenEstimate {
+                count: (text.chars().count() as u64).div_ceil(4),
+                method: TOKEN_METHOD.to_owned(),
+            }),
+            diagnostics,
+            cacheable,
+        }
+    }
+
+    /// The analysis: this file's path-dependent part with `computed` (by
+    /// [`Prepared::compute`] for these bytes and key, now or before).
+    pub fn finish(self, computed: Computed) -> Analysis {
+        if self.binary {
+            return Analysis {
+                language: None,
+                language_method: None,
+                lines: Lines::default(),
+                complexity: None,
+                symbols: Vec::new(),
+                imports: Vec::new(),
+                license: None,
+                secrets: Vec::new(),
+                flags: self.flags,
+                tokens: None,
+                diagnostics: Vec::new(),
+            };
+        }
+        Analysis {
+            language: self.detected.map(|d| d.name),
+            language_method: self.detected.map(|d| d.method),
+            lines: computed.lines,
+            complexity: computed.complexity,
+            symbols: computed.symbols,
+            imports: computed.imports,
+            license: computed.license,
+            secrets: computed.secrets,
+            flags: self.flags,
+            tokens: computed.tokens,
+            diagnostics: computed.diagnostics,
+        }
     }
 }
 

@@ -104,13 +104,13 @@ pub fn is_license_file(file_name: &str) -> bool {
         })
 }
 
-/// Finds the license a file declares or is. `diagnostics` gets what went wrong.
-pub fn detect(file_name: &str, text: &str, diagnostics: &mut Vec<String>) -> Option<Found> {
+/// Finds the license a file declares or is; `license_file`: whether its name is a
+/// license file's ([`is_license_file`]). `diagnostics` gets what went wrong.
+pub fn detect(license_file: bool, text: &str, diagnostics: &mut Vec<String>) -> Option<Found> {
     let head = head(text);
     if let Some(found) = identifier(head, diagnostics) {
         return Some(found);
     }
-    let license_file = is_license_file(file_name);
     let mentions = license_file || {
         let lower = head.to_ascii_lowercase();
         lower.contains("license") || lower.contains("licence")

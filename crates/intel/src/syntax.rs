@@ -48,6 +48,9 @@ pub struct Syntax {
     pub complexity: Option<Complexity>,
     /// Problems met on the way (syntax errors, limits hit); never fatal.
     pub diagnostics: Vec<String>,
+    /// The parse ran out of time: the result depends on the machine's load, not only on
+    /// the text (so it is not worth remembering).
+    pub abandoned: bool,
 }
 
 /// A grammar here: one per outlined language. The one table of languages — their
@@ -430,6 +433,7 @@ pub fn analyse(language: &str, text: &str, limits: &SyntaxLimits) -> Option<Synt
         tree
     });
     let Some(tree) = tree else {
+        out.abandoned = true;
         out.diagnostics.push(format!(
             "syntax: parse abandoned after {} ms",
             limits.max_parse_ms

@@ -219,3 +219,113 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+/// Inputs whose analysis is fingerprinted: one per analyser's path through the code.
+const FINGERPRINTED: &[(&str, &[u8])] = &[
+    (
+        "src/lib.rs",
+        b"// SPDX-License-Identifier: MIT\nuse std::io;\n/// Doc.\npub fn f(x: u32) -> u32 {\n    if x > 1 { x } else { 0 }\n}\npub struct S;\n",
+    ),
+    (
+        "pkg/mod.py",
+        b"import os\nfrom a import b\n\nclass C:\n    def m(self, x):\n        for i in x:\n            if i: return i\n",
+    ),
+    (
+        "main.go",
+        b"package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfor i := 0; i < 3; i++ {\n\t\tfmt.Println(i)\n\t}\n}\n",
+    ),
+    (
+        "lib/a.c",
+        b"/*\n * Licensed under the Apache License, Version 2.0 (the \"License\");\n * you may not use this file except in compliance with the License.\n * You may obtain a copy of the License at\n *\n *     http://www.apache.org/licenses/LICENSE-2.0\n */\n#include <stdio.h>\nint main(void) { return 0; }\n",
+    ),
+    (
+        "web/app.ts",
+        b"import { x } from './x';\nexport class A { m(): number { return x ? 1 : 2; } }\n",
+    ),
+    (
+        "LICENSE",
+        b"Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files (the \"Software\"), to deal in the Software without restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n",
+    ),
+    (
+        "config/settings.env",
+        b"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLF\nTOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\n",
+    ),
+    ("notes.txt", b"caf\xe9 au lait\n\nsecond line\n"),
+    ("dist/app.min.js", b"function a(){return 1}var b=a();"),
+    ("img.bin", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+];
+
+/// FNV-1a, 64 bits: a fingerprint that stays the same across Rust releases (std's
+/// hasher does not promise to).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Whoever changes what an analyser produces must bump [`ANALYSIS_REVISION`], or caches
+/// of [`Computed`] results (the consumer's analysis cache) would serve stale results.
+/// This records the output of a fixed set of inputs with the revision it belongs to: when
+/// the output moves, bump the revision and record the fingerprint this test prints.
+#[test]
+fn analysis_output_changes_bump_the_revision() {
+    const RECORDED: (u32, u64) = (1, 0xc68d_30d3_8140_b3b9);
+    let mut all = Vec::new();
+    for (path, bytes) in FINGERPRINTED {
+        let prepared = prepare(&p(path), bytes, &Options::default());
+        all.extend_from_slice(prepared.memo_key().as_bytes());
+        all.extend(serde_json::to_vec(&prepared.compute()).expect("serializes"));
+    }
+    let now = (ANALYSIS_REVISION, fnv1a(&all));
+    assert!(
+        now == RECORDED,
+        "the analysers' output changed: bump ANALYSIS_REVISION (now {}) and record \
+         ({}, {:#x}) here",
+        ANALYSIS_REVISION,
+        ANALYSIS_REVISION + u32::from(now.1 != RECORDED.1 && now.0 == RECORDED.0),
+        now.1
+    );
+}
+
+/// Prepared + computed + finished is the analysis; a computed result kept from another
+/// path with the same key finishes into that path's own analysis.
+#[test]
+fn computed_results_are_path_independent_under_one_key() {
+    let src = b"pub fn f() {}\n";
+    let a = prepare(&p("a/x.rs"), src, &Options::default());
+    let b = prepare(&p("vendor/b/y.rs"), src, &Options::default());
+    assert_eq!(a.memo_key(), b.memo_key());
+    let computed = a.compute();
+    let kept: Computed =
+        serde_json::from_slice(&serde_json::to_vec(&computed).expect("serializes"))
+            .expect("deserializes");
+    assert!(kept.cacheable);
+    assert_eq!(kept, computed);
+    let finished = b.finish(kept);
+    assert_eq!(finished, analyse(&p("vendor/b/y.rs"), src));
+    assert!(finished.flags.vendored);
+    // keys part what computes differently
+    let key = |path: &str, bytes: &[u8]| prepare(&p(path), bytes, &Options::default()).memo_key();
+    assert_ne!(key("x.rs", src), key("x.py", src), "language");
+    assert_ne!(
+        key("LICENSE", b"MIT"),
+        key("NOTICE", b"MIT"),
+        "license file"
+    );
+    assert_ne!(
+        key("a.js", b"var a = 1;\n"),
+        key("a.min.js", b"var a = 1;\n"),
+        "outline"
+    );
+    let tight = Options {
+        syntax: SyntaxLimits {
+            max_symbols: 1,
+            ..SyntaxLimits::default()
+        },
+    };
+    assert_ne!(
+        key("x.rs", src),
+        prepare(&p("x.rs"), src, &tight).memo_key(),
+        "limits"
+    );
+}
