@@ -41,6 +41,7 @@ impl Setup {
     pub(crate) fn run_args(&self, svc: &Services, group: &str) -> Args {
         let cache = self.caches.path().join("content");
         let git = self.caches.path().join("git");
+        let analysis = self.caches.path().join("analysis");
         Args::new(["run"])
             .flag("brokers", &svc.kafka_brokers)
             .flag("group", group)
@@ -49,6 +50,7 @@ impl Setup {
             .flag("dlq-topic", &self.dlq)
             .flag("cache-dir", cache.to_str().expect("utf-8"))
             .flag("git-cache-dir", git.to_str().expect("utf-8"))
+            .flag("analysis-cache-dir", analysis.to_str().expect("utf-8"))
             .flag("max-attempts", "2")
     }
 
@@ -266,6 +268,26 @@ async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rer
         "cache hit rate {hits}/{lookups}"
     );
     assert_eq!(stats.documents.load(Relaxed) as usize, n + 2);
+    // nothing was analysed again: every text file's analysis came from the analysis
+    // cache, and the documents are the first run's but for their timing
+    let text_files = fx.files.values().filter(|b| !b.contains(&0)).count() as u64;
+    assert_eq!(stats.analysis_lookups.load(Relaxed), 2 * text_files);
+    assert_eq!(stats.analysis_hits.load(Relaxed), 2 * text_files);
+    let (redone, _) = outputs(&svc, &again.output, n, 2).await;
+    let untimed = |mut d: Value| {
+        let o = d.as_object_mut().expect("object");
+        o.remove("timing");
+        o.remove("analysed_at");
+        d
+    };
+    assert_eq!(redone.len(), docs.len());
+    for (key, these) in &docs {
+        assert_eq!(
+            untimed(redone[key][0].clone()),
+            untimed(these[0].clone()),
+            "{key}"
+        );
+    }
 }
 
 pub(crate) fn event(project: &str, files: Value) -> Value {
@@ -566,6 +588,7 @@ pub(crate) fn spawn_daemon(
 ) -> std::process::Child {
     let cache = setup.caches.path().join("content");
     let git = setup.caches.path().join("git");
+    let analysis = setup.caches.path().join("analysis");
     let args = Args::new(["run"])
         .flag("brokers", &svc.kafka_brokers)
         .flag("group", group)
@@ -574,6 +597,7 @@ pub(crate) fn spawn_daemon(
         .flag("dlq-topic", &setup.dlq)
         .flag("cache-dir", cache.to_str().expect("utf-8"))
         .flag("git-cache-dir", git.to_str().expect("utf-8"))
+        .flag("analysis-cache-dir", analysis.to_str().expect("utf-8"))
         .with(extra);
     std::process::Command::new(tributary_tests::workspace_bin("tributary-consumer"))
         .args(&args)

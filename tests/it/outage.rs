@@ -280,6 +280,16 @@ async fn a_full_cache_disk_pauses_work_without_dead_letters_and_it_resumes_when_
             "git-cache-dir",
             disk.path().join("git").to_str().expect("utf-8"),
         )
+        // the analysis cache is not what fills up here
+        .flag(
+            "analysis-cache-dir",
+            setup
+                .caches
+                .path()
+                .join("analysis")
+                .to_str()
+                .expect("utf-8"),
+        )
         .flag("git-allowed-schemes", "git")
         .flag("exit-when-idle", "10s");
     let mut daemon = std::process::Command::new(workspace_bin("tributary-consumer"))

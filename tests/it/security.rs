@@ -144,6 +144,7 @@ fn consumer_args(
         .flag("storage-provider", "none")
         .flag("cache-dir", dir("c"))
         .flag("git-cache-dir", dir("g"))
+        .flag("analysis-cache-dir", dir("a"))
 }
 
 fn publish(dir: &std::path::Path, project: &str, topic: &str, kafka: &Args) -> Outcome {

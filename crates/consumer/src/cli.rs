@@ -8,7 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use tributary_content::git::{CredentialBinding, CredentialBindings, GitConfig};
 pub use tributary_runtime::{GlobalArgs, LogFormat, ProviderArg, StorageArgs};
 
-use crate::config::{CacheConfig, Config, KafkaConfig};
+use crate::config::{
+    ANALYSIS_CACHE_PAGE_CACHE_BYTES, AnalysisCacheConfig, CacheConfig, Config, KafkaConfig,
+};
 use crate::error::ConfigError;
 
 #[derive(Debug, Parser)]
@@ -208,6 +210,24 @@ pub struct RunArgs {
         default_value_t = 50.0
     )]
     pub git_cache_max_size_gb: f64,
+    /// Analysis cache folder: what the analysers computed per (content, language,
+    /// analyser revision), so unchanged files are not analysed again (LRU, survives
+    /// restarts; one consumer per folder).
+    #[arg(
+        help_heading = "Caches",
+        long,
+        env = "TRIBUTARY_ANALYSIS_CACHE_DIR",
+        default_value = "/tmp/tributary-analysis-cache/"
+    )]
+    pub analysis_cache_dir: PathBuf,
+    /// Analysis cache budget, GB; 0 turns the cache off.
+    #[arg(
+        help_heading = "Caches",
+        long,
+        env = "TRIBUTARY_ANALYSIS_CACHE_MAX_SIZE_GB",
+        default_value_t = 2.0
+    )]
+    pub analysis_cache_max_size_gb: f64,
     /// Git URL schemes consumers may fetch from (file only when listed).
     #[arg(
         help_heading = "Git",
@@ -369,6 +389,11 @@ impl RunArgs {
                 disk_dir: self.cache_dir,
                 disk_max_bytes: gb(self.cache_max_size_gb),
             },
+            analysis_cache: (self.analysis_cache_max_size_gb > 0.0).then(|| AnalysisCacheConfig {
+                dir: self.analysis_cache_dir,
+                max_bytes: gb(self.analysis_cache_max_size_gb),
+                page_cache_bytes: ANALYSIS_CACHE_PAGE_CACHE_BYTES,
+            }),
             git: GitConfig {
                 cache_dir: self.git_cache_dir,
                 max_bytes: gb(self.git_cache_max_size_gb),

@@ -27,6 +27,12 @@ pub struct KafkaConfig {
 /// Where objects are read from (the consumer's own credentials, by key).
 pub use tributary_content::store::StoreConfig;
 
+pub use crate::analysis_cache::AnalysisCacheConfig;
+
+/// Memory the analysis cache's database may use for its page cache (the results it
+/// returns are in the operating system's page cache too).
+pub const ANALYSIS_CACHE_PAGE_CACHE_BYTES: usize = 8 << 20;
+
 #[derive(Debug, Clone)]
 pub struct CacheConfig {
     pub memory_max_bytes: u64,
@@ -44,6 +50,8 @@ pub struct Config {
     pub kafka: KafkaConfig,
     pub store: StoreConfig,
     pub cache: CacheConfig,
+    /// Results of the analysers kept on disk; `None` analyses every file.
+    pub analysis_cache: Option<AnalysisCacheConfig>,
     pub git: GitConfig,
     /// Root that v1 `file_path`s resolve under; `None` dead-letters v1 events.
     pub mount_root: Option<PathBuf>,

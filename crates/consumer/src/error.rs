@@ -49,7 +49,9 @@ impl ConsumerError {
     pub fn is_startup(&self) -> bool {
         matches!(
             self,
-            ConsumerError::Config(_) | ConsumerError::KafkaUnreachable { .. }
+            ConsumerError::Config(_)
+                | ConsumerError::KafkaUnreachable { .. }
+                | ConsumerError::AnalysisCache(_)
         )
     }
 }
@@ -71,6 +73,8 @@ pub enum ConsumerError {
     OutputUndelivered,
     #[error("content store or cache error")]
     Content(#[source] ContentError),
+    #[error(transparent)]
+    AnalysisCache(#[from] crate::analysis_cache::AnalysisCacheError),
 }
 
 /// Why one file (or one undecodable event) goes to the dead-letter topic.

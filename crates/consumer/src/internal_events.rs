@@ -216,3 +216,72 @@ impl ReportWritten<'_> {
         }
     }
 }
+
+/// One lookup in the analysis cache.
+#[derive(Debug)]
+pub struct AnalysisCacheLookup {
+    pub result: crate::analysis_cache::Lookup,
+}
+
+impl AnalysisCacheLookup {
+    pub fn emit(&self) {
+        counter!("tributary_analysis_cache_lookups_total", "result" => self.result.as_str())
+            .increment(1);
+        if self.result == crate::analysis_cache::Lookup::Corrupt {
+            tracing::warn!("corrupt analysis cache entry removed; analysing again");
+        }
+    }
+}
+
+/// What changed in the analysis cache.
+#[derive(Debug)]
+pub enum AnalysisCacheUpdated<'a> {
+    /// Kept results after an insert, and how many were evicted for it.
+    Usage {
+        entries: u64,
+        bytes: u64,
+        evicted: u64,
+    },
+    /// The writer's queue was full: an update was dropped (the cache forgets, nothing
+    /// else is lost).
+    Dropped,
+    /// A batch of updates could not be committed.
+    WriteFailed { error: &'a redb::Error },
+}
+
+impl AnalysisCacheUpdated<'_> {
+    pub fn emit(&self) {
+        match self {
+            AnalysisCacheUpdated::Usage {
+                entries,
+                bytes,
+                evicted,
+            } => {
+                gauge!("tributary_analysis_cache_entries").set(*entries as f64);
+                gauge!("tributary_analysis_cache_size_bytes").set(*bytes as f64);
+                counter!("tributary_analysis_cache_evictions_total").increment(*evicted);
+            }
+            AnalysisCacheUpdated::Dropped => {
+                counter!("tributary_analysis_cache_updates_dropped_total").increment(1);
+            }
+            AnalysisCacheUpdated::WriteFailed { error } => {
+                tracing::warn!(error = %error, "analysis cache write failed; its updates are lost");
+                counter!("tributary_analysis_cache_write_failures_total").increment(1);
+            }
+        }
+    }
+}
+
+/// The analysis cache could not be used (another process holds it): every file is
+/// analysed.
+#[derive(Debug)]
+pub struct AnalysisCacheUnavailable<'a> {
+    pub error: &'a crate::analysis_cache::AnalysisCacheError,
+}
+
+impl AnalysisCacheUnavailable<'_> {
+    pub fn emit(&self) {
+        tracing::warn!(error = %self.error, "running without the analysis cache");
+        gauge!("tributary_analysis_cache_enabled").set(0.0);
+    }
+}

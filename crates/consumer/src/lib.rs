@@ -7,6 +7,7 @@
 //! `summary` (completed runs' summaries and their HTML reports), `replay` (`dlq
 //! replay`).
 
+pub mod analysis_cache;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -26,12 +26,15 @@ use tributary_events::dlq::SourceRecord;
 use tributary_events::v2::IndexRunCompleted;
 use tributary_runtime::kafka::{self, OffsetMode};
 
+use crate::analysis_cache::{AnalysisCache, AnalysisCacheError};
 use crate::config::Config;
 use crate::error::ConsumerError;
 use crate::file::dead_letter::DeadLetters;
 use crate::file::resolve::Resolver;
 use crate::file::{Output, Processed, Processor};
-use crate::internal_events::{EventDone, LocalFaultWaiting, OutputFailed};
+use crate::internal_events::{
+    AnalysisCacheUnavailable, EventDone, LocalFaultWaiting, OutputFailed,
+};
 use crate::summary::report::ReportSink;
 use crate::summary::{Summaries, SummaryConfig};
 use deliver::OutputSink;
@@ -52,6 +55,9 @@ pub struct Stats {
     /// Cacheable resolutions and cache hits (set as the daemon runs).
     pub cache_lookups: AtomicU64,
     pub cache_hits: AtomicU64,
+    /// Analysis cache lookups and hits (set when the daemon stops).
+    pub analysis_lookups: AtomicU64,
+    pub analysis_hits: AtomicU64,
 }
 
 /// The group consumer's context: logs rebalances, reports lag, tells the loop which
@@ -370,6 +376,22 @@ pub async fn run(
     cfg.validate()?;
     let resolver = Arc::new(Resolver::open(&cfg).await?);
     let reports = ReportSink::open(&cfg).await?;
+    let analysis_cache = match cfg.analysis_cache.clone() {
+        Some(c) => match tokio::task::spawn_blocking(move || AnalysisCache::open(&c))
+            .await
+            .expect("the analysis cache opens without panicking")
+        {
+            Ok(cache) => Some(Arc::new(cache)),
+            // another consumer on this machine has it: this one analyses every file
+            // (slower, never wrong) rather than not starting
+            Err(error @ AnalysisCacheError::InUse { .. }) => {
+                AnalysisCacheUnavailable { error: &error }.emit();
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
     let offsets = Arc::new(Offsets::default());
     // the brokers answer, accept the credentials and show the three topics before
     // anything is consumed
@@ -404,6 +426,7 @@ pub async fn run(
             analysis: crate::file::pool::AnalysisPool::new(cfg.analysis_threads),
             file_concurrency: cfg.file_concurrency,
             analysis_options: cfg.analysis,
+            analysis_cache,
             dead_letters: DeadLetters {
                 max_bytes: cfg.max_output_bytes,
             },
@@ -464,6 +487,16 @@ pub async fn run(
         .stats
         .cache_hits
         .store(counters.hits.load(Ordering::Relaxed), Ordering::Relaxed);
+    if let Some(cache) = handler.processor.analysis_cache.clone() {
+        let (lookups, hits) = cache.counts();
+        handler
+            .stats
+            .analysis_lookups
+            .store(lookups, Ordering::Relaxed);
+        handler.stats.analysis_hits.store(hits, Ordering::Relaxed);
+        // what the writer has queued is committed before the process ends
+        let _ = tokio::task::spawn_blocking(move || cache.flush(Duration::from_secs(10))).await;
+    }
     if handler.undelivered.load(Ordering::Relaxed) {
         return Err(ConsumerError::OutputUndelivered);
     }

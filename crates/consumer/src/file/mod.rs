@@ -23,6 +23,7 @@ use tributary_events::v1::V1Event;
 use tributary_events::v2::{Change, IndexProjectRequested, IndexRunCompleted, WireFile};
 use tributary_events::{IndexEvent, RelPath, Sha256Hex};
 
+use crate::analysis_cache::AnalysisCache;
 use crate::error::Failure;
 use crate::internal_events::FileProcessed;
 use dead_letter::{DeadLetters, Envelope};
@@ -77,6 +78,8 @@ pub struct Processor {
     pub file_concurrency: usize,
     /// Limits of the analysers.
     pub analysis_options: tributary_intel::Options,
+    /// What the analysers computed before, by content and key; `None`: analyse always.
+    pub analysis_cache: Option<Arc<AnalysisCache>>,
     /// Dead-letter records, within the output bound.
     pub dead_letters: DeadLetters,
     /// The largest document, serialized; longer lists are cut to fit.
@@ -282,13 +285,30 @@ impl Processor {
         let bytes = resolved.bytes.clone();
         let p = path.clone();
         let options = self.analysis_options;
+        let cache = self.analysis_cache.clone();
+        let content = checksum;
         // timed on the pool thread: waiting for a free thread is not analysis
         let (analysis, analyse) = self
             .analysis
             .run(move || {
                 let t = Instant::now();
-                let analysis = tributary_intel::analyse_with(&p, &bytes, &options);
-                (analysis, t.elapsed())
+                let prepared = tributary_intel::prepare(&p, &bytes, &options);
+                let computed = match &cache {
+                    // a binary file has nothing worth keeping
+                    Some(cache) if !prepared.is_binary() => {
+                        let key = prepared.memo_key();
+                        match cache.get(&content, &key).0 {
+                            Some(kept) => kept,
+                            None => {
+                                let computed = prepared.compute();
+                                cache.put(&content, &key, &computed);
+                                computed
+                            }
+                        }
+                    }
+                    _ => prepared.compute(),
+                };
+                (prepared.finish(computed), t.elapsed())
             })
             .await
             .map_err(|_| {
