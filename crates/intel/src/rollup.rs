@@ -24,19 +24,48 @@ pub fn summarise<'a>(
     complete: bool,
     generated_at: OffsetDateTime,
 ) -> ProjectSummary {
-    let mut totals = LanguageTotals::default();
-    let mut languages: BTreeMap<String, LanguageTotals> = BTreeMap::new();
-    let mut flags = FlagCounts::default();
-    let mut hot: Vec<Hotspot> = Vec::new();
-    let mut licenses: HashMap<String, LicenseCount> = HashMap::new();
-    let mut secrets: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut cyclomatic, mut symbols, mut tokens, mut files_with_secrets) = (0, 0, 0, 0);
-    let (mut generated_bytes, mut vendored_bytes) = (0u64, 0u64);
+    let mut rollup = Rollup::default();
     for d in docs {
-        let lang = languages
+        rollup.add(d);
+    }
+    rollup.finish(run, dead, complete, generated_at)
+}
+
+/// A summary being folded one document at a time: what it holds does not grow with the
+/// number of files (the languages, licenses and rules seen, the current hotspots), so
+/// a run of any size is summarised without keeping its documents.
+#[derive(Debug, Default)]
+pub struct Rollup {
+    totals: LanguageTotals,
+    languages: BTreeMap<String, LanguageTotals>,
+    flags: FlagCounts,
+    hot: Vec<Hotspot>,
+    licenses: HashMap<String, LicenseCount>,
+    secrets: BTreeMap<String, u64>,
+    cyclomatic: u64,
+    symbols: u64,
+    tokens: u64,
+    files_with_secrets: u64,
+    generated_bytes: u64,
+    vendored_bytes: u64,
+}
+
+/// Hotspot order: the most complex first, then the largest, then by path.
+fn hotter(a: &Hotspot, b: &Hotspot) -> std::cmp::Ordering {
+    b.cyclomatic
+        .cmp(&a.cyclomatic)
+        .then_with(|| b.code.cmp(&a.code))
+        .then_with(|| a.path.cmp(&b.path))
+}
+
+impl Rollup {
+    /// Folds in one file's document (each file once: the caller drops repeats).
+    pub fn add(&mut self, d: &FileIntelligence) {
+        let lang = self
+            .languages
             .entry(d.language.clone().unwrap_or_else(|| "unknown".into()))
             .or_default();
-        for t in [&mut totals, lang] {
+        for t in [&mut self.totals, lang] {
             t.files += 1;
             t.bytes += d.size;
             t.code += d.lines.code;
@@ -44,26 +73,28 @@ pub fn summarise<'a>(
             t.blank += d.lines.blank;
         }
         let f = d.flags;
+        let flags = &mut self.flags;
         flags.binary += u64::from(f.binary);
         flags.generated += u64::from(f.generated);
         flags.vendored += u64::from(f.vendored);
         flags.minified += u64::from(f.minified);
         flags.documentation += u64::from(f.documentation);
         flags.test += u64::from(f.test);
-        generated_bytes += if f.generated { d.size } else { 0 };
-        vendored_bytes += if f.vendored { d.size } else { 0 };
+        self.generated_bytes += if f.generated { d.size } else { 0 };
+        self.vendored_bytes += if f.vendored { d.size } else { 0 };
         let file_cc = d.complexity.as_ref().map_or(0, |c| c.cyclomatic);
-        cyclomatic += file_cc;
-        symbols += d.symbols.len() as u64;
-        tokens += d.tokens.as_ref().map_or(0, |t| t.count);
+        self.cyclomatic += file_cc;
+        self.symbols += d.symbols.len() as u64;
+        self.tokens += d.tokens.as_ref().map_or(0, |t| t.count);
         if !d.secrets.is_empty() {
-            files_with_secrets += 1;
+            self.files_with_secrets += 1;
         }
         for s in &d.secrets {
-            *secrets.entry(s.rule_id.clone()).or_default() += 1;
+            *self.secrets.entry(s.rule_id.clone()).or_default() += 1;
         }
         if let Some(l) = &d.license {
-            let entry = licenses
+            let entry = self
+                .licenses
                 .entry(l.spdx.clone())
                 .or_insert_with(|| LicenseCount {
                     spdx: l.spdx.clone(),
@@ -81,7 +112,7 @@ pub fn summarise<'a>(
         }
         // generated, vendored and test code is not where the project's risk lives
         if !f.generated && !f.vendored && !f.test && d.lines.code > 0 {
-            hot.push(Hotspot {
+            self.hot.push(Hotspot {
                 path: d.path.to_string(),
                 code: d.lines.code,
                 cyclomatic: file_cc,
@@ -93,52 +124,63 @@ pub fn summarise<'a>(
                 }),
                 language: d.language.clone(),
             });
+            // kept bounded: the order is total, so cutting early loses no top entry
+            if self.hot.len() >= 4 * HOTSPOTS {
+                self.hot.sort_by(hotter);
+                self.hot.truncate(HOTSPOTS);
+            }
         }
     }
-    hot.sort_by(|a, b| {
-        b.cyclomatic
-            .cmp(&a.cyclomatic)
-            .then_with(|| b.code.cmp(&a.code))
-            .then_with(|| a.path.cmp(&b.path))
-    });
-    hot.truncate(HOTSPOTS);
-    let mut licenses: Vec<LicenseCount> = licenses.into_values().collect();
-    licenses.sort_by(|a, b| b.files.cmp(&a.files).then_with(|| a.spdx.cmp(&b.spdx)));
-    let share = |part: u64, whole: u64| {
-        if whole == 0 {
-            0.0
-        } else {
-            ((part as f64 / whole as f64) * 10_000.0).round() / 10_000.0
+
+    /// The summary of what was folded in.
+    pub fn finish(
+        mut self,
+        run: &IndexRunCompleted,
+        dead: u64,
+        complete: bool,
+        generated_at: OffsetDateTime,
+    ) -> ProjectSummary {
+        self.hot.sort_by(hotter);
+        self.hot.truncate(HOTSPOTS);
+        let mut licenses: Vec<LicenseCount> = self.licenses.into_values().collect();
+        licenses.sort_by(|a, b| b.files.cmp(&a.files).then_with(|| a.spdx.cmp(&b.spdx)));
+        let (totals, flags) = (self.totals, self.flags);
+        let share = |part: u64, whole: u64| {
+            if whole == 0 {
+                0.0
+            } else {
+                ((part as f64 / whole as f64) * 10_000.0).round() / 10_000.0
+            }
+        };
+        let shares = Shares {
+            generated_files: share(flags.generated, totals.files),
+            generated_bytes: share(self.generated_bytes, totals.bytes),
+            vendored_files: share(flags.vendored, totals.files),
+            vendored_bytes: share(self.vendored_bytes, totals.bytes),
+        };
+        ProjectSummary {
+            schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
+            doc_type: DOC_TYPE_PROJECT_SUMMARY.to_owned(),
+            project: run.project.clone(),
+            run_id: run.run_id,
+            commit: run.commit.clone(),
+            complete,
+            expected_files: run.files.total(),
+            deleted_files: run.deleted,
+            totals,
+            languages: self.languages,
+            hotspots: self.hot,
+            flags,
+            cyclomatic: self.cyclomatic,
+            symbols: self.symbols,
+            tokens: self.tokens,
+            licenses,
+            secrets: self.secrets,
+            files_with_secrets: self.files_with_secrets,
+            shares,
+            dead_lettered: dead,
+            generated_at,
         }
-    };
-    let shares = Shares {
-        generated_files: share(flags.generated, totals.files),
-        generated_bytes: share(generated_bytes, totals.bytes),
-        vendored_files: share(flags.vendored, totals.files),
-        vendored_bytes: share(vendored_bytes, totals.bytes),
-    };
-    ProjectSummary {
-        schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
-        doc_type: DOC_TYPE_PROJECT_SUMMARY.to_owned(),
-        project: run.project.clone(),
-        run_id: run.run_id,
-        commit: run.commit.clone(),
-        complete,
-        expected_files: run.files.total(),
-        deleted_files: run.deleted,
-        totals,
-        languages,
-        hotspots: hot,
-        flags,
-        cyclomatic,
-        symbols,
-        tokens,
-        licenses,
-        secrets,
-        files_with_secrets,
-        shares,
-        dead_lettered: dead,
-        generated_at,
     }
 }
 

@@ -3,11 +3,13 @@
 //! handled by other partitions — or other consumer instances — so the summary is built
 //! from the shared truth: the output and dead-letter topics, read from the run's start
 //! (its UUIDv7 timestamp) until every announced file has a document or a dead-letter
-//! record, or the wait ends (then the summary says `complete: false`).
+//! record, or the wait ends (then the summary says `complete: false`). Documents are
+//! folded into the summary as they are read (`tributary_intel::rollup::Rollup`); only
+//! their paths are kept, to count each file once.
 
 pub mod report;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +20,7 @@ use time::OffsetDateTime;
 use tributary_events::dlq::DeadLetter;
 use tributary_events::intelligence::{DOC_TYPE_FILE, FileIntelligence, ProjectSummary};
 use tributary_events::v2::IndexRunCompleted;
+use tributary_intel::rollup::Rollup;
 use tributary_runtime::kafka::{self, OffsetMode};
 
 use crate::file::{Origin, Output};
@@ -98,22 +101,6 @@ impl Summaries {
     }
 }
 
-/// Folds documents into a summary (`tributary_intel::rollup`).
-fn build(
-    run: &IndexRunCompleted,
-    docs: &HashMap<String, FileIntelligence>,
-    dead: usize,
-    complete: bool,
-) -> ProjectSummary {
-    tributary_intel::rollup::summarise(
-        run,
-        docs.values(),
-        dead as u64,
-        complete,
-        OffsetDateTime::now_utc(),
-    )
-}
-
 /// Where reading a run's records starts: its UUIDv7 time less a minute of clock skew
 /// (milliseconds since the epoch); `None` for an id that carries no time.
 pub(crate) fn read_from_ms(run_id: uuid::Uuid) -> Option<i64> {
@@ -125,10 +112,12 @@ pub(crate) fn read_from_ms(run_id: uuid::Uuid) -> Option<i64> {
 /// stopped first. Blocking: call on a blocking thread.
 pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSummary> {
     let expected = run.files.total() as usize;
-    let mut docs: HashMap<String, FileIntelligence> = HashMap::new();
+    let mut rollup = Rollup::default();
+    let mut docs: HashSet<String> = HashSet::new();
     let mut dead: HashSet<String> = HashSet::new();
+    let now = OffsetDateTime::now_utc;
     if expected == 0 {
-        return Some(build(run, &docs, 0, true));
+        return Some(rollup.finish(run, 0, true, now()));
     }
     let group = format!("tributary-summary-{}", run.run_id);
     let consumer: BaseConsumer<kafka::Context> =
@@ -138,7 +127,7 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "summary reader could not start");
-                return Some(build(run, &docs, 0, false));
+                return Some(rollup.finish(run, 0, false, now()));
             }
         };
     let start_ms = read_from_ms(run.run_id).unwrap_or(-SKEW_MS);
@@ -148,7 +137,7 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
     let run_id = run.run_id;
     // A replayed run's failed files have dead-letter records already; the summary
     // waits for their documents instead (or for the wait to end).
-    let settled = |docs: &HashMap<String, FileIntelligence>, dead: &HashSet<String>| {
+    let settled = |docs: &HashSet<String>, dead: &HashSet<String>| {
         if run.replayed {
             docs.len() >= expected
         } else {
@@ -192,8 +181,10 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
                 && doc.doc_type == DOC_TYPE_FILE
                 && doc.project == run.project
                 && doc.source.run_id == Some(run_id)
+                // a redelivered document counts once
+                && docs.insert(doc.path.to_string())
             {
-                docs.insert(doc.path.to_string(), doc);
+                rollup.add(&doc);
             }
         } else if let Ok(rec) = serde_json::from_slice::<DeadLetter>(payload)
             && rec.run_id == Some(run_id)
@@ -203,7 +194,7 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
         }
     }
     // A file that failed once and succeeded on replay counts as documented.
-    dead.retain(|p| !docs.contains_key(p));
+    dead.retain(|p| !docs.contains(p));
     let complete = docs.len() + dead.len() >= expected;
-    Some(build(run, &docs, dead.len(), complete))
+    Some(rollup.finish(run, dead.len() as u64, complete, now()))
 }

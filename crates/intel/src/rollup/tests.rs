@@ -237,3 +237,37 @@ fn the_report_escapes_repository_strings_and_shows_the_numbers() {
         "self-contained: nothing fetched"
     );
 }
+
+/// Folding keeps only the current top hotspots; the result is the full sort's top, in
+/// whatever order the documents come.
+#[test]
+fn hotspots_folded_in_any_order_are_the_full_sorts_top() {
+    let docs: Vec<FileIntelligence> = (0..500u64)
+        .map(|i| {
+            // complexities repeat, so ties fall to size and then to path
+            let scrambled = (i * 7919) % 500;
+            doc(
+                &format!("src/f{scrambled}.rs"),
+                Some("Rust"),
+                1 + scrambled % 13,
+                1 + scrambled % 37,
+                Flags::default(),
+            )
+        })
+        .collect();
+    let mut all: Vec<&FileIntelligence> = docs.iter().collect();
+    all.sort_by(|a, b| {
+        let cc = |d: &FileIntelligence| d.complexity.as_ref().map_or(0, |c| c.cyclomatic);
+        cc(b)
+            .cmp(&cc(a))
+            .then(b.lines.code.cmp(&a.lines.code))
+            .then(a.path.as_str().cmp(b.path.as_str()))
+    });
+    let want: Vec<String> = all[..HOTSPOTS].iter().map(|d| d.path.to_string()).collect();
+    for order in [docs.clone(), docs.iter().rev().cloned().collect()] {
+        let s = summarise(&run(500), &order, 0, true, OffsetDateTime::now_utc());
+        let got: Vec<String> = s.hotspots.iter().map(|h| h.path.clone()).collect();
+        assert_eq!(got, want);
+        assert_eq!(s.totals.files, 500);
+    }
+}
