@@ -17,6 +17,7 @@ use crate::error::ContentError;
 
 mod auth;
 pub mod known_hosts;
+mod read;
 
 pub use auth::{
     CredentialBinding, CredentialBindings, GitAuth, GitSecret, HostKeyNote, HostKeys, callbacks,
@@ -48,6 +49,8 @@ pub struct GitConfig {
 pub struct GitFetcher {
     cfg: GitConfig,
     repos: Mutex<Repos>,
+    /// Open handles and commit indexes, for reads from the cache.
+    readers: Arc<read::Readers>,
     reads: tokio::sync::Semaphore,
 }
 
@@ -90,6 +93,7 @@ impl GitFetcher {
                 bytes: 0,
                 locks: HashMap::new(),
             }),
+            readers: Arc::default(),
             reads,
         };
         // Index repositories kept from earlier runs.
@@ -189,12 +193,14 @@ impl GitFetcher {
             commit.to_owned(),
             path.as_str().to_owned(),
         );
-        // Fast path, no lock: the commit is already in the clone cache. Concurrent
-        // readers each open their own handle, which libgit2 supports.
+        // Fast path, no lock: the commit is already in the clone cache. Each thread
+        // keeps its own handles (libgit2's are not shared between threads).
         let a = args.clone();
-        if let Some(bytes) = tokio::task::spawn_blocking(move || read_local(&a.0, &a.1, &a.2, &a.3))
-            .await
-            .map_err(io_err)??
+        let readers = self.readers.clone();
+        if let Some(bytes) =
+            tokio::task::spawn_blocking(move || readers.read(&a.0, &a.1, &a.2, &a.3))
+                .await
+                .map_err(io_err)??
         {
             self.touch(url, &dir, false);
             return Ok(bytes);
@@ -206,18 +212,22 @@ impl GitFetcher {
         };
         let _guard = lock.lock().await;
         let timeout = self.cfg.clone_timeout;
+        let readers = self.readers.clone();
         let fetch_and_read = move |args: (PathBuf, String, String, String)| {
             let (dir, url, commit, path) = &args;
-            if let Some(bytes) = read_local(dir, url, commit, path)? {
+            if let Some(bytes) = readers.read(dir, url, commit, path)? {
                 return Ok((bytes, false));
             }
             fetch(dir, url, commit, timeout, &auth)?;
+            readers.fetched();
             let bytes =
-                read_local(dir, url, commit, path)?.ok_or_else(|| ContentError::GitMissing {
-                    url: url.clone(),
-                    commit: commit.clone(),
-                    what: format!("commit {commit}"),
-                })?;
+                readers
+                    .read(dir, url, commit, path)?
+                    .ok_or_else(|| ContentError::GitMissing {
+                        url: url.clone(),
+                        commit: commit.clone(),
+                        what: format!("commit {commit}"),
+                    })?;
             Ok::<_, ContentError>((bytes, true))
         };
         let first = {
@@ -254,6 +264,9 @@ impl GitFetcher {
             }
             let _ = std::fs::remove_dir_all(self.repo_dir(victim));
         }
+        if !victims.is_empty() {
+            self.readers.evicted();
+        }
         victims.len()
     }
 
@@ -275,6 +288,7 @@ impl GitFetcher {
             };
             repos.bytes -= size;
             let _ = std::fs::remove_dir_all(self.repo_dir(&victim));
+            self.readers.evicted();
         }
     }
 
@@ -336,41 +350,6 @@ fn dir_size(dir: &Path) -> u64 {
         }
     }
     total
-}
-
-/// The file at `path` in `commit`, if the commit is in the cached repository.
-fn read_local(
-    dir: &Path,
-    url: &str,
-    commit: &str,
-    path: &str,
-) -> Result<Option<Bytes>, ContentError> {
-    let missing = |what: String| ContentError::GitMissing {
-        url: url.to_owned(),
-        commit: commit.to_owned(),
-        what,
-    };
-    let oid = git2::Oid::from_str(commit).map_err(|_| missing(format!("commit {commit:?}")))?;
-    let Ok(repo) = git2::Repository::open_bare(dir) else {
-        return Ok(None);
-    };
-    let Ok(c) = repo.find_commit(oid) else {
-        return Ok(None);
-    };
-    let unavailable = |source| ContentError::GitUnavailable {
-        url: url.to_owned(),
-        source,
-    };
-    let tree = c.tree().map_err(unavailable)?;
-    let entry = tree
-        .get_path(Path::new(path))
-        .map_err(|_| missing(format!("path {path:?}")))?;
-    // Never a symlink (it could point anywhere), never a submodule or a tree.
-    if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
-        return Err(missing(format!("regular file {path:?}")));
-    }
-    let blob = repo.find_blob(entry.id()).map_err(unavailable)?;
-    Ok(Some(Bytes::copy_from_slice(blob.content())))
 }
 
 /// Fetches one commit (shallow, by SHA) into the cached repository, creating it.
