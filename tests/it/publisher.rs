@@ -272,6 +272,62 @@ async fn auto_strategy_inline_and_object_storage_exactly_once() {
     assert_ne!(again.run_id, report.run_id);
 }
 
+/// A re-index with many objects lists the bucket once instead of asking for each
+/// object; an object gone from the bucket is uploaded again, whatever told the run so.
+#[tokio::test]
+async fn a_reindex_lists_the_bucket_instead_of_checking_each_object() {
+    let svc = Services::require();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = 150;
+    for i in 0..n {
+        std::fs::write(dir.path().join(format!("f{i}.txt")), format!("file {i}\n")).expect("write");
+    }
+    let (topic, project) = (unique("pub-list"), unique("listed"));
+    let base = [
+        "--repo",
+        dir.path().to_str().expect("utf-8"),
+        "--project",
+        &project,
+        "--brokers",
+        &svc.kafka_brokers,
+        "--topic",
+        &topic,
+        "--content-strategy",
+        "object-storage",
+    ];
+    let first = publish(config(&with_s3(&base, &svc).words())).await;
+    assert!(first.ok(), "{}", first.summary());
+    assert_eq!((first.uploaded, first.already_present), (n, 0));
+
+    // one object disappears (a lifecycle rule, an operator)
+    let client = svc.s3_config().client().await.expect("s3");
+    let gone = format!("projects/{project}/{}.txt", sha_hex(b"file 7\n"));
+    client
+        .delete_object()
+        .bucket(&svc.s3_bucket)
+        .key(&gone)
+        .send()
+        .await
+        .expect("delete");
+    let again = publish(config(&with_s3(&base, &svc).words())).await;
+    assert!(again.ok(), "{}", again.summary());
+    assert_eq!((again.uploaded, again.already_present), (1, n - 1));
+    // after the first LIST_AFTER_OBJECTS objects, the listing answered for the rest
+    let after = n - tributary_publisher::LIST_AFTER_OBJECTS;
+    assert!(
+        (after - 1..=after).contains(&again.listed),
+        "{} of {n} known from the listing",
+        again.listed
+    );
+    client
+        .head_object()
+        .bucket(&svc.s3_bucket)
+        .key(&gone)
+        .send()
+        .await
+        .expect("the missing object was uploaded again");
+}
+
 #[tokio::test]
 async fn git_references_resolve_through_the_git_server() {
     let svc = Services::require();

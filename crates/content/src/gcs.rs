@@ -29,7 +29,7 @@ use tributary_events::Sha256Hex;
 use tributary_events::v2::CredentialRef;
 
 use crate::error::ContentError;
-use crate::object::{PresignedUrl, PutOutcome};
+use crate::object::{Listing, PresignedUrl, PutOutcome};
 
 /// V4 signed URLs live at most 7 days.
 pub const MAX_SIGNED_URL_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -210,6 +210,31 @@ impl GcsStore {
                 other => other,
             }),
         }
+    }
+
+    pub(crate) async fn list(
+        &self,
+        prefix: &str,
+        max_keys: usize,
+    ) -> Result<Option<Listing>, ContentError> {
+        use futures::StreamExt as _;
+        // object_store lists whole path segments: the prefix is a folder ("" or "a/b/")
+        let folder = prefix.trim_end_matches('/');
+        let folder = if folder.is_empty() {
+            None
+        } else {
+            Some(Self::path(folder)?)
+        };
+        let mut listing = Listing::default();
+        let mut objects = self.store.list(folder.as_ref());
+        while let Some(meta) = objects.next().await {
+            let meta = meta.map_err(|e| classify("list_objects", prefix, e))?;
+            listing.insert(meta.location.as_ref(), meta.size);
+            if listing.len() > max_keys {
+                return Ok(None);
+            }
+        }
+        Ok(Some(listing))
     }
 
     pub(crate) async fn put_if_absent(

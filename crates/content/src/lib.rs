@@ -13,5 +13,5 @@ pub mod secrets;
 pub mod store;
 
 pub use error::ContentError;
-pub use object::{PresignedUrl, PutOutcome};
+pub use object::{Listing, PresignedUrl, PutOutcome};
 pub use store::{ObjectStore, StoreConfig};

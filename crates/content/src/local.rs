@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 use crate::error::ContentError;
-use crate::object::PutOutcome;
+use crate::object::{Listing, PutOutcome};
 
 /// Objects as files under `root`.
 #[derive(Debug, Clone)]
@@ -48,6 +48,51 @@ impl LocalStore {
             .await
             .map_err(io(&self.root))?;
         tokio::fs::remove_file(&probe).await.map_err(io(&probe))
+    }
+
+    pub(crate) async fn list(
+        &self,
+        prefix: &str,
+        max_keys: usize,
+    ) -> Result<Option<Listing>, ContentError> {
+        let root = self.root.clone();
+        let folder = prefix.trim_end_matches('/').to_owned();
+        let walk = move || -> Result<Option<Listing>, ContentError> {
+            let mut listing = Listing::default();
+            let mut stack = vec![root.join(&folder)];
+            while let Some(dir) = stack.pop() {
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(e) => e,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io(&dir)(e)),
+                };
+                for e in entries {
+                    let e = e.map_err(io(&dir))?;
+                    let meta = e.metadata().map_err(io(&dir))?;
+                    let path = e.path();
+                    if meta.is_dir() {
+                        stack.push(path);
+                    } else if let Some(key) = path
+                        .strip_prefix(&root)
+                        .ok()
+                        .and_then(|k| k.to_str())
+                        .filter(|k| !k.rsplit('/').next().unwrap_or(k).starts_with(".tmp-"))
+                    {
+                        listing.insert(key, meta.len());
+                        if listing.len() > max_keys {
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+            Ok(Some(listing))
+        };
+        tokio::task::spawn_blocking(walk)
+            .await
+            .map_err(|e| ContentError::Io {
+                path: self.root.display().to_string(),
+                source: std::io::Error::other(e),
+            })?
     }
 
     pub(crate) async fn put_if_absent(

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tributary_events::Sha256Hex;
 
 use crate::error::ContentError;
-use crate::object::{PresignedUrl, PutOutcome};
+use crate::object::{Listing, PresignedUrl, PutOutcome};
 
 /// SigV4 presigned URLs live at most 7 days.
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -217,6 +217,41 @@ impl S3Store {
             .await
             .map(|_| ())
             .map_err(|e| classify("head_bucket", &self.bucket, e))
+    }
+
+    pub(crate) async fn list(
+        &self,
+        prefix: &str,
+        max_keys: usize,
+    ) -> Result<Option<Listing>, ContentError> {
+        let mut listing = Listing::default();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("list_objects", prefix, e))?;
+            for o in page.contents() {
+                if let Some(key) = o.key() {
+                    listing.insert(
+                        key,
+                        o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                    );
+                }
+            }
+            if listing.len() > max_keys {
+                return Ok(None);
+            }
+            match page.next_continuation_token() {
+                Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
+                _ => return Ok(Some(listing)),
+            }
+        }
     }
 
     pub(crate) async fn put_if_absent(

@@ -9,7 +9,7 @@ use tributary_events::Sha256Hex;
 use crate::error::ContentError;
 use crate::gcs::GcsStore;
 use crate::local::LocalStore;
-pub use crate::object::{PresignedUrl, PutOutcome};
+pub use crate::object::{Listing, PresignedUrl, PutOutcome};
 use crate::s3::S3Store;
 
 /// The default object key template (the seed's layout).
@@ -111,6 +111,20 @@ impl ObjectStore {
         }
     }
 
+    /// The objects under `prefix`; `None` when there are more than `max_keys` (listing
+    /// them would cost more than it saves).
+    pub async fn list(
+        &self,
+        prefix: &str,
+        max_keys: usize,
+    ) -> Result<Option<Listing>, ContentError> {
+        match self {
+            ObjectStore::S3(s) => s.list(prefix, max_keys).await,
+            ObjectStore::Gcs(g) => g.list(prefix, max_keys).await,
+            ObjectStore::Local(l) => l.list(prefix, max_keys).await,
+        }
+    }
+
     /// Stores `bytes` under `key`, replacing what is there (reports, not content).
     pub async fn put(
         &self,
@@ -155,6 +169,20 @@ impl ObjectStore {
             ObjectStore::Local(_) => Ok(None),
         }
     }
+}
+
+/// The folder every key a template renders for `project` starts with: the template's
+/// text before its first content-dependent placeholder, up to its last `/` (`""` when
+/// the keys share no folder, as with `{hh}/{sha256}`).
+pub fn key_prefix(template: &str, project: &str) -> String {
+    let cut = ["{sha256}", "{hh}", "{ext}"]
+        .iter()
+        .filter_map(|p| template.find(p))
+        .min()
+        .unwrap_or(template.len());
+    let fixed = &template[..cut];
+    let folder = &fixed[..fixed.rfind('/').map_or(0, |i| i + 1)];
+    folder.replace("{project}", &safe_segments(project))
 }
 
 /// Renders an object key from a template with `{project}`, `{sha256}`, `{hh}` (the

@@ -73,6 +73,39 @@ impl ObjectStored {
     }
 }
 
+/// The run listed what the bucket holds under its prefix.
+#[derive(Debug)]
+pub struct ObjectsListed<'a> {
+    /// The keys found (`None`: more than the run lists), or why listing failed.
+    pub result: Result<Option<usize>, &'a tributary_content::ContentError>,
+    pub elapsed: Duration,
+}
+
+impl ObjectsListed<'_> {
+    pub fn emit(&self) {
+        let result = match &self.result {
+            Ok(Some(keys)) => {
+                tracing::info!(
+                    keys,
+                    elapsed_ms = self.elapsed.as_millis() as u64,
+                    "objects listed"
+                );
+                "listed"
+            }
+            Ok(None) => {
+                tracing::info!("too many objects under the prefix to list; checking each");
+                "too_many"
+            }
+            Err(e) => {
+                tracing::warn!(error = %tributary_runtime::chain(*e), "listing objects failed; checking each (grant s3:ListBucket / storage.objects.list to save a request per object)");
+                "failed"
+            }
+        };
+        counter!("tributary_storage_listings_total", "result" => result).increment(1);
+        histogram!("tributary_storage_listing_duration_seconds").record(self.elapsed.as_secs_f64());
+    }
+}
+
 #[derive(Debug)]
 pub struct StoreUnavailable<'a> {
     pub error: &'a (dyn std::error::Error + 'static),

@@ -51,3 +51,42 @@ async fn preflight_fails_on_an_unwritable_root() {
     assert!(matches!(err, ContentError::Io { .. }));
     assert!(!err.is_retryable());
 }
+
+#[tokio::test]
+async fn listings_see_keys_and_sizes_under_a_prefix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::new(dir.path());
+    for (key, bytes) in [
+        ("projects/p/a.txt", &b"one"[..]),
+        ("projects/p/deep/b.txt", b"three"),
+        ("projects/q/c.txt", b"x"),
+    ] {
+        store.put(key, bytes).await.expect("put");
+    }
+    std::fs::write(dir.path().join("projects/p/.tmp-1-2"), b"half").expect("write");
+    let l = store
+        .list("projects/p/", 10)
+        .await
+        .expect("list")
+        .expect("listed");
+    assert_eq!(l.len(), 2);
+    assert!(l.contains("projects/p/a.txt", 3));
+    assert!(l.contains("projects/p/deep/b.txt", 5));
+    assert!(
+        !l.contains("projects/p/a.txt", 4),
+        "another size is another object"
+    );
+    assert!(!l.contains("projects/q/c.txt", 1), "outside the prefix");
+    assert!(
+        store.list("projects/p/", 1).await.expect("list").is_none(),
+        "too many"
+    );
+    assert!(
+        store
+            .list("none/", 1)
+            .await
+            .expect("list")
+            .expect("listed")
+            .is_empty()
+    );
+}

@@ -53,3 +53,24 @@ fn templates_are_checked() {
     assert!(validate_key_template("/{sha256}").is_err());
     assert!(validate_key_template("{sha256").is_err());
 }
+
+#[test]
+fn key_prefixes_are_the_folder_every_rendered_key_starts_with() {
+    for (template, project, want) in [
+        (
+            DEFAULT_KEY_TEMPLATE,
+            "acme/widgets",
+            "projects/acme/widgets/",
+        ),
+        ("projects/{project}/{hh}/{sha256}", "p", "projects/p/"),
+        ("{hh}/{sha256}.{ext}", "p", ""),
+        ("blobs/{sha256}", "p", "blobs/"),
+        ("by-project/{project}-{sha256}", "p", "by-project/"),
+        (DEFAULT_KEY_TEMPLATE, "..", "projects/_/"),
+    ] {
+        let prefix = key_prefix(template, project);
+        assert_eq!(prefix, want, "{template}");
+        let key = render_key(template, project, &sha(), Some("rs"));
+        assert!(key.starts_with(&prefix), "{key} under {prefix}");
+    }
+}

@@ -308,6 +308,8 @@ fn planner(
         presign_expiry: settings.storage.presign_expiry,
         git,
         dry_run: target.dry_run,
+        objects: std::sync::atomic::AtomicU64::new(0),
+        listing: tokio::sync::OnceCell::new(),
     }
 }
 

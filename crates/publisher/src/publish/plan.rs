@@ -3,13 +3,13 @@
 //! [`FileSpec`] — uploading first when the file goes by object storage — and the wire
 //! entry from it (`From<&FileSpec> for WireFile`, the contract's one mapping).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tributary_content::store::render_key;
-use tributary_content::{ContentError, ObjectStore, PresignedUrl, PutOutcome};
+use tributary_content::store::{key_prefix, render_key};
+use tributary_content::{ContentError, Listing, ObjectStore, PresignedUrl, PutOutcome};
 use tributary_events::v2::{
     CONTENT_URL_TYPE_S3_PRESIGNED, Change, ContentRef, ContentStrategy, FileBody, FileSpec,
     WireFile, encode_inline,
@@ -19,7 +19,7 @@ use tributary_events::{ProjectName, RelPath, Sha256Hex};
 use super::batch::entry_size;
 use super::walk::{Item, SkipReason, SourceFile};
 use crate::config::StrategyMode;
-use crate::internal_events::{ObjectStored, StoreBack, StoreUnavailable};
+use crate::internal_events::{ObjectStored, ObjectsListed, StoreBack, StoreUnavailable};
 
 /// While the store is down, how often one file probes it (the others go on without it).
 pub const STORE_REPROBE: Duration = Duration::from_secs(2);
@@ -125,7 +125,20 @@ pub struct Planner {
     /// Where consumers fetch git references from, at which commit (both or neither).
     pub git: Option<(String, String)>,
     pub dry_run: bool,
+    /// Objects this run has put or found so far.
+    pub objects: AtomicU64,
+    /// The objects already under the run's key prefix, listed once the run has put
+    /// [`LIST_AFTER_OBJECTS`] objects; `None` inside when listing failed or found too many.
+    pub listing: tokio::sync::OnceCell<Option<Listing>>,
 }
+
+/// Objects a run puts (one existence check each) before it lists what the bucket already
+/// holds under its prefix instead: a run with few large files never lists, a re-index of
+/// thousands costs one listing request per thousand objects instead of a request each.
+pub const LIST_AFTER_OBJECTS: u64 = 64;
+/// Keys listed at most (16 bytes of digest and a size each); beyond, the run checks
+/// each object as before.
+pub const MAX_LISTED_KEYS: usize = 2_000_000;
 
 impl Planner {
     pub async fn plan(&self, item: Item) -> Planned {
@@ -273,6 +286,28 @@ impl Planner {
         back
     }
 
+    /// What the bucket holds under the run's prefix, once the run has put enough
+    /// objects for a listing to pay (every file after that waits for it, once).
+    async fn listing(&self, store: &ObjectStore) -> Option<&Listing> {
+        if self.objects.fetch_add(1, Ordering::Relaxed) < LIST_AFTER_OBJECTS {
+            return self.listing.get().and_then(Option::as_ref);
+        }
+        self.listing
+            .get_or_init(|| async {
+                let prefix = key_prefix(&self.key_template, self.project.as_str());
+                let t = Instant::now();
+                let listed = store.list(&prefix, MAX_LISTED_KEYS).await;
+                ObjectsListed {
+                    result: listed.as_ref().map(|l| l.as_ref().map(Listing::len)),
+                    elapsed: t.elapsed(),
+                }
+                .emit();
+                listed.ok().flatten()
+            })
+            .await
+            .as_ref()
+    }
+
     async fn store_object(
         &self,
         store: &ObjectStore,
@@ -281,6 +316,12 @@ impl Planner {
         checksum: &Sha256Hex,
     ) -> Result<(PutOutcome, Option<PresignedUrl>), ContentError> {
         let t = Instant::now();
+        if let Some(listing) = self.listing(store).await
+            && listing.contains(key, bytes.len() as u64)
+        {
+            let url = store.presign_get(key, self.presign_expiry).await?;
+            return Ok((PutOutcome::Listed, url));
+        }
         let put = store.put_if_absent(key, bytes, checksum).await?;
         ObjectStored {
             uploaded: put == PutOutcome::Uploaded,

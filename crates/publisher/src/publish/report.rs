@@ -58,6 +58,8 @@ pub struct RunReport {
     /// Objects written to the store, and objects that were already there.
     pub uploaded: u64,
     pub already_present: u64,
+    /// Of those already present, how many the bucket's listing showed (no request).
+    pub listed: u64,
     pub skipped_total: u64,
     pub skipped_by_reason: BTreeMap<String, u64>,
     pub skipped: Vec<SkippedFile>,
@@ -92,6 +94,10 @@ impl RunReport {
                 match entry.put {
                     Some(PutOutcome::Uploaded) => self.uploaded += 1,
                     Some(PutOutcome::AlreadyPresent) => self.already_present += 1,
+                    Some(PutOutcome::Listed) => {
+                        self.already_present += 1;
+                        self.listed += 1;
+                    }
                     None => {}
                 }
                 if self.dry_run {
@@ -219,8 +225,8 @@ impl RunReport {
         if self.uploaded + self.already_present > 0 {
             let _ = writeln!(
                 s,
-                "objects: {} uploaded, {} already present",
-                self.uploaded, self.already_present
+                "objects: {} uploaded, {} already present ({} known from the bucket's listing)",
+                self.uploaded, self.already_present, self.listed
             );
         }
         if self.dry_run {
