@@ -20,6 +20,12 @@ const TEXT_THRESHOLD: f32 = 0.8;
 const HEADER_THRESHOLD: f32 = 0.85;
 /// Licenses looked for in one license file, one after the other (askalono's default).
 const MAX_PASSES: usize = 10;
+/// The part of a license file matched: every SPDX license text fits (the longest, the
+/// GPL-3.0 family, is ~35 KB); what comes after in a longer file (a Debian `copyright`
+/// file listing hundreds of files and licenses) is not read. Locating licenses inside a
+/// text costs a normalisation of the text per candidate boundary, so this is what keeps
+/// one file from costing seconds.
+const MAX_LICENSE_FILE_BYTES: usize = 64 * 1024;
 /// Lines of a source file searched for an identifier or a header.
 const HEAD_LINES: usize = 60;
 /// A comment block shorter than this is not a license header (a one-line pointer
@@ -123,6 +129,11 @@ pub fn detect(license_file: bool, text: &str, diagnostics: &mut Vec<String>) -> 
         return None;
     };
     if license_file {
+        let mut end = text.len().min(MAX_LICENSE_FILE_BYTES);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = &text[..end];
         let m = index.scan(&Sample::new(text), TEXT_THRESHOLD, MAX_PASSES)?;
         return Some(Found {
             spdx: index.name(m).to_owned(),

@@ -269,11 +269,13 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// the output moves, bump the revision and record the fingerprint this test prints.
 #[test]
 fn analysis_output_changes_bump_the_revision() {
-    const RECORDED: (u32, u64) = (1, 0xc68d_30d3_8140_b3b9);
+    const RECORDED: (u32, u64) = (2, 0x2ea9_3f8a_1088_a573);
     let mut all = Vec::new();
     for (path, bytes) in FINGERPRINTED {
         let prepared = prepare(&p(path), bytes, &Options::default());
-        all.extend_from_slice(prepared.memo_key().as_bytes());
+        // the key without its revision: what the analysers were given
+        let key = prepared.memo_key();
+        all.extend_from_slice(key.split_once('|').map_or(key.as_str(), |k| k.1).as_bytes());
         all.extend(serde_json::to_vec(&prepared.compute()).expect("serializes"));
     }
     let now = (ANALYSIS_REVISION, fnv1a(&all));

@@ -261,6 +261,15 @@ impl Index {
 
     /// The score of `sample` against one entry.
     fn score(&self, sample: &Grams, entry: u32) -> f32 {
+        Self::dice(
+            self.matches(sample, entry),
+            sample.size,
+            self.entries[entry as usize].size,
+        )
+    }
+
+    /// The bigrams `sample` shares with one entry (counted as askalono counts them).
+    fn matches(&self, sample: &Grams, entry: u32) -> u32 {
         let mut matches = 0;
         for &(g, count) in &sample.grams {
             let ps = self.postings_of(g);
@@ -268,7 +277,18 @@ impl Index {
                 matches += count.min(ps[i].count);
             }
         }
-        Self::dice(matches, sample.size, self.entries[entry as usize].size)
+        matches
+    }
+
+    /// Whether any part of the text whose bigrams are `whole` could score `threshold`
+    /// against `entry`. A part shares at most what the whole shares with the entry (a
+    /// few more at most where normalising a part joins lines differently: the slack),
+    /// and scores best when it is nothing but those: `2m / (m + |entry|)`.
+    fn could_reach(&self, whole: &Grams, entry: u32, threshold: f32) -> bool {
+        const SLACK: u32 = 16;
+        let size = self.entries[entry as usize].size;
+        let m = (self.matches(whole, entry) + SLACK).min(size);
+        Self::dice(m, m, size) >= threshold
     }
 
     /// askalono's `TextData::optimize_bounds`: the sub-view of `sample` that best
@@ -289,13 +309,20 @@ impl Index {
     /// several licenses in one file), each part located, blanked, and the rest searched
     /// again, at most `max_passes` times. Returns the whole-text match, or the best part.
     pub fn scan(&self, sample: &Sample, threshold: f32, max_passes: usize) -> Option<Match> {
-        let mut analysis = self.analyze(&sample.grams(), false)?;
+        let mut grams = sample.grams();
+        let mut analysis = self.analyze(&grams, false)?;
         if analysis.score > threshold {
             return Some(analysis);
         }
         let mut best: Option<Match> = None;
         let mut current = sample.clone();
         for _ in 0..max_passes {
+            // Locating the part costs a normalisation per candidate boundary; skipped
+            // when no part of the text could reach the threshold (askalono would search
+            // and then stop on the score, with the same result).
+            if !self.could_reach(&grams, analysis.entry, threshold) {
+                break;
+            }
             let (optimized, score) = self.optimize_bounds(&current, analysis.entry);
             if score < threshold {
                 break;
@@ -308,7 +335,8 @@ impl Index {
                 });
             }
             current.white_out(optimized);
-            analysis = self.analyze(&current.grams(), false)?;
+            grams = current.grams();
+            analysis = self.analyze(&grams, false)?;
         }
         best
     }
