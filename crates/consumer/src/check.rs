@@ -51,6 +51,12 @@ pub async fn run(
             "git_cache_dir".to_owned(),
             cfg.git.cache_dir.display().to_string(),
         ),
+        (
+            "analysis_cache_dir".to_owned(),
+            cfg.analysis_cache
+                .as_ref()
+                .map_or_else(|| "(off)".to_owned(), |a| a.dir.display().to_string()),
+        ),
     ]);
     for b in &cfg.git.credentials.0 {
         settings.push((
@@ -98,6 +104,9 @@ pub async fn run(
     }
     checks.push(check::folder("content cache", &cfg.cache.disk_dir, MIN_FREE_BYTES).await);
     checks.push(check::folder("git cache", &cfg.git.cache_dir, MIN_FREE_BYTES).await);
+    if let Some(a) = &cfg.analysis_cache {
+        checks.push(check::folder("analysis cache", &a.dir, MIN_FREE_BYTES).await);
+    }
     for b in &cfg.git.credentials.0 {
         let name = format!("git credential {}", b.name);
         let unreadable = b
