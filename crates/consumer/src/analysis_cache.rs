@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redb::{ReadableDatabase as _, ReadableTable as _, TableDefinition};
 use sha2::{Digest as _, Sha256};
@@ -105,8 +105,10 @@ enum Update {
     Put(Key, Vec<u8>, u64),
     Touch(Key, u64),
     Remove(Key),
-    /// Answered once everything queued before it is committed.
+    /// Answered once everything queued before it is committed, durably.
     Flush(mpsc::SyncSender<()>),
+    /// Makes what is committed durable (the writer's own, when quiet).
+    Sync,
 }
 
 struct Recency {
@@ -417,7 +419,21 @@ impl AnalysisCache {
 
 /// The writer: commits queued updates in batches until the cache is dropped.
 fn write_loop(db: &redb::Database, rx: &mpsc::Receiver<Update>) {
-    while let Ok(first) = rx.recv() {
+    let mut last_durable = Instant::now();
+    let mut dirty = false;
+    loop {
+        // wakes up to make what is committed durable once things are quiet
+        let first = match rx.recv_timeout(DURABLE_EVERY) {
+            Ok(u) => u,
+            Err(mpsc::RecvTimeoutError::Timeout) if dirty => Update::Sync,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if dirty {
+                    commit(db, vec![Update::Sync], true);
+                }
+                return;
+            }
+        };
         let mut batch = vec![first];
         while batch.len() < BATCH {
             match rx.try_recv() {
@@ -425,40 +441,63 @@ fn write_loop(db: &redb::Database, rx: &mpsc::Receiver<Update>) {
                 Err(_) => break,
             }
         }
-        let mut flushed = Vec::new();
-        let result = (|| -> Result<(), redb::Error> {
-            let txn = db.begin_write()?;
-            {
-                let mut results = txn.open_table(RESULTS)?;
-                let mut recency = txn.open_table(RECENCY)?;
-                for update in batch {
-                    match update {
-                        Update::Put(k, v, t) => {
-                            results.insert(k, v.as_slice())?;
+        // Most commits are not synced to disk (an fsync per batch held lookups back
+        // behind it); one every DURABLE_EVERY is, and a flush's is. A crash loses at
+        // most the last seconds of updates: a cache may forget.
+        let durable = last_durable.elapsed() >= DURABLE_EVERY
+            || batch
+                .iter()
+                .any(|u| matches!(u, Update::Flush(_) | Update::Sync));
+        commit(db, batch, durable);
+        if durable {
+            last_durable = Instant::now();
+        }
+        dirty = !durable;
+    }
+}
+
+/// How often the writer makes its commits durable, at least.
+const DURABLE_EVERY: Duration = Duration::from_secs(5);
+
+/// Commits one batch of updates and answers the flushes among them.
+fn commit(db: &redb::Database, batch: Vec<Update>, durable: bool) {
+    let mut flushed = Vec::new();
+    let result = (|| -> Result<(), redb::Error> {
+        let mut txn = db.begin_write()?;
+        if !durable {
+            txn.set_durability(redb::Durability::None)?;
+        }
+        {
+            let mut results = txn.open_table(RESULTS)?;
+            let mut recency = txn.open_table(RECENCY)?;
+            for update in batch {
+                match update {
+                    Update::Put(k, v, t) => {
+                        results.insert(k, v.as_slice())?;
+                        recency.insert(k, t)?;
+                    }
+                    Update::Touch(k, t) => {
+                        if results.get(k)?.is_some() {
                             recency.insert(k, t)?;
                         }
-                        Update::Touch(k, t) => {
-                            if results.get(k)?.is_some() {
-                                recency.insert(k, t)?;
-                            }
-                        }
-                        Update::Remove(k) => {
-                            results.remove(k)?;
-                            recency.remove(k)?;
-                        }
-                        Update::Flush(done) => flushed.push(done),
                     }
+                    Update::Remove(k) => {
+                        results.remove(k)?;
+                        recency.remove(k)?;
+                    }
+                    Update::Flush(done) => flushed.push(done),
+                    Update::Sync => {}
                 }
             }
-            txn.commit()?;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            AnalysisCacheUpdated::WriteFailed { error: &e }.emit();
         }
-        for done in flushed {
-            let _ = done.send(());
-        }
+        txn.commit()?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        AnalysisCacheUpdated::WriteFailed { error: &e }.emit();
+    }
+    for done in flushed {
+        let _ = done.send(());
     }
 }
 

@@ -48,6 +48,7 @@ fn main() -> ExitCode {
                 args.git_clone_timeout.min(GIT_CONNECT_TIMEOUT),
                 args.git_clone_timeout,
             );
+            tributary_content::git::set_memory_limits();
         }
     }
     // a configuration the daemon cannot start with exits 2, as the publisher's errors

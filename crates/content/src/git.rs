@@ -320,6 +320,33 @@ pub unsafe fn set_network_timeouts(connect: Duration, io: Duration) {
     }
 }
 
+/// How much of a repository's pack files libgit2 keeps mapped at once, process-wide
+/// (libgit2's default on 64-bit machines is 8 GiB: reading every blob of a large
+/// repository kept all of its packs resident, so memory grew with the repository).
+pub const GIT_MAPPED_PACK_BYTES: usize = 128 << 20;
+/// The size of one mapped window of a pack (default 1 GiB on 64-bit machines): smaller
+/// windows let the limit above evict at a finer grain.
+pub const GIT_PACK_WINDOW_BYTES: usize = 32 << 20;
+/// libgit2's cache of parsed commits and trees, process-wide (default 256 MiB).
+pub const GIT_OBJECT_CACHE_BYTES: isize = 32 << 20;
+
+/// Bounds libgit2's process-wide memory: mapped pack windows and the object cache
+/// ([`GIT_MAPPED_PACK_BYTES`], [`GIT_PACK_WINDOW_BYTES`], [`GIT_OBJECT_CACHE_BYTES`]).
+///
+/// # Safety
+/// As [`set_network_timeouts`]: libgit2 keeps these in C globals without
+/// synchronization; call before any other thread exists.
+#[allow(unsafe_code)]
+pub unsafe fn set_memory_limits() {
+    // SAFETY: the caller guarantees no other thread runs; each call stores a number in
+    // libgit2's option table and cannot fail for these options.
+    unsafe {
+        let _ = git2::opts::set_mwindow_size(GIT_PACK_WINDOW_BYTES);
+        let _ = git2::opts::set_mwindow_mapped_limit(GIT_MAPPED_PACK_BYTES);
+        let _ = git2::opts::set_cache_max_size(GIT_OBJECT_CACHE_BYTES);
+    }
+}
+
 /// Lists a remote's references (what `git ls-remote` does) with the given credentials:
 /// the remote is reachable and accepts them. Blocking; bounded by the process's git
 /// network timeouts. Returns the number of references.

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     // SAFETY: no other thread exists yet: the runtime starts below.
     unsafe {
         tributary_content::git::set_network_timeouts(git_timeout, git_timeout);
+        tributary_content::git::set_memory_limits();
     }
     tributary_runtime::main(cli.global.log_format, |_| 2, run(cli.command))
 }

@@ -7,10 +7,9 @@
 
 use std::sync::atomic::Ordering;
 
-use futures::future::join_all;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 use tributary_events::dlq::SourceRecord;
@@ -31,6 +30,9 @@ pub(super) struct OutputSink {
     output_topic: String,
     dlq_topic: String,
     dead_letters: DeadLetters,
+    /// Held while an output refused with its batch is sent again: one at a time, so
+    /// two such outputs do not share a batch again.
+    alone: tokio::sync::Mutex<()>,
 }
 
 impl OutputSink {
@@ -48,6 +50,7 @@ impl OutputSink {
             output_topic: cfg.output_topic.clone(),
             dlq_topic: cfg.dlq_topic.clone(),
             dead_letters,
+            alone: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -58,32 +61,135 @@ impl OutputSink {
         src: &SourceRecord,
         stats: &Stats,
     ) -> Result<(), KafkaError> {
-        let sends = outputs.into_iter().map(|out| async move {
-            match self.send(&out).await {
+        let enqueued = self.enqueue(outputs, src).await?;
+        self.settle(enqueued, src, stats).await
+    }
+
+    /// Hands one message's outputs to the producer, in order, without waiting for
+    /// their acknowledgements ([`OutputSink::settle`] does): the partition's next
+    /// message can be processed meanwhile, and its outputs are queued after these, so
+    /// a key's documents still arrive in the order of their messages. A full producer
+    /// queue waits here (back-pressure); an output over the producer's size limit is
+    /// replaced by its dead-letter record at once.
+    pub(super) async fn enqueue(
+        &self,
+        outputs: Vec<Output>,
+        src: &SourceRecord,
+    ) -> Result<Enqueued, KafkaError> {
+        let mut pending = Vec::with_capacity(outputs.len());
+        for out in outputs {
+            let delivery = match self.enqueue_one(&out).await {
                 Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)) => {
-                    let (Output::Document { key, origin, .. }
-                    | Output::DeadLetter { key, origin, .. }) = &out
-                    else {
-                        return Err(KafkaError::MessageProduction(
-                            RDKafkaErrorCode::MessageSizeTooLarge,
-                        ));
-                    };
-                    let instead = self
-                        .dead_letters
-                        .refused_as_too_large(key.clone(), origin, src);
-                    self.send(&instead).await.map(|()| instead)
+                    let instead = self.too_large(&out, src)?;
+                    let delivery = self.enqueue_one(&instead).await?;
+                    pending.push((instead, delivery));
+                    continue;
                 }
-                other => other.map(|()| out),
-            }
-        });
-        for r in join_all(sends).await {
-            match r? {
+                other => other?,
+            };
+            pending.push((out, delivery));
+        }
+        Ok(Enqueued(pending))
+    }
+
+    /// Waits for the acknowledgement of every output [`OutputSink::enqueue`] queued; an
+    /// output the broker refused as too large is dead-lettered in its place.
+    pub(super) async fn settle(
+        &self,
+        enqueued: Enqueued,
+        src: &SourceRecord,
+        stats: &Stats,
+    ) -> Result<(), KafkaError> {
+        for (out, delivery) in enqueued.0 {
+            let delivered = match delivery.await {
+                Ok(Ok(_)) => out,
+                Ok(Err((
+                    KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge),
+                    _,
+                ))) => {
+                    // The broker refuses a whole batch: an output that shared one with a
+                    // record too large gets a batch of its own before it is called too
+                    // large itself.
+                    let alone = self.alone.lock().await;
+                    let retried = self.send(&out).await;
+                    drop(alone);
+                    match retried {
+                        Ok(()) => out,
+                        Err(KafkaError::MessageProduction(
+                            RDKafkaErrorCode::MessageSizeTooLarge,
+                        )) => {
+                            let instead = self.too_large(&out, src)?;
+                            self.send(&instead).await?;
+                            instead
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(Err((e, _))) => return Err(e),
+                // the producer was dropped: nothing can be acknowledged any more
+                Err(_) => return Err(KafkaError::Canceled),
+            };
+            match delivered {
                 Output::Document { .. } => stats.documents.fetch_add(1, Ordering::Relaxed),
                 Output::Tombstone { .. } => stats.tombstones.fetch_add(1, Ordering::Relaxed),
                 Output::DeadLetter { .. } => stats.dead_letters.fetch_add(1, Ordering::Relaxed),
             };
         }
         Ok(())
+    }
+
+    /// The dead-letter record that replaces an output too large for the broker.
+    fn too_large(&self, out: &Output, src: &SourceRecord) -> Result<Output, KafkaError> {
+        let (Output::Document { key, origin, .. } | Output::DeadLetter { key, origin, .. }) = out
+        else {
+            return Err(KafkaError::MessageProduction(
+                RDKafkaErrorCode::MessageSizeTooLarge,
+            ));
+        };
+        Ok(self
+            .dead_letters
+            .refused_as_too_large(key.clone(), origin, src))
+    }
+
+    /// Queues one output in the producer; waits while its queue is full.
+    async fn enqueue_one(&self, out: &Output) -> Result<DeliveryFuture, KafkaError> {
+        loop {
+            let result = match out {
+                Output::Document { key, payload, .. } => self
+                    .producer
+                    .send_result(
+                        FutureRecord::to(&self.output_topic)
+                            .key(key)
+                            .payload(payload),
+                    )
+                    .map_err(|(e, _)| e),
+                Output::Tombstone { key } => self
+                    .producer
+                    .send_result(FutureRecord::<String, [u8]>::to(&self.output_topic).key(key))
+                    .map_err(|(e, _)| e),
+                Output::DeadLetter {
+                    key,
+                    payload,
+                    headers,
+                    ..
+                } => self
+                    .producer
+                    .send_result(
+                        FutureRecord::to(&self.dlq_topic)
+                            .key(key)
+                            .payload(payload)
+                            .headers(dead_letter_headers(headers)),
+                    )
+                    .map_err(|(e, _)| e),
+            };
+            match result {
+                Ok(delivery) => return Ok(delivery),
+                Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => {
+                    tokio::time::sleep(QUEUE_FULL_WAIT).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn send(&self, out: &Output) -> Result<(), KafkaError> {
@@ -112,19 +218,12 @@ impl OutputSink {
                 headers,
                 ..
             } => {
-                let mut h = OwnedHeaders::new();
-                for (k, v) in headers {
-                    h = h.insert(Header {
-                        key: k,
-                        value: Some(v.as_str()),
-                    });
-                }
                 self.producer
                     .send(
                         FutureRecord::to(&self.dlq_topic)
                             .key(key)
                             .payload(payload)
-                            .headers(h),
+                            .headers(dead_letter_headers(headers)),
                         Timeout::Never,
                     )
                     .await
@@ -132,4 +231,21 @@ impl OutputSink {
         };
         result.map(|_| ()).map_err(|(e, _)| e)
     }
+}
+
+/// Outputs handed to the producer, with their pending acknowledgements, in order.
+pub(super) struct Enqueued(Vec<(Output, DeliveryFuture)>);
+
+/// How long a send waits before trying a full producer queue again.
+const QUEUE_FULL_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
+
+fn dead_letter_headers(headers: &[(&'static str, String)]) -> OwnedHeaders {
+    let mut h = OwnedHeaders::new();
+    for (k, v) in headers {
+        h = h.insert(Header {
+            key: k,
+            value: Some(v.as_str()),
+        });
+    }
+    h
 }

@@ -239,7 +239,13 @@ struct MessageHandler {
     /// Set when an output could not be delivered: the daemon exits non-zero.
     undelivered: AtomicBool,
     tasks: TaskTracker,
+    /// Messages whose outputs are queued and await acknowledgements, at most.
+    awaiting_acks: Arc<tokio::sync::Semaphore>,
 }
+
+/// Messages whose outputs may await their acknowledgements at once (their outputs are
+/// in the producer's bounded queue).
+const MAX_MESSAGES_AWAITING_ACKS: usize = 64;
 
 impl MessageHandler {
     /// Handles one message on its partition's worker. A completed run's summary goes
@@ -262,7 +268,7 @@ impl MessageHandler {
                 .await
             {
                 Processed::Outputs(outputs) => {
-                    return self.finish(begun, outputs, t, lag_ms).await;
+                    return self.pipeline(begun, outputs, t, lag_ms).await;
                 }
                 // Not the input's fault: this partition waits (its queue fills and the
                 // poll loop pauses it), /readyz reports the full disk, and the message
@@ -319,21 +325,76 @@ impl MessageHandler {
         self.finish(begun, outputs, t, lag_ms).await;
     }
 
-    /// Delivers a message's outputs; once all are acknowledged, the message is finished
-    /// and the offset it frees is stored.
-    async fn finish(&self, begun: Begun, outputs: Vec<Output>, t: Instant, lag_ms: Option<i64>) {
-        let src = SourceRecord {
+    fn source(&self, begun: Begun) -> SourceRecord {
+        SourceRecord {
             topic: self.input_topic.clone(),
             partition: begun.partition(),
             offset: begun.offset(),
-        };
+        }
+    }
+
+    /// Hands a message's outputs to the producer on the partition's worker, in order,
+    /// and waits for their acknowledgements on a task of its own: the worker goes on
+    /// with the partition's next message while Kafka acknowledges this one's (a
+    /// partition is otherwise bound by one round trip and the producer's linger per
+    /// message). The offset is stored once every earlier message is finished too
+    /// (`Offsets`); at most `MAX_MESSAGES_AWAITING_ACKS` messages wait at once.
+    async fn pipeline(
+        self: &Arc<Self>,
+        begun: Begun,
+        outputs: Vec<Output>,
+        t: Instant,
+        lag_ms: Option<i64>,
+    ) {
+        if self.stop.is_cancelled() {
+            // Stopping: the message is redelivered, nothing of it is produced.
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        let permit = self
+            .awaiting_acks
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let src = self.source(begun);
+        match self.outputs.enqueue(outputs, &src).await {
+            Ok(enqueued) => {
+                let this = self.clone();
+                self.tasks.spawn(async move {
+                    let _permit = permit;
+                    let result = this.outputs.settle(enqueued, &src, &this.stats).await;
+                    this.finished(begun, result, t, lag_ms);
+                });
+            }
+            Err(error) => self.finished(begun, Err(error), t, lag_ms),
+        }
+    }
+
+    /// Delivers a message's outputs; once all are acknowledged, the message is finished
+    /// and the offset it frees is stored.
+    async fn finish(&self, begun: Begun, outputs: Vec<Output>, t: Instant, lag_ms: Option<i64>) {
+        let src = self.source(begun);
         if self.stop.is_cancelled() {
             // Stopping: work may have been cut short (a summary wait, a fetch), so it is
             // neither produced nor acknowledged; the message is redelivered.
             self.pending.fetch_sub(1, Ordering::Relaxed);
             return;
         }
-        match self.outputs.deliver(outputs, &src, &self.stats).await {
+        let result = self.outputs.deliver(outputs, &src, &self.stats).await;
+        self.finished(begun, result, t, lag_ms);
+    }
+
+    /// A message whose outputs were all acknowledged (or could not be): the offset it
+    /// frees is stored, or the daemon stops without storing it.
+    fn finished(
+        &self,
+        begun: Begun,
+        result: Result<(), rdkafka::error::KafkaError>,
+        t: Instant,
+        lag_ms: Option<i64>,
+    ) {
+        match result {
             Ok(()) => {
                 if let Some(next) = self.offsets.finish(begun) {
                     self.store(begun.partition(), next);
@@ -456,6 +517,7 @@ pub async fn run(
         stop,
         undelivered: AtomicBool::new(false),
         tasks: tracker.clone(),
+        awaiting_acks: Arc::new(tokio::sync::Semaphore::new(MAX_MESSAGES_AWAITING_ACKS)),
     });
     tracing::info!(topic = %cfg.kafka.input_topic, group = %cfg.kafka.group, "consuming");
     poll_loop(&cfg, &consumer, &handler, &tracker).await;
