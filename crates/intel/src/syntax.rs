@@ -145,8 +145,8 @@ struct Compiled {
     name_capture: Option<u32>,
     imports: Query,
     import_capture: Option<u32>,
-    functions: Vec<u16>,
-    decisions: Vec<u16>,
+    /// What each node kind is to the complexity walk, by kind id (one lookup per node).
+    roles: Vec<Role>,
     binary: u16,
     short_circuit: &'static [&'static str],
 }
@@ -370,8 +370,16 @@ fn build(spec: &Spec) -> Compiled {
             .collect()
     };
     Compiled {
-        functions: ids(spec.functions),
-        decisions: ids(spec.decisions),
+        roles: {
+            let mut roles = vec![Role::Other; usize::from(language.node_kind_count() as u16) + 1];
+            for id in ids(spec.decisions) {
+                roles[usize::from(id)] = Role::Decision;
+            }
+            for id in ids(spec.functions) {
+                roles[usize::from(id)] = Role::Function;
+            }
+            roles
+        },
         binary: if spec.binary.is_empty() {
             u16::MAX
         } else {
@@ -614,17 +622,28 @@ fn imports(g: &Compiled, root: Node<'_>, src: &[u8], max: usize) -> Vec<String> 
     out
 }
 
+/// A node kind's part in cyclomatic complexity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Decision,
+    Function,
+    Other,
+}
+
 fn complexity(g: &Compiled, root: Node<'_>, src: &[u8], max: usize) -> Complexity {
     let mut functions: Vec<FunctionComplexity> = Vec::new();
-    // (node id, index into `functions`)
-    let mut open: Vec<(usize, usize)> = Vec::new();
+    // (depth of the function's node, index into `functions`); the walk's own depth
+    // says when it leaves a function, without asking the cursor for its node again
+    let mut open: Vec<(u32, usize)> = Vec::new();
+    let mut depth: u32 = 0;
     let mut top_level: u64 = 0;
     let mut cursor = root.walk();
     loop {
         let node = cursor.node();
         let id = node.kind_id();
         let mut add = 0;
-        if g.decisions.contains(&id) {
+        let role = g.roles.get(usize::from(id)).copied().unwrap_or(Role::Other);
+        if role == Role::Decision {
             add = 1;
             // `default:` is not a branch of its own (Java's switch_label, C's case_statement)
             if matches!(node.kind(), "switch_label" | "case_statement")
@@ -645,7 +664,7 @@ fn complexity(g: &Compiled, root: Node<'_>, src: &[u8], max: usize) -> Complexit
                 None => top_level += add,
             }
         }
-        if g.functions.contains(&id)
+        if role == Role::Function
             && let Some(name) = function_name(node, src)
         {
             functions.push(FunctionComplexity {
@@ -653,19 +672,22 @@ fn complexity(g: &Compiled, root: Node<'_>, src: &[u8], max: usize) -> Complexit
                 line: node.start_position().row as u64 + 1,
                 cyclomatic: 1,
             });
-            open.push((node.id(), functions.len() - 1));
+            open.push((depth, functions.len() - 1));
         }
         if cursor.goto_first_child() {
+            depth += 1;
             continue;
         }
         loop {
-            if open.last().is_some_and(|(n, _)| *n == cursor.node().id()) {
+            if open.last().is_some_and(|(d, _)| *d == depth) {
                 open.pop();
             }
             if cursor.goto_next_sibling() {
                 break;
             }
-            if !cursor.goto_parent() {
+            if cursor.goto_parent() {
+                depth -= 1;
+            } else {
                 let cyclomatic =
                     (functions.iter().map(|f| f.cyclomatic).sum::<u64>() + top_level).max(1);
                 functions.truncate(max);
