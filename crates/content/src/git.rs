@@ -323,12 +323,12 @@ pub unsafe fn set_network_timeouts(connect: Duration, io: Duration) {
 /// How much of a repository's pack files libgit2 keeps mapped at once, process-wide
 /// (libgit2's default on 64-bit machines is 8 GiB: reading every blob of a large
 /// repository kept all of its packs resident, so memory grew with the repository).
-pub const GIT_MAPPED_PACK_BYTES: usize = 128 << 20;
+pub const GIT_MAPPED_PACK_BYTES: usize = 32 << 20;
 /// The size of one mapped window of a pack (default 1 GiB on 64-bit machines): smaller
 /// windows let the limit above evict at a finer grain.
-pub const GIT_PACK_WINDOW_BYTES: usize = 32 << 20;
+pub const GIT_PACK_WINDOW_BYTES: usize = 8 << 20;
 /// libgit2's cache of parsed commits and trees, process-wide (default 256 MiB).
-pub const GIT_OBJECT_CACHE_BYTES: isize = 32 << 20;
+pub const GIT_OBJECT_CACHE_BYTES: isize = 16 << 20;
 
 /// Bounds libgit2's process-wide memory: mapped pack windows and the object cache
 /// ([`GIT_MAPPED_PACK_BYTES`], [`GIT_PACK_WINDOW_BYTES`], [`GIT_OBJECT_CACHE_BYTES`]).
