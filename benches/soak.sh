@@ -9,7 +9,10 @@
 #
 #   benches/soak.sh [SOAK_SECS] [MEMORY_CACHE_MB]
 #
-# SOAK_CONSUMER_ARGS adds flags to the consumer (e.g. "--partition-queue 1");
+# The consumer runs with its defaults, the analysis cache included (its own folder,
+# empty at the start): from the second pass of the corpus on, files are cache hits.
+# SOAK_CONSUMER_ARGS adds flags to the consumer (e.g. "--analysis-cache-max-size-gb 0"
+# to analyse every file every time, or "--partition-queue 1");
 # SOAK_FEATURES builds with cargo features (e.g. "tributary-consumer/heap-profiling",
 # then _RJEM_MALLOC_CONF=prof:true,lg_prof_interval:33,prof_prefix:/tmp/jeprof/c
 # dumps heap profiles for jeprof).
@@ -33,12 +36,13 @@ topic=$run-in
 samples=$work/$run-rss.csv
 "$bin/tributary-consumer" --log-format json run --input-topic "$topic" --output-topic "$run-out" --dlq-topic "$run-dlq" \
   --group "$run" --storage-provider none --memory-cache-mb "$cache_mb" --summary-wait 0 \
-  --cache-dir "$work/$run-cache" --git-cache-dir "$work/$run-git" ${SOAK_CONSUMER_ARGS:-} >"$work/$run-consumer.log" 2>&1 &
+  --cache-dir "$work/$run-cache" --git-cache-dir "$work/$run-git" --analysis-cache-dir "$work/$run-analysis" \
+  ${SOAK_CONSUMER_ARGS:-} >"$work/$run-consumer.log" 2>&1 &
 consumer=$!
 # the soak's topics hold gigabytes: delete them when done (the disk is shared)
 cleanup() {
   kill "$consumer" 2>/dev/null || true
-  rm -rf "$work/$run-cache" "$work/$run-git"
+  rm -rf "$work/$run-cache" "$work/$run-git" "$work/$run-analysis"
   java -cp "$TRIBUTARY_KAFKA_LIBS/*" -Dlog4j2.level=ERROR org.apache.kafka.tools.TopicCommand \
     --bootstrap-server "$KAFKA_BROKERS" --delete --topic "$run-.*" >/dev/null 2>&1 || true
 }
