@@ -249,6 +249,32 @@ fn assert_documents(
     }
 }
 
+/// Every file of the run has a document on the output topic, and no secret material is
+/// in the run's topics, the publisher's output, the consumer's log or its /metrics
+/// (`seen`, in that order). Returns the topics' text.
+async fn assert_indexed_without_leaks(
+    svc: &Services,
+    setup: &Setup,
+    p: &Private,
+    project: &str,
+    files: &[(String, String)],
+    (pub_out, logs, metrics): (&str, &str, &str),
+) -> String {
+    let (docs, _) = outputs(svc, &setup.output, files.len(), 0).await;
+    assert_documents(&docs, project, files);
+    let topics = topic_texts(svc, &[&setup.input, &setup.output, &setup.dlq]).await;
+    assert_nowhere(
+        &p.secrets(),
+        &[
+            ("the topics", &topics),
+            ("the publisher's output", pub_out),
+            ("the consumer's log", logs),
+            ("/metrics", metrics),
+        ],
+    );
+    topics
+}
+
 #[tokio::test]
 async fn a_private_repository_over_ssh_is_published_and_consumed() {
     let svc = Services::require();
@@ -285,19 +311,16 @@ async fn a_private_repository_over_ssh_is_published_and_consumed() {
         p.file("client_enc_passphrase")
     );
     let (logs, metrics) = consumer(&svc, &setup, &ssh_flags(&binding, &known), &[]);
-    let (docs, _) = outputs(&svc, &setup.output, files.len(), 0).await;
-    assert_documents(&docs, &project, &files);
-    let topics = topic_texts(&svc, &[&setup.input, &setup.output, &setup.dlq]).await;
+    let topics = assert_indexed_without_leaks(
+        &svc,
+        &setup,
+        &p,
+        &project,
+        &files,
+        (&pub_out, &logs, &metrics),
+    )
+    .await;
     assert!(topics.contains("corp-ssh"), "events name the credential");
-    assert_nowhere(
-        &p.secrets(),
-        &[
-            ("the topics", &topics),
-            ("the publisher's output", &pub_out),
-            ("the consumer's log", &logs),
-            ("/metrics", &metrics),
-        ],
-    );
     assert!(
         metrics.contains("tributary_"),
         "metrics were scraped: {metrics}"
@@ -340,18 +363,15 @@ async fn a_private_repository_over_https_with_a_token_is_published_and_consumed(
         ],
         &[("TRIBUTARY_IT_CONSUMER_TOKEN", &p.token)],
     );
-    let (docs, _) = outputs(&svc, &setup.output, files.len(), 0).await;
-    assert_documents(&docs, &project, &files);
-    let topics = topic_texts(&svc, &[&setup.input, &setup.output, &setup.dlq]).await;
-    assert_nowhere(
-        &p.secrets(),
-        &[
-            ("the topics", &topics),
-            ("the publisher's output", &pub_out),
-            ("the consumer's log", &logs),
-            ("/metrics", &metrics),
-        ],
-    );
+    assert_indexed_without_leaks(
+        &svc,
+        &setup,
+        &p,
+        &project,
+        &files,
+        (&pub_out, &logs, &metrics),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -680,18 +700,15 @@ async fn a_token_kept_in_aws_secrets_manager_fetches_a_private_repository() {
         ],
         &aws_env,
     );
-    let (docs, _) = outputs(&svc, &setup.output, files.len(), 0).await;
-    assert_documents(&docs, &project, &files);
-    let topics = topic_texts(&svc, &[&setup.input, &setup.output, &setup.dlq]).await;
-    assert_nowhere(
-        &p.secrets(),
-        &[
-            ("the topics", &topics),
-            ("the publisher's output", &pub_out),
-            ("the consumer's log", &logs),
-            ("/metrics", &metrics),
-        ],
-    );
+    assert_indexed_without_leaks(
+        &svc,
+        &setup,
+        &p,
+        &project,
+        &files,
+        (&pub_out, &logs, &metrics),
+    )
+    .await;
     // a secret that is not there: a clear error naming the reference, nothing fetched
     let (ok, out, _) = publisher(
         &publish_args(

@@ -282,12 +282,16 @@ impl GitFetcher {
         } else {
             repos.lru.get(url);
         }
+        let mut evicted = false;
         while repos.bytes > self.cfg.max_bytes && repos.lru.len() > 1 {
             let Some((victim, size)) = repos.lru.pop_lru() else {
                 break;
             };
             repos.bytes -= size;
             let _ = std::fs::remove_dir_all(self.repo_dir(&victim));
+            evicted = true;
+        }
+        if evicted {
             self.readers.evicted();
         }
     }

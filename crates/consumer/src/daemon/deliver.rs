@@ -11,7 +11,6 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::util::Timeout;
 use tributary_events::dlq::SourceRecord;
 use tributary_runtime::kafka::{self, ProducerOptions};
 
@@ -101,12 +100,9 @@ impl OutputSink {
         stats: &Stats,
     ) -> Result<(), KafkaError> {
         for (out, delivery) in enqueued.0 {
-            let delivered = match delivery.await {
-                Ok(Ok(_)) => out,
-                Ok(Err((
-                    KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge),
-                    _,
-                ))) => {
+            let delivered = match acknowledged(delivery).await {
+                Ok(()) => out,
+                Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)) => {
                     // The broker refuses a whole batch: an output that shared one with a
                     // record too large gets a batch of its own before it is called too
                     // large itself.
@@ -125,9 +121,7 @@ impl OutputSink {
                         Err(e) => return Err(e),
                     }
                 }
-                Ok(Err((e, _))) => return Err(e),
-                // the producer was dropped: nothing can be acknowledged any more
-                Err(_) => return Err(KafkaError::Canceled),
+                Err(e) => return Err(e),
             };
             match delivered {
                 Output::Document { .. } => stats.documents.fetch_add(1, Ordering::Relaxed),
@@ -192,44 +186,19 @@ impl OutputSink {
         }
     }
 
+    /// Produces one output and waits for its acknowledgement.
     async fn send(&self, out: &Output) -> Result<(), KafkaError> {
-        let result = match out {
-            Output::Document { key, payload, .. } => {
-                self.producer
-                    .send(
-                        FutureRecord::to(&self.output_topic)
-                            .key(key)
-                            .payload(payload),
-                        Timeout::Never,
-                    )
-                    .await
-            }
-            Output::Tombstone { key } => {
-                self.producer
-                    .send(
-                        FutureRecord::<String, [u8]>::to(&self.output_topic).key(key),
-                        Timeout::Never,
-                    )
-                    .await
-            }
-            Output::DeadLetter {
-                key,
-                payload,
-                headers,
-                ..
-            } => {
-                self.producer
-                    .send(
-                        FutureRecord::to(&self.dlq_topic)
-                            .key(key)
-                            .payload(payload)
-                            .headers(dead_letter_headers(headers)),
-                        Timeout::Never,
-                    )
-                    .await
-            }
-        };
-        result.map(|_| ()).map_err(|(e, _)| e)
+        acknowledged(self.enqueue_one(out).await?).await
+    }
+}
+
+/// Waits for one delivery report.
+async fn acknowledged(delivery: DeliveryFuture) -> Result<(), KafkaError> {
+    match delivery.await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err((e, _))) => Err(e),
+        // the producer was dropped: nothing can be acknowledged any more
+        Err(_) => Err(KafkaError::Canceled),
     }
 }
 
