@@ -4,8 +4,9 @@
 # peers measured in the same run: the machine's SHA-256 speed (every byte is verified),
 # and tokei + universal-ctags over the same folder (lines and symbols, the two things
 # the consumer's analysis is compared with; best of three, page cache warm). The
-# analysis cache is measured by consuming the inline topic a second time with the first
-# run's analysis cache: every file is resolved and verified again, nothing analysed.
+# analysis cache is measured by consuming each strategy's topic a second time with the
+# first run's caches (`*-analysis-cached`): every file was seen before, so none is
+# fetched or analysed (inline bytes still arrive with their events).
 #
 # For each phase: publish the corpus with one strategy to a fresh topic, then time a
 # release consumer (fresh group) until it has been idle for 3 s; the idle wait is
@@ -93,10 +94,13 @@ consume inline "$t_inline" -inline
 # the same topic again with the first run's analysis cache: nothing is analysed twice
 consume inline-analysis-cached "$t_inline" -inline
 consume object-cold "$t_object" -object
+# again with the first run's caches: every file seen before, nothing fetched
+consume object-analysis-cached "$t_object" -object
 # same disk cache, new process: memory is cold; analysis cache off (this phase measures
 # the disk tier, not the analysis cache)
 consume object-warm-disk "$t_object" -object --analysis-cache-max-size-gb 0
 consume git-cold "$t_git" -git --cache-max-size-gb 0 --memory-cache-mb 0
+consume git-analysis-cached "$t_git" -git --cache-max-size-gb 0 --memory-cache-mb 0
 # warm git: the clone cache has the commit; content caches off so reads come from git
 consume git-warm "$t_git" -git --cache-max-size-gb 0 --memory-cache-mb 0 --analysis-cache-max-size-gb 0
 rm -rf "$caches"

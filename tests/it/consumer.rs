@@ -250,7 +250,30 @@ async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rer
         1 + fx.files.len()
     );
 
-    // a new consumer process (empty memory cache) over the same disk cache: served locally
+    // every file was looked up whole in the analysis cache, and none was there yet
+    assert_eq!(stats.recall_lookups.load(Relaxed) as usize, n);
+    assert_eq!(stats.recall_hits.load(Relaxed), 0);
+    let untimed = |mut d: Value| {
+        let o = d.as_object_mut().expect("object");
+        o.remove("timing");
+        o.remove("analysed_at");
+        d
+    };
+    let same_documents = |redone: &BTreeMap<String, Vec<Value>>| {
+        assert_eq!(redone.len(), docs.len());
+        for (key, these) in &docs {
+            assert_eq!(
+                untimed(redone[key][0].clone()),
+                untimed(these[0].clone()),
+                "{key}"
+            );
+        }
+    };
+
+    // a new consumer process over the same caches: every file was seen before (same
+    // project, path and bytes), so its document is rebuilt from the analysis cache —
+    // nothing fetched, not even from the content caches, nothing analysed — and the
+    // documents are the first run's but for their timing
     let again = Setup {
         input: setup.input.clone(),
         output: unique("e2e-out2"),
@@ -259,6 +282,27 @@ async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rer
         caches: setup.caches,
     };
     let stats = run_consumer(again.config(&svc, &[])).await;
+    assert_eq!(stats.documents.load(Relaxed) as usize, n + 2);
+    assert_eq!(stats.recall_hits.load(Relaxed) as usize, n);
+    assert_eq!(
+        stats.cache_lookups.load(Relaxed),
+        0,
+        "a recalled file is not fetched"
+    );
+    assert_eq!(stats.analysis_lookups.load(Relaxed), 0);
+    let (redone, _) = outputs(&svc, &again.output, n, 2).await;
+    same_documents(&redone);
+
+    // the analysis cache off, over the same content caches: every file fetched from
+    // the disk cache and analysed again, into the same documents
+    let third = Setup {
+        input: again.input.clone(),
+        output: unique("e2e-out3"),
+        dlq: unique("e2e-dlq3"),
+        group: unique("e2e-group3"),
+        caches: again.caches,
+    };
+    let stats = run_consumer(third.config(&svc, &["--analysis-cache-max-size-gb", "0"])).await;
     let (hits, lookups) = (
         stats.cache_hits.load(Relaxed),
         stats.cache_lookups.load(Relaxed),
@@ -267,27 +311,9 @@ async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rer
         lookups > 0 && hits as f64 / lookups as f64 > 0.95,
         "cache hit rate {hits}/{lookups}"
     );
-    assert_eq!(stats.documents.load(Relaxed) as usize, n + 2);
-    // nothing was analysed again: every text file's analysis came from the analysis
-    // cache, and the documents are the first run's but for their timing
-    let text_files = fx.files.values().filter(|b| !b.contains(&0)).count() as u64;
-    assert_eq!(stats.analysis_lookups.load(Relaxed), 2 * text_files);
-    assert_eq!(stats.analysis_hits.load(Relaxed), 2 * text_files);
-    let (redone, _) = outputs(&svc, &again.output, n, 2).await;
-    let untimed = |mut d: Value| {
-        let o = d.as_object_mut().expect("object");
-        o.remove("timing");
-        o.remove("analysed_at");
-        d
-    };
-    assert_eq!(redone.len(), docs.len());
-    for (key, these) in &docs {
-        assert_eq!(
-            untimed(redone[key][0].clone()),
-            untimed(these[0].clone()),
-            "{key}"
-        );
-    }
+    assert_eq!(stats.recall_lookups.load(Relaxed), 0);
+    let (redone, _) = outputs(&svc, &third.output, n, 2).await;
+    same_documents(&redone);
 }
 
 pub(crate) fn event(project: &str, files: Value) -> Value {

@@ -9,6 +9,15 @@
 //! whether its name is a license file's). The path-dependent rest of a document (flags,
 //! language, method) is recomputed for every file, so a hit is right for any path.
 //!
+//! Beside those, a file's whole analysis ([`Recalled`]: what its document said) is kept
+//! under (project, path, the content's SHA-256, [`tributary_intel::Options::revision_key`])
+//! once its bytes were verified and analysed. The same file in a later event — an
+//! unchanged repository re-indexed — is then neither fetched nor analysed: its document
+//! is rebuilt from what was kept. Its bytes are not verified again; they were when the
+//! entry was made, and an entry only ever repeats a document this project already had
+//! on the output topic, so an event that names a checksum without the bytes learns
+//! nothing new.
+//!
 //! Stored in [redb] (an embedded, crash-safe B-tree store in one file): table `results`
 //! holds each serialized [`Computed`], table `recency` its last use. The LRU order and the
 //! byte total live in memory, rebuilt from `recency` when the cache opens; lookups read
@@ -25,8 +34,12 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use redb::{ReadableDatabase as _, ReadableTable as _, TableDefinition};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use tributary_events::Sha256Hex;
+use tributary_events::intelligence::{
+    Complexity, Flags, License, Lines, SecretFinding, Symbol, TokenEstimate,
+};
 use tributary_intel::Computed;
 
 use crate::internal_events::{AnalysisCacheLookup, AnalysisCacheUpdated};
@@ -56,7 +69,8 @@ const BATCH: usize = 2048;
 /// database must match to be used as it is.
 const FORMAT: u64 = 1;
 
-type Key = [u8; 32];
+/// A key of the cache: a SHA-256 ([`key`], [`file_key`]).
+pub type Key = [u8; 32];
 const RESULTS: TableDefinition<'_, Key, &[u8]> = TableDefinition::new("results");
 const RECENCY: TableDefinition<'_, Key, u64> = TableDefinition::new("recency");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
@@ -80,6 +94,63 @@ pub enum AnalysisCacheError {
         #[source]
         source: redb::Error,
     },
+}
+
+/// A file's whole analysis as its document carried it: what a document is rebuilt from
+/// when the same file (project, path, bytes, analysis revision and limits) comes again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recalled {
+    pub size: u64,
+    pub language: Option<String>,
+    pub language_method: Option<String>,
+    pub lines: Lines,
+    pub complexity: Option<Complexity>,
+    pub symbols: Vec<Symbol>,
+    pub license: Option<License>,
+    pub secrets: Vec<SecretFinding>,
+    pub imports: Vec<String>,
+    pub tokens: Option<TokenEstimate>,
+    pub flags: Flags,
+    pub diagnostics: Vec<String>,
+}
+
+impl Recalled {
+    /// What a document says of its file's analysis (lists as they were before any cut
+    /// to fit a message: the cut is made again for each document).
+    pub fn of(doc: &tributary_events::intelligence::FileIntelligence) -> Self {
+        Recalled {
+            size: doc.size,
+            language: doc.language.clone(),
+            language_method: doc.language_method.clone(),
+            lines: doc.lines,
+            complexity: doc.complexity.clone(),
+            symbols: doc.symbols.clone(),
+            license: doc.license.clone(),
+            secrets: doc.secrets.clone(),
+            imports: doc.imports.clone(),
+            tokens: doc.tokens.clone(),
+            flags: doc.flags,
+            diagnostics: doc.diagnostics.clone(),
+        }
+    }
+}
+
+/// What is kept under a key (the `entry` label of the lookup metric).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// A [`Computed`] result, by content and memo key.
+    Computed,
+    /// A [`Recalled`] file, by project, path, content and revision.
+    File,
+}
+
+impl Entry {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entry::Computed => "computed",
+            Entry::File => "file",
+        }
+    }
 }
 
 /// What a lookup found.
@@ -125,6 +196,8 @@ pub struct AnalysisCache {
     tick: AtomicU64,
     lookups: AtomicU64,
     hits: AtomicU64,
+    recalls: AtomicU64,
+    recall_hits: AtomicU64,
     /// `None` only while dropping.
     updates: Option<mpsc::SyncSender<Update>>,
     writer: Option<std::thread::JoinHandle<()>>,
@@ -162,6 +235,24 @@ pub fn key(content: &Sha256Hex, memo_key: &str) -> Key {
     h.update(content.as_bytes());
     h.update([0]);
     h.update(memo_key.as_bytes());
+    h.finalize().into()
+}
+
+/// The cache key of a file's whole analysis: its project, path and bytes, and the
+/// analysers' revision and limits ([`tributary_intel::Options::revision_key`]).
+pub fn file_key(project: &str, path: &str, content: &Sha256Hex, revision_key: &str) -> Key {
+    let mut h = Sha256::new();
+    h.update(b"file\0");
+    // lengths first: no choice of names makes two files one key
+    for part in [
+        project.as_bytes(),
+        path.as_bytes(),
+        content.as_bytes(),
+        revision_key.as_bytes(),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
     h.finalize().into()
 }
 
@@ -212,6 +303,8 @@ impl AnalysisCache {
             tick: AtomicU64::new(last_tick + 1),
             lookups: AtomicU64::new(0),
             hits: AtomicU64::new(0),
+            recalls: AtomicU64::new(0),
+            recall_hits: AtomicU64::new(0),
             updates: Some(updates),
             writer: Some(writer),
         };
@@ -294,10 +387,37 @@ impl AnalysisCache {
 
     /// The result kept for these bytes and key, if any.
     pub fn get(&self, content: &Sha256Hex, memo_key: &str) -> (Option<Computed>, Lookup) {
-        let key = key(content, memo_key);
         self.lookups.fetch_add(1, Ordering::Relaxed);
+        let found = self.read(&key(content, memo_key), Entry::Computed);
+        if found.1 == Lookup::Hit {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// The whole analysis kept for this file ([`file_key`]), if any.
+    pub fn recall(&self, key: &Key) -> (Option<Recalled>, Lookup) {
+        self.recalls.fetch_add(1, Ordering::Relaxed);
+        let found = self.read(key, Entry::File);
+        if found.1 == Lookup::Hit {
+            self.recall_hits.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// Keeps a file's whole analysis ([`file_key`]); only for bytes that were verified
+    /// against the checksum in the key and analysed without running out of time.
+    pub fn remember(&self, key: &Key, recalled: &Recalled) {
+        if let Ok(value) = serde_json::to_vec(recalled) {
+            self.write(*key, value);
+        }
+    }
+
+    fn read<T: serde::de::DeserializeOwned>(&self, key: &Key, entry: Entry) -> (Option<T>, Lookup) {
+        let key = *key;
         if self.lock().lru.get(&key).is_none() {
             AnalysisCacheLookup {
+                entry,
                 result: Lookup::Miss,
             }
             .emit();
@@ -309,8 +429,8 @@ impl AnalysisCache {
             Ok(table.get(key)?.map(|v| v.value().to_vec()))
         };
         let (found, lookup) = match read() {
-            Ok(Some(bytes)) => match serde_json::from_slice::<Computed>(&bytes) {
-                Ok(computed) => (Some(computed), Lookup::Hit),
+            Ok(Some(bytes)) => match serde_json::from_slice::<T>(&bytes) {
+                Ok(value) => (Some(value), Lookup::Hit),
                 Err(_) => {
                     self.forget(&key);
                     (None, Lookup::Corrupt)
@@ -325,10 +445,13 @@ impl AnalysisCache {
             }
         };
         if lookup == Lookup::Hit {
-            self.hits.fetch_add(1, Ordering::Relaxed);
             self.send(Update::Touch(key, self.next_tick()));
         }
-        AnalysisCacheLookup { result: lookup }.emit();
+        AnalysisCacheLookup {
+            entry,
+            result: lookup,
+        }
+        .emit();
         (found, lookup)
     }
 
@@ -340,11 +463,14 @@ impl AnalysisCache {
         let Ok(value) = serde_json::to_vec(computed) else {
             return;
         };
+        self.write(key(content, memo_key), value);
+    }
+
+    fn write(&self, key: Key, value: Vec<u8>) {
         let size = value.len() as u64 + ENTRY_OVERHEAD_BYTES;
         if size > self.max_bytes {
             return;
         }
-        let key = key(content, memo_key);
         {
             let mut r = self.lock();
             if let Some(old) = r.lru.put(key, size) {
@@ -390,11 +516,19 @@ impl AnalysisCache {
         .emit();
     }
 
-    /// Lookups and hits since the cache was opened.
+    /// Lookups and hits of [`Computed`] results since the cache was opened.
     pub fn counts(&self) -> (u64, u64) {
         (
             self.lookups.load(Ordering::Relaxed),
             self.hits.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Lookups and hits of whole files ([`Recalled`]) since the cache was opened.
+    pub fn recall_counts(&self) -> (u64, u64) {
+        (
+            self.recalls.load(Ordering::Relaxed),
+            self.recall_hits.load(Ordering::Relaxed),
         )
     }
 

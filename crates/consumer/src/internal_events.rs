@@ -85,6 +85,23 @@ impl FileProcessed {
     }
 }
 
+/// A file whose document was rebuilt from the analysis cache: seen before with the
+/// same bytes, neither fetched nor analysed.
+#[derive(Debug)]
+pub struct FileRecalled {
+    pub bytes: u64,
+    pub elapsed: Duration,
+}
+
+impl FileRecalled {
+    pub fn emit(&self) {
+        counter!("tributary_consumer_files_total", "source" => "recalled").increment(1);
+        counter!("tributary_consumer_bytes_total").increment(self.bytes);
+        histogram!("tributary_consumer_stage_duration_seconds", "stage" => "recall")
+            .record(self.elapsed.as_secs_f64());
+    }
+}
+
 #[derive(Debug)]
 pub struct DeadLettered<'a> {
     pub reason: Reason,
@@ -220,13 +237,18 @@ impl ReportWritten<'_> {
 /// One lookup in the analysis cache.
 #[derive(Debug)]
 pub struct AnalysisCacheLookup {
+    pub entry: crate::analysis_cache::Entry,
     pub result: crate::analysis_cache::Lookup,
 }
 
 impl AnalysisCacheLookup {
     pub fn emit(&self) {
-        counter!("tributary_analysis_cache_lookups_total", "result" => self.result.as_str())
-            .increment(1);
+        counter!(
+            "tributary_analysis_cache_lookups_total",
+            "entry" => self.entry.as_str(),
+            "result" => self.result.as_str()
+        )
+        .increment(1);
         if self.result == crate::analysis_cache::Lookup::Corrupt {
             tracing::warn!("corrupt analysis cache entry removed; analysing again");
         }

@@ -129,6 +129,10 @@ async fn daemon(args: RunArgs) -> anyhow::Result<ExitCode> {
         documents = stats.documents.load(Relaxed),
         tombstones = stats.tombstones.load(Relaxed),
         dead_letters = stats.dead_letters.load(Relaxed),
+        // files whose document was rebuilt from the analysis cache, and files whose
+        // analysis was found there (the same bytes seen elsewhere)
+        recalled = stats.recall_hits.load(Relaxed),
+        analyses_reused = stats.analysis_hits.load(Relaxed),
         "consumer stopped"
     );
     cancel.cancel();

@@ -36,6 +36,22 @@ pub struct Options {
     pub syntax: SyntaxLimits,
 }
 
+impl Options {
+    /// The analysis revision and these limits, as a string: with a file's path and
+    /// bytes, everything a whole [`Analysis`] depends on (the start of every
+    /// [`Prepared::memo_key`]).
+    pub fn revision_key(&self) -> String {
+        let l = &self.syntax;
+        format!(
+            "r{rev}|{max_bytes},{max_ms},{max_symbols}",
+            rev = ANALYSIS_REVISION,
+            max_bytes = l.max_bytes,
+            max_ms = l.max_parse_ms,
+            max_symbols = l.max_symbols,
+        )
+    }
+}
+
 /// What the analysers found in one file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
@@ -73,11 +89,13 @@ pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis
     prepared.finish(computed)
 }
 
-/// Revision of what the analysers produce. Part of every [`Prepared::memo_key`], so a
-/// cache of [`Computed`] results never serves one made by other analysers: bump it with
-/// any change that alters an analyser's output for the same input (a test fingerprints
-/// the output of a fixed corpus and names this constant when the fingerprint moves).
-pub const ANALYSIS_REVISION: u32 = 2;
+/// Revision of what the analysers produce. Part of every [`Prepared::memo_key`] and
+/// [`Options::revision_key`], so a cache of [`Computed`] results or of whole analyses
+/// never serves one made by other analysers: bump it with any change that alters an
+/// analyser's output for the same input — language detection and flags included (a
+/// test fingerprints the analyses of a fixed corpus and names this constant when the
+/// fingerprint moves).
+pub const ANALYSIS_REVISION: u32 = 3;
 
 /// The cheap, path-dependent part of an analysis — binary or text, language, the line
 /// counter's grammar, flags, whether the name is a license file's — done before the
@@ -159,13 +177,9 @@ impl Prepared<'_> {
     /// string: the analysis revision, the limits, the language, the line counter's
     /// grammar, whether the file is outlined and whether its name is a license file's.
     pub fn memo_key(&self) -> String {
-        let l = &self.options.syntax;
         format!(
-            "r{rev}|{max_bytes},{max_ms},{max_symbols}|{lang}|{tokei}|{outline}|{license}",
-            rev = ANALYSIS_REVISION,
-            max_bytes = l.max_bytes,
-            max_ms = l.max_parse_ms,
-            max_symbols = l.max_symbols,
+            "{options}|{lang}|{tokei}|{outline}|{license}",
+            options = self.options.revision_key(),
             lang = if self.binary {
                 "(binary)"
             } else {

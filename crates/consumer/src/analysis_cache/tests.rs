@@ -187,3 +187,57 @@ fn one_process_at_a_time() {
         "{second:?}"
     );
 }
+
+fn recalled(code: u64) -> Recalled {
+    Recalled {
+        size: 42,
+        language: Some("Rust".into()),
+        language_method: Some("extension".into()),
+        lines: computed(code).lines,
+        complexity: None,
+        symbols: Vec::new(),
+        license: None,
+        secrets: Vec::new(),
+        imports: vec!["std::io".into()],
+        tokens: None,
+        flags: Default::default(),
+        diagnostics: Vec::new(),
+    }
+}
+
+#[test]
+fn whole_files_are_kept_by_project_path_content_and_revision() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = AnalysisCache::open(&config(dir.path(), 1 << 20)).expect("open");
+    let rev = tributary_intel::Options::default().revision_key();
+    let k = file_key("p", "src/a.rs", &sha(1), &rev);
+    assert_eq!(cache.recall(&k).1, Lookup::Miss);
+    cache.remember(&k, &recalled(7));
+    flush(&cache);
+    assert_eq!(cache.recall(&k), (Some(recalled(7)), Lookup::Hit));
+    // each part of the key parts files; names cannot be shifted from one part to the next
+    let others = [
+        file_key("q", "src/a.rs", &sha(1), &rev),
+        file_key("p", "src/b.rs", &sha(1), &rev),
+        file_key("p", "src/a.rs", &sha(2), &rev),
+        file_key("p", "src/a.rs", &sha(1), "r0|1,1,1"),
+        file_key("ps", "rc/a.rs", &sha(1), &rev),
+    ];
+    for other in others {
+        assert_ne!(other, k);
+        assert_eq!(cache.recall(&other).1, Lookup::Miss);
+    }
+    // a computed result under the same content is another entry
+    assert_eq!(cache.get(&sha(1), "src/a.rs").1, Lookup::Miss);
+    assert_eq!(cache.recall_counts(), (7, 1));
+    assert_eq!(cache.counts(), (1, 0));
+    // a damaged entry is a miss, and gone
+    let txn = cache.db.begin_write().expect("write");
+    {
+        let mut results = txn.open_table(RESULTS).expect("table");
+        results.insert(k, b"{not json".as_slice()).expect("insert");
+    }
+    txn.commit().expect("commit");
+    assert_eq!(cache.recall(&k).1, Lookup::Corrupt);
+    assert_eq!(cache.recall(&k).1, Lookup::Miss);
+}

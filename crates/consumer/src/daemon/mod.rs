@@ -58,6 +58,10 @@ pub struct Stats {
     /// Analysis cache lookups and hits (set when the daemon stops).
     pub analysis_lookups: AtomicU64,
     pub analysis_hits: AtomicU64,
+    /// Files looked up whole in the analysis cache, and those found: neither fetched
+    /// nor analysed (set when the daemon stops).
+    pub recall_lookups: AtomicU64,
+    pub recall_hits: AtomicU64,
 }
 
 /// The group consumer's context: logs rebalances, reports lag, tells the loop which
@@ -202,6 +206,13 @@ fn group_consumer(
         // queues and analysis hold the rest of the working set, and 8 MiB is still
         // several seconds of input at full analysis speed (benches/soak.sh)
         .set("queued.max.messages.kbytes", "8192")
+        // ...and a partition over that bound is fetched again 20 ms later, not after
+        // librdkafka's default second: with so small a bound the queue is over it often,
+        // and an analysis-cached consume stood idle a second at a time (benches/README.md)
+        .set("fetch.queue.backoff.ms", "20")
+        // a fetch for caught-up partitions waits at the broker at most 100 ms (500 by
+        // default): a partition resumed meanwhile is fetched only once it returns
+        .set("fetch.wait.max.ms", "100")
         // a consumer started before its input topic exists (a fresh deployment, a
         // publisher not yet run) finds the topic within 10 s, not librdkafka's 5 min
         .set("topic.metadata.refresh.interval.ms", "10000");
@@ -454,6 +465,9 @@ pub async fn run(
         None => None,
     };
     let offsets = Arc::new(Offsets::default());
+    // the analysers' indexes are built while the group is joined, not during the first
+    // message that needs them (which would wait for them, as it waits for a free thread)
+    let warm_up = tokio::task::spawn_blocking(tributary_intel::warm_up);
     // the brokers answer, accept the credentials and show the three topics before
     // anything is consumed
     let k = &cfg.kafka;
@@ -467,12 +481,10 @@ pub async fn run(
         brokers: k.connection.brokers.clone(),
         source,
     })?;
-    // the analysers' indexes are built before the first message, not during it
-    let license_index_bytes = tokio::task::spawn_blocking(tributary_intel::warm_up)
-        .await
-        .ok()
-        .flatten();
-    tracing::debug!(license_index_bytes, "analysers ready");
+    tokio::spawn(async move {
+        let license_index_bytes = warm_up.await.ok().flatten();
+        tracing::debug!(license_index_bytes, "analysers ready");
+    });
     let consumer = group_consumer(&cfg, offsets.clone())?;
     consumer
         .subscribe(&[&cfg.kafka.input_topic])
@@ -556,6 +568,12 @@ pub async fn run(
             .analysis_lookups
             .store(lookups, Ordering::Relaxed);
         handler.stats.analysis_hits.store(hits, Ordering::Relaxed);
+        let (lookups, hits) = cache.recall_counts();
+        handler
+            .stats
+            .recall_lookups
+            .store(lookups, Ordering::Relaxed);
+        handler.stats.recall_hits.store(hits, Ordering::Relaxed);
         // what the writer has queued is committed before the process ends
         let _ = tokio::task::spawn_blocking(move || cache.flush(Duration::from_secs(10))).await;
     }

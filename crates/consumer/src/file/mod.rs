@@ -23,9 +23,9 @@ use tributary_events::v1::V1Event;
 use tributary_events::v2::{Change, IndexProjectRequested, IndexRunCompleted, WireFile};
 use tributary_events::{IndexEvent, RelPath, Sha256Hex};
 
-use crate::analysis_cache::AnalysisCache;
+use crate::analysis_cache::{self, AnalysisCache, Recalled};
 use crate::error::Failure;
-use crate::internal_events::FileProcessed;
+use crate::internal_events::{FileProcessed, FileRecalled};
 use dead_letter::{DeadLetters, Envelope};
 use resolve::{Resolver, Tier};
 
@@ -191,16 +191,6 @@ impl Processor {
             debug_assert_eq!(spec.change, Change::Deleted);
             return Ok(Output::Tombstone { key });
         };
-        let t = Instant::now();
-        let (bytes, tier) = self
-            .resolver
-            .resolve(&body.content, &body.checksum, &spec.path, creds)
-            .await?;
-        let resolved = Resolved {
-            bytes,
-            tier,
-            resolve_us: t.elapsed().as_micros() as u64,
-        };
         let (git_url, git_ref) = match &body.content {
             tributary_events::v2::ContentRef::GitReference { git_url, git_ref } => {
                 (Some(git_url.clone()), Some(git_ref.clone()))
@@ -214,8 +204,45 @@ impl Processor {
             git_url,
             git_ref,
         };
-        self.document(&ev.project, spec.path, body.checksum, resolved, source)
-            .await
+        // The same file seen before (this project, this path, these bytes, these
+        // analysers): its document is rebuilt from what was kept, nothing is fetched.
+        let file_key = self.analysis_cache.as_ref().map(|_| {
+            analysis_cache::file_key(
+                &ev.project,
+                spec.path.as_str(),
+                &body.checksum,
+                &self.analysis_options.revision_key(),
+            )
+        });
+        if let (Some(cache), Some(file_key)) = (&self.analysis_cache, file_key) {
+            let t = Instant::now();
+            let cache = cache.clone();
+            // a hit reads the cache's file: on the pool, like every other lookup
+            if let Ok((Some(recalled), _)) =
+                self.analysis.run(move || cache.recall(&file_key)).await
+            {
+                return self.recalled(&ev.project, spec.path, body.checksum, recalled, source, t);
+            }
+        }
+        let t = Instant::now();
+        let (bytes, tier) = self
+            .resolver
+            .resolve(&body.content, &body.checksum, &spec.path, creds)
+            .await?;
+        let resolved = Resolved {
+            bytes,
+            tier,
+            resolve_us: t.elapsed().as_micros() as u64,
+        };
+        self.document(
+            &ev.project,
+            spec.path,
+            body.checksum,
+            resolved,
+            source,
+            file_key,
+        )
+        .await
     }
 
     async fn process_v1(&self, ev: &V1Event, src: &SourceRecord) -> Result<Vec<Output>, String> {
@@ -269,11 +296,13 @@ impl Processor {
                 git_url: None,
                 git_ref: None,
             };
-            self.document(&ev.project, spec.path, checksum, resolved, source)
+            self.document(&ev.project, spec.path, checksum, resolved, source, None)
                 .await
         }
     }
 
+    /// A file's document from its analysis, kept under `file_key` (when given) once the
+    /// analysis is one worth keeping.
     async fn document(
         &self,
         project: &str,
@@ -281,6 +310,7 @@ impl Processor {
         checksum: Sha256Hex,
         resolved: Resolved,
         source: DocSource,
+        file_key: Option<analysis_cache::Key>,
     ) -> Result<Output, Failure> {
         let bytes = resolved.bytes.clone();
         let p = path.clone();
@@ -288,7 +318,7 @@ impl Processor {
         let cache = self.analysis_cache.clone();
         let content = checksum;
         // timed on the pool thread: waiting for a free thread is not analysis
-        let (analysis, analyse) = self
+        let (analysis, analyse, keep) = self
             .analysis
             .run(move || {
                 let t = Instant::now();
@@ -308,7 +338,9 @@ impl Processor {
                     }
                     _ => prepared.compute(),
                 };
-                (prepared.finish(computed), t.elapsed())
+                // a parse cut short by the machine's load is not the file's analysis
+                let keep = computed.cacheable;
+                (prepared.finish(computed), t.elapsed(), keep)
             })
             .await
             .map_err(|_| {
@@ -321,7 +353,7 @@ impl Processor {
             analyse,
         }
         .emit();
-        let mut doc = FileIntelligence {
+        let doc = FileIntelligence {
             schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
             doc_type: DOC_TYPE_FILE.to_owned(),
             project: project.to_owned(),
@@ -347,6 +379,59 @@ impl Processor {
             },
             analysed_at: OffsetDateTime::now_utc(),
         };
+        if let (Some(cache), Some(file_key), true) = (&self.analysis_cache, file_key, keep) {
+            cache.remember(&file_key, &Recalled::of(&doc));
+        }
+        self.output(doc)
+    }
+
+    /// A document rebuilt from a file's kept analysis: this event's source, no resolve.
+    fn recalled(
+        &self,
+        project: &str,
+        path: RelPath,
+        checksum: Sha256Hex,
+        kept: Recalled,
+        source: DocSource,
+        t: Instant,
+    ) -> Result<Output, Failure> {
+        let elapsed = t.elapsed();
+        FileRecalled {
+            bytes: kept.size,
+            elapsed,
+        }
+        .emit();
+        let doc = FileIntelligence {
+            schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
+            doc_type: DOC_TYPE_FILE.to_owned(),
+            project: project.to_owned(),
+            path,
+            checksum,
+            size: kept.size,
+            language: kept.language,
+            language_method: kept.language_method,
+            lines: kept.lines,
+            complexity: kept.complexity,
+            symbols: kept.symbols,
+            license: kept.license,
+            secrets: kept.secrets,
+            imports: kept.imports,
+            tokens: kept.tokens,
+            flags: kept.flags,
+            diagnostics: kept.diagnostics,
+            truncated: Vec::new(),
+            source,
+            timing: Timing {
+                resolve_us: 0,
+                analyse_us: elapsed.as_micros() as u64,
+            },
+            analysed_at: OffsetDateTime::now_utc(),
+        };
+        self.output(doc)
+    }
+
+    /// A document as the record to produce.
+    fn output(&self, mut doc: FileIntelligence) -> Result<Output, Failure> {
         // No input stops a partition: a document too large for one message loses the
         // tail of its longest lists (named in `truncated`) until it fits.
         let payload = doc.to_json_within(self.max_output_bytes).ok_or_else(|| {
