@@ -405,6 +405,31 @@ impl AnalysisCache {
         found
     }
 
+    /// [`AnalysisCache::recall`] of several files in one read transaction.
+    pub fn recall_many(&self, keys: &[Key]) -> Vec<Option<Recalled>> {
+        self.recalls.fetch_add(keys.len() as u64, Ordering::Relaxed);
+        let found = self.read_many(keys, Entry::File);
+        let hits = found.iter().filter(|f| f.is_some()).count() as u64;
+        self.recall_hits.fetch_add(hits, Ordering::Relaxed);
+        found
+    }
+
+    /// Whether an entry is kept under `key` (in memory, without reading the file or
+    /// counting a lookup).
+    pub fn knows(&self, key: &Key) -> bool {
+        self.lock().lru.contains(key)
+    }
+
+    /// Counts a file lookup answered by [`AnalysisCache::knows`] alone: a miss.
+    pub fn recall_missed(&self) {
+        self.recalls.fetch_add(1, Ordering::Relaxed);
+        AnalysisCacheLookup {
+            entry: Entry::File,
+            result: Lookup::Miss,
+        }
+        .emit();
+    }
+
     /// Keeps a file's whole analysis ([`file_key`]); only for bytes that were verified
     /// against the checksum in the key and analysed without running out of time.
     pub fn remember(&self, key: &Key, recalled: &Recalled) {
@@ -428,7 +453,56 @@ impl AnalysisCache {
             let table = txn.open_table(RESULTS)?;
             Ok(table.get(key)?.map(|v| v.value().to_vec()))
         };
-        let (found, lookup) = match read() {
+        self.decode(key, read(), entry)
+    }
+
+    /// Several entries in one read transaction (a transaction per entry costs more than
+    /// the read); those not known in memory are not read.
+    fn read_many<T: serde::de::DeserializeOwned>(
+        &self,
+        keys: &[Key],
+        entry: Entry,
+    ) -> Vec<Option<T>> {
+        let known: Vec<bool> = {
+            let mut r = self.lock();
+            keys.iter().map(|k| r.lru.get(k).is_some()).collect()
+        };
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(redb::Error::from)
+            .and_then(|txn| Ok((txn.open_table(RESULTS)?, txn)));
+        keys.iter()
+            .zip(known)
+            .map(|(key, known)| {
+                if !known {
+                    AnalysisCacheLookup {
+                        entry,
+                        result: Lookup::Miss,
+                    }
+                    .emit();
+                    return None;
+                }
+                let bytes = match &txn {
+                    Ok((table, _)) => table
+                        .get(*key)
+                        .map(|v| v.map(|v| v.value().to_vec()))
+                        .map_err(redb::Error::from),
+                    Err(e) => Err(redb::Error::Corrupted(e.to_string())),
+                };
+                self.decode(*key, bytes, entry).0
+            })
+            .collect()
+    }
+
+    /// What a read found, decoded; a damaged entry is removed.
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        key: Key,
+        read: Result<Option<Vec<u8>>, redb::Error>,
+        entry: Entry,
+    ) -> (Option<T>, Lookup) {
+        let (found, lookup) = match read {
             Ok(Some(bytes)) => match serde_json::from_slice::<T>(&bytes) {
                 Ok(value) => (Some(value), Lookup::Hit),
                 Err(_) => {

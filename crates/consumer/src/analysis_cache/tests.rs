@@ -214,6 +214,7 @@ fn whole_files_are_kept_by_project_path_content_and_revision() {
     assert_eq!(cache.recall(&k).1, Lookup::Miss);
     cache.remember(&k, &recalled(7));
     flush(&cache);
+    assert!(cache.knows(&k));
     assert_eq!(cache.recall(&k), (Some(recalled(7)), Lookup::Hit));
     // each part of the key parts files; names cannot be shifted from one part to the next
     let others = [
@@ -225,6 +226,7 @@ fn whole_files_are_kept_by_project_path_content_and_revision() {
     ];
     for other in others {
         assert_ne!(other, k);
+        assert!(!cache.knows(&other));
         assert_eq!(cache.recall(&other).1, Lookup::Miss);
     }
     // a computed result under the same content is another entry

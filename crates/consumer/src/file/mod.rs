@@ -20,7 +20,7 @@ use tributary_events::intelligence::{
     DOC_TYPE_FILE, DocSource, FileIntelligence, INTELLIGENCE_SCHEMA_VERSION, Timing, doc_key,
 };
 use tributary_events::v1::V1Event;
-use tributary_events::v2::{Change, IndexProjectRequested, IndexRunCompleted, WireFile};
+use tributary_events::v2::{Change, FileSpec, IndexProjectRequested, IndexRunCompleted, WireFile};
 use tributary_events::{IndexEvent, RelPath, Sha256Hex};
 
 use crate::analysis_cache::{self, AnalysisCache, Recalled};
@@ -86,6 +86,15 @@ pub struct Processor {
     pub max_output_bytes: usize,
 }
 
+/// A file of an event as the analysis cache knows it.
+#[derive(Default)]
+struct Seen {
+    /// Where its whole analysis is kept once made; `None`: not kept (no cache, no bytes).
+    key: Option<analysis_cache::Key>,
+    /// What was kept, and this file's share of the time the lookup took.
+    kept: Option<(Recalled, std::time::Duration)>,
+}
+
 struct Resolved {
     bytes: Bytes,
     tier: Tier,
@@ -143,11 +152,27 @@ impl Processor {
                     .collect());
             }
         };
+        let specs: Vec<Result<FileSpec, Failure>> = ev
+            .files
+            .iter()
+            .map(|wire| {
+                wire.validate()
+                    .map_err(|e| Failure::new(e.reason(), Stage::Validate, e.to_string()))
+            })
+            .collect();
+        let mut seen = self.recall(ev, &specs).await;
         let results: Vec<(&WireFile, Result<Output, Failure>)> = self
-            .each_file(ev.files.iter().map(|wire| {
-                Box::pin(async move { (wire, self.process_file(ev, wire, creds).await) })
-                    as BoxFuture<'_, _>
-            }))
+            .each_file(ev.files.iter().zip(specs).zip(seen.drain(..)).map(
+                |((wire, spec), seen)| {
+                    Box::pin(async move {
+                        let result = match spec {
+                            Ok(spec) => self.process_file(ev, spec, seen, creds).await,
+                            Err(failure) => Err(failure),
+                        };
+                        (wire, result)
+                    }) as BoxFuture<'_, _>
+                },
+            ))
             .await;
         local_fault(results.iter().map(|(_, r)| r))?;
         Ok(results
@@ -177,15 +202,79 @@ impl Processor {
             .await
     }
 
+    /// What the analysis cache kept of an event's files, seen before with the same
+    /// project, path, bytes and analysers (one per file, in order): looked up in memory
+    /// at once, then those known read from the cache's file in one job on the pool.
+    async fn recall(
+        &self,
+        ev: &IndexProjectRequested,
+        specs: &[Result<FileSpec, Failure>],
+    ) -> Vec<Seen> {
+        let Some(cache) = &self.analysis_cache else {
+            return specs.iter().map(|_| Seen::default()).collect();
+        };
+        let revision = self.analysis_options.revision_key();
+        let mut seen: Vec<Seen> = specs
+            .iter()
+            .map(|spec| match spec {
+                Ok(FileSpec {
+                    path,
+                    body: Some(body),
+                    ..
+                }) => Seen {
+                    key: Some(analysis_cache::file_key(
+                        &ev.project,
+                        path.as_str(),
+                        &body.checksum,
+                        &revision,
+                    )),
+                    kept: None,
+                },
+                _ => Seen::default(),
+            })
+            .collect();
+        let known: Vec<(usize, analysis_cache::Key)> = seen
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.key.map(|k| (i, k)))
+            .filter(|(_, k)| {
+                let known = cache.knows(k);
+                if !known {
+                    cache.recall_missed();
+                }
+                known
+            })
+            .collect();
+        if known.is_empty() {
+            return seen;
+        }
+        let keys: Vec<analysis_cache::Key> = known.iter().map(|(_, k)| *k).collect();
+        let cache = cache.clone();
+        let Ok((found, elapsed)) = self
+            .analysis
+            .run(move || {
+                let t = Instant::now();
+                (cache.recall_many(&keys), t.elapsed())
+            })
+            .await
+        else {
+            return seen; // fetched and analysed as if never seen
+        };
+        // each file's share of the one lookup
+        let each = elapsed / u32::try_from(known.len()).unwrap_or(u32::MAX);
+        for ((i, _), kept) in known.into_iter().zip(found) {
+            seen[i].kept = kept.map(|k| (k, each));
+        }
+        seen
+    }
+
     async fn process_file(
         &self,
         ev: &IndexProjectRequested,
-        wire: &WireFile,
+        spec: FileSpec,
+        seen: Seen,
         creds: Option<&str>,
     ) -> Result<Output, Failure> {
-        let spec = wire
-            .validate()
-            .map_err(|e| Failure::new(e.reason(), Stage::Validate, e.to_string()))?;
         let key = doc_key(&ev.project, &spec.path);
         let Some(body) = spec.body else {
             debug_assert_eq!(spec.change, Change::Deleted);
@@ -206,23 +295,8 @@ impl Processor {
         };
         // The same file seen before (this project, this path, these bytes, these
         // analysers): its document is rebuilt from what was kept, nothing is fetched.
-        let file_key = self.analysis_cache.as_ref().map(|_| {
-            analysis_cache::file_key(
-                &ev.project,
-                spec.path.as_str(),
-                &body.checksum,
-                &self.analysis_options.revision_key(),
-            )
-        });
-        if let (Some(cache), Some(file_key)) = (&self.analysis_cache, file_key) {
-            let t = Instant::now();
-            let cache = cache.clone();
-            // a hit reads the cache's file: on the pool, like every other lookup
-            if let Ok((Some(recalled), _)) =
-                self.analysis.run(move || cache.recall(&file_key)).await
-            {
-                return self.recalled(&ev.project, spec.path, body.checksum, recalled, source, t);
-            }
+        if let Some((kept, elapsed)) = seen.kept {
+            return self.recalled(&ev.project, spec.path, body.checksum, kept, source, elapsed);
         }
         let t = Instant::now();
         let (bytes, tier) = self
@@ -240,7 +314,7 @@ impl Processor {
             body.checksum,
             resolved,
             source,
-            file_key,
+            seen.key,
         )
         .await
     }
@@ -393,9 +467,8 @@ impl Processor {
         checksum: Sha256Hex,
         kept: Recalled,
         source: DocSource,
-        t: Instant,
+        elapsed: std::time::Duration,
     ) -> Result<Output, Failure> {
-        let elapsed = t.elapsed();
         FileRecalled {
             bytes: kept.size,
             elapsed,
