@@ -31,6 +31,23 @@ fn memory_is_bounded_in_bytes_and_evicts_least_recent() {
 }
 
 #[test]
+fn memory_keeps_its_own_copy_not_the_buffer_a_slice_came_from() {
+    // a small body sliced out of a large read buffer, as a download hands it over
+    let buffer = Bytes::from(vec![7u8; 1 << 20]);
+    let body = buffer.slice(100..200);
+    let key = Sha256Hex::of(&body);
+    let c = MemoryCache::new(1000);
+    c.insert(key, body.clone());
+    let kept = c.get(&key).expect("cached");
+    assert_eq!(kept, body);
+    let inside = buffer.as_ptr_range();
+    assert!(
+        !inside.contains(&kept.as_ptr()),
+        "the cache holds the 1 MiB buffer through a 100-byte slice"
+    );
+}
+
+#[test]
 fn memory_refuses_what_does_not_hash_to_its_key_or_cannot_fit() {
     let c = MemoryCache::new(100);
     let (a, _) = entry(1, 10);
