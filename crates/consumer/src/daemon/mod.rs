@@ -465,8 +465,9 @@ pub async fn run(
         None => None,
     };
     let offsets = Arc::new(Offsets::default());
-    // the analysers' indexes are built while the group is joined, not during the first
-    // message that needs them (which would wait for them, as it waits for a free thread)
+    // The analysers' indexes are built while the brokers are probed, and before the
+    // first message: building the license index holds the whole SPDX store for a
+    // moment, and that peak must not add to the first messages' working set.
     let warm_up = tokio::task::spawn_blocking(tributary_intel::warm_up);
     // the brokers answer, accept the credentials and show the three topics before
     // anything is consumed
@@ -481,10 +482,8 @@ pub async fn run(
         brokers: k.connection.brokers.clone(),
         source,
     })?;
-    tokio::spawn(async move {
-        let license_index_bytes = warm_up.await.ok().flatten();
-        tracing::debug!(license_index_bytes, "analysers ready");
-    });
+    let license_index_bytes = warm_up.await.ok().flatten();
+    tracing::debug!(license_index_bytes, "analysers ready");
     let consumer = group_consumer(&cfg, offsets.clone())?;
     consumer
         .subscribe(&[&cfg.kafka.input_topic])
