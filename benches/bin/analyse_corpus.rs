@@ -12,7 +12,16 @@ use std::time::Instant;
 
 use tributary_events::RelPath;
 
+/// The consumer's allocators: jemalloc for Rust and for tree-sitter.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
+    #[allow(unsafe_code)]
+    // SAFETY: first thing in `main`: no other thread, nothing parsed or compiled yet.
+    unsafe {
+        tributary_intel::parser_memory::use_jemalloc();
+    }
     let roots: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
     assert!(!roots.is_empty(), "usage: analyse-corpus DIR...");
     let mut files: Vec<(PathBuf, RelPath)> = Vec::new();

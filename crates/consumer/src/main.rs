@@ -28,6 +28,11 @@ static MALLOC_CONF: &[u8; 70] =
     b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:4\0";
 
 fn main() -> ExitCode {
+    #[allow(unsafe_code)]
+    // SAFETY: first thing in `main`: no other thread, nothing parsed or compiled yet.
+    unsafe {
+        tributary_intel::parser_memory::use_jemalloc();
+    }
     let cli: Cli = tributary_runtime::config_file::parse(
         std::env::args_os().collect(),
         std::env::var_os(tributary_runtime::config_file::CONFIG_ENV),

@@ -10,6 +10,8 @@ pub mod flags;
 mod heuristics;
 pub mod language;
 mod license;
+#[cfg(feature = "jemalloc")]
+pub mod parser_memory;
 pub mod report;
 pub mod rollup;
 mod secrets;
