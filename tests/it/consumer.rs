@@ -250,7 +250,10 @@ async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rer
         1 + fx.files.len()
     );
 
-    // every file was looked up whole in the analysis cache, and none was there yet
+    // every file was looked up whole in the analysis cache, and none was there yet —
+    // though both projects hold the same paths with the same bytes: what one project's
+    // documents said is never recalled for another (a project could otherwise obtain
+    // documents for bytes it names by checksum only)
     assert_eq!(stats.recall_lookups.load(Relaxed) as usize, n);
     assert_eq!(stats.recall_hits.load(Relaxed), 0);
     let untimed = |mut d: Value| {

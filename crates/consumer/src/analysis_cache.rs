@@ -55,6 +55,9 @@ pub struct AnalysisCacheConfig {
     pub max_bytes: u64,
     /// Memory redb may use for its page cache.
     pub page_cache_bytes: usize,
+    /// Entries kept, at most (the index of every entry is held in memory); the least
+    /// recently used go first.
+    pub max_entries: usize,
 }
 
 /// The file of the database, in [`AnalysisCacheConfig::dir`].
@@ -192,6 +195,7 @@ pub struct AnalysisCache {
     db: Arc<redb::Database>,
     path: PathBuf,
     max_bytes: u64,
+    max_entries: usize,
     recency: Mutex<Recency>,
     tick: AtomicU64,
     lookups: AtomicU64,
@@ -299,6 +303,7 @@ impl AnalysisCache {
             db,
             path,
             max_bytes: config.max_bytes,
+            max_entries: config.max_entries.max(1),
             recency: Mutex::new(recency),
             tick: AtomicU64::new(last_tick + 1),
             lookups: AtomicU64::new(0),
@@ -569,7 +574,7 @@ impl AnalysisCache {
         let mut evicted = Vec::new();
         let (entries, bytes) = {
             let mut r = self.lock();
-            while r.bytes > self.max_bytes {
+            while r.bytes > self.max_bytes || r.lru.len() > self.max_entries {
                 let Some((k, size)) = r.lru.pop_lru() else {
                     break;
                 };

@@ -9,7 +9,8 @@ use tributary_content::git::{CredentialBinding, CredentialBindings, GitConfig};
 pub use tributary_runtime::{GlobalArgs, LogFormat, ProviderArg, StorageArgs};
 
 use crate::config::{
-    ANALYSIS_CACHE_PAGE_CACHE_BYTES, AnalysisCacheConfig, CacheConfig, Config, KafkaConfig,
+    ANALYSIS_CACHE_MAX_ENTRIES, ANALYSIS_CACHE_PAGE_CACHE_BYTES, AnalysisCacheConfig, CacheConfig,
+    Config, KafkaConfig,
 };
 use crate::error::ConfigError;
 
@@ -396,6 +397,7 @@ impl RunArgs {
                 dir: self.analysis_cache_dir,
                 max_bytes: gb(self.analysis_cache_max_size_gb),
                 page_cache_bytes: ANALYSIS_CACHE_PAGE_CACHE_BYTES,
+                max_entries: ANALYSIS_CACHE_MAX_ENTRIES,
             }),
             git: GitConfig {
                 cache_dir: self.git_cache_dir,

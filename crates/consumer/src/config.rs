@@ -33,6 +33,12 @@ pub use crate::analysis_cache::AnalysisCacheConfig;
 /// returns are in the operating system's page cache too).
 pub const ANALYSIS_CACHE_PAGE_CACHE_BYTES: usize = 8 << 20;
 
+/// Entries the analysis cache keeps, at most, whatever its byte budget: its index (last
+/// use and size of every entry) lives in memory at ~100 bytes an entry, so this bounds
+/// that memory at ~25 MiB. Two entries per file (its computed result and its whole
+/// analysis): room for the files of ~130k distinct (project, path, content).
+pub const ANALYSIS_CACHE_MAX_ENTRIES: usize = 1 << 18;
+
 #[derive(Debug, Clone)]
 pub struct CacheConfig {
     pub memory_max_bytes: u64,

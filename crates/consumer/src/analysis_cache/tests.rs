@@ -9,6 +9,7 @@ fn config(dir: &Path, max_bytes: u64) -> AnalysisCacheConfig {
         dir: dir.to_owned(),
         max_bytes,
         page_cache_bytes: 1 << 20,
+        max_entries: 1 << 20,
     }
 }
 
@@ -242,4 +243,37 @@ fn whole_files_are_kept_by_project_path_content_and_revision() {
     txn.commit().expect("commit");
     assert_eq!(cache.recall(&k).1, Lookup::Corrupt);
     assert_eq!(cache.recall(&k).1, Lookup::Miss);
+}
+
+#[test]
+fn entries_are_bounded_in_number_too_least_recent_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = AnalysisCacheConfig {
+        max_entries: 3,
+        ..config(dir.path(), 1 << 20)
+    };
+    let cache = AnalysisCache::open(&cfg).expect("open");
+    for n in 0..3 {
+        cache.put(&sha(n), "k", &computed(n));
+    }
+    flush(&cache);
+    // 0 is used again, so 1 is the least recently used when a fourth comes
+    assert_eq!(cache.get(&sha(0), "k").1, Lookup::Hit);
+    cache.put(&sha(3), "k", &computed(3));
+    flush(&cache);
+    assert_eq!(cache.usage().0, 3);
+    assert_eq!(cache.get(&sha(1), "k").1, Lookup::Miss);
+    for n in [0, 2, 3] {
+        assert_eq!(cache.get(&sha(n), "k").1, Lookup::Hit, "entry {n}");
+    }
+    // a smaller bound on reopening evicts down to it, least recently used first
+    drop(cache);
+    let cache = AnalysisCache::open(&AnalysisCacheConfig {
+        max_entries: 1,
+        ..cfg
+    })
+    .expect("reopen");
+    flush(&cache);
+    assert_eq!(cache.usage().0, 1);
+    assert_eq!(cache.get(&sha(3), "k").1, Lookup::Hit);
 }
