@@ -117,27 +117,6 @@ pub struct Recalled {
     pub diagnostics: Vec<String>,
 }
 
-impl Recalled {
-    /// What a document says of its file's analysis (lists as they were before any cut
-    /// to fit a message: the cut is made again for each document).
-    pub fn of(doc: &tributary_events::intelligence::FileIntelligence) -> Self {
-        Recalled {
-            size: doc.size,
-            language: doc.language.clone(),
-            language_method: doc.language_method.clone(),
-            lines: doc.lines,
-            complexity: doc.complexity.clone(),
-            symbols: doc.symbols.clone(),
-            license: doc.license.clone(),
-            secrets: doc.secrets.clone(),
-            imports: doc.imports.clone(),
-            tokens: doc.tokens.clone(),
-            flags: doc.flags,
-            diagnostics: doc.diagnostics.clone(),
-        }
-    }
-}
-
 /// What is kept under a key (the `entry` label of the lookup metric).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
@@ -393,27 +372,25 @@ impl AnalysisCache {
     /// The result kept for these bytes and key, if any.
     pub fn get(&self, content: &Sha256Hex, memo_key: &str) -> (Option<Computed>, Lookup) {
         self.lookups.fetch_add(1, Ordering::Relaxed);
-        let found = self.read(&key(content, memo_key), Entry::Computed);
+        let found = self
+            .read(&[key(content, memo_key)], Entry::Computed)
+            .pop()
+            .expect("one key, one answer");
         if found.1 == Lookup::Hit {
             self.hits.fetch_add(1, Ordering::Relaxed);
         }
         found
     }
 
-    /// The whole analysis kept for this file ([`file_key`]), if any.
-    pub fn recall(&self, key: &Key) -> (Option<Recalled>, Lookup) {
-        self.recalls.fetch_add(1, Ordering::Relaxed);
-        let found = self.read(key, Entry::File);
-        if found.1 == Lookup::Hit {
-            self.recall_hits.fetch_add(1, Ordering::Relaxed);
-        }
-        found
-    }
-
-    /// [`AnalysisCache::recall`] of several files in one read transaction.
+    /// The whole analyses kept for these files ([`file_key`]), in order, read in one
+    /// transaction.
     pub fn recall_many(&self, keys: &[Key]) -> Vec<Option<Recalled>> {
         self.recalls.fetch_add(keys.len() as u64, Ordering::Relaxed);
-        let found = self.read_many(keys, Entry::File);
+        let found: Vec<Option<Recalled>> = self
+            .read(keys, Entry::File)
+            .into_iter()
+            .map(|(value, _)| value)
+            .collect();
         let hits = found.iter().filter(|f| f.is_some()).count() as u64;
         self.recall_hits.fetch_add(hits, Ordering::Relaxed);
         found
@@ -443,40 +420,19 @@ impl AnalysisCache {
         }
     }
 
-    fn read<T: serde::de::DeserializeOwned>(&self, key: &Key, entry: Entry) -> (Option<T>, Lookup) {
-        let key = *key;
-        if self.lock().lru.get(&key).is_none() {
-            AnalysisCacheLookup {
-                entry,
-                result: Lookup::Miss,
-            }
-            .emit();
-            return (None, Lookup::Miss);
-        }
-        let read = || -> Result<Option<Vec<u8>>, redb::Error> {
-            let txn = self.db.begin_read()?;
-            let table = txn.open_table(RESULTS)?;
-            Ok(table.get(key)?.map(|v| v.value().to_vec()))
-        };
-        self.decode(key, read(), entry)
-    }
-
-    /// Several entries in one read transaction (a transaction per entry costs more than
+    /// Entries by key, in one read transaction (a transaction per entry costs more than
     /// the read); those not known in memory are not read.
-    fn read_many<T: serde::de::DeserializeOwned>(
+    fn read<T: serde::de::DeserializeOwned>(
         &self,
         keys: &[Key],
         entry: Entry,
-    ) -> Vec<Option<T>> {
+    ) -> Vec<(Option<T>, Lookup)> {
         let known: Vec<bool> = {
             let mut r = self.lock();
             keys.iter().map(|k| r.lru.get(k).is_some()).collect()
         };
-        let txn = self
-            .db
-            .begin_read()
-            .map_err(redb::Error::from)
-            .and_then(|txn| Ok((txn.open_table(RESULTS)?, txn)));
+        // opened for the first known key
+        let mut open: Option<(redb::ReadOnlyTable<Key, &[u8]>, redb::ReadTransaction)> = None;
         keys.iter()
             .zip(known)
             .map(|(key, known)| {
@@ -486,16 +442,17 @@ impl AnalysisCache {
                         result: Lookup::Miss,
                     }
                     .emit();
-                    return None;
+                    return (None, Lookup::Miss);
                 }
-                let bytes = match &txn {
-                    Ok((table, _)) => table
-                        .get(*key)
-                        .map(|v| v.map(|v| v.value().to_vec()))
-                        .map_err(redb::Error::from),
-                    Err(e) => Err(redb::Error::Corrupted(e.to_string())),
+                let mut get = || -> Result<Option<Vec<u8>>, redb::Error> {
+                    if open.is_none() {
+                        let txn = self.db.begin_read()?;
+                        open = Some((txn.open_table(RESULTS)?, txn));
+                    }
+                    let (table, _) = open.as_ref().expect("opened above");
+                    Ok(table.get(*key)?.map(|v| v.value().to_vec()))
                 };
-                self.decode(*key, bytes, entry).0
+                self.decode(*key, get(), entry)
             })
             .collect()
     }

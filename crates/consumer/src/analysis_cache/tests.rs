@@ -212,11 +212,11 @@ fn whole_files_are_kept_by_project_path_content_and_revision() {
     let cache = AnalysisCache::open(&config(dir.path(), 1 << 20)).expect("open");
     let rev = tributary_intel::Options::default().revision_key();
     let k = file_key("p", "src/a.rs", &sha(1), &rev);
-    assert_eq!(cache.recall(&k).1, Lookup::Miss);
+    assert_eq!(cache.recall_many(&[k]), vec![None]);
     cache.remember(&k, &recalled(7));
     flush(&cache);
     assert!(cache.knows(&k));
-    assert_eq!(cache.recall(&k), (Some(recalled(7)), Lookup::Hit));
+    assert_eq!(cache.recall_many(&[k]), vec![Some(recalled(7))]);
     // each part of the key parts files; names cannot be shifted from one part to the next
     let others = [
         file_key("q", "src/a.rs", &sha(1), &rev),
@@ -228,11 +228,16 @@ fn whole_files_are_kept_by_project_path_content_and_revision() {
     for other in others {
         assert_ne!(other, k);
         assert!(!cache.knows(&other));
-        assert_eq!(cache.recall(&other).1, Lookup::Miss);
     }
+    // one read answers each key in order
+    let mut keys = others.to_vec();
+    keys.insert(2, k);
+    let mut expected = vec![None; others.len()];
+    expected.insert(2, Some(recalled(7)));
+    assert_eq!(cache.recall_many(&keys), expected);
     // a computed result under the same content is another entry
     assert_eq!(cache.get(&sha(1), "src/a.rs").1, Lookup::Miss);
-    assert_eq!(cache.recall_counts(), (7, 1));
+    assert_eq!(cache.recall_counts(), (8, 2));
     assert_eq!(cache.counts(), (1, 0));
     // a damaged entry is a miss, and gone
     let txn = cache.db.begin_write().expect("write");
@@ -241,8 +246,10 @@ fn whole_files_are_kept_by_project_path_content_and_revision() {
         results.insert(k, b"{not json".as_slice()).expect("insert");
     }
     txn.commit().expect("commit");
-    assert_eq!(cache.recall(&k).1, Lookup::Corrupt);
-    assert_eq!(cache.recall(&k).1, Lookup::Miss);
+    let read = |cache: &AnalysisCache| cache.read::<Recalled>(&[k], Entry::File)[0].1;
+    assert_eq!(read(&cache), Lookup::Corrupt);
+    assert_eq!(read(&cache), Lookup::Miss);
+    assert!(!cache.knows(&k));
 }
 
 #[test]

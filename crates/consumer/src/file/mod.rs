@@ -160,19 +160,23 @@ impl Processor {
                     .map_err(|e| Failure::new(e.reason(), Stage::Validate, e.to_string()))
             })
             .collect();
-        let mut seen = self.recall(ev, &specs).await;
+        let seen = self.recall(ev, &specs).await;
         let results: Vec<(&WireFile, Result<Output, Failure>)> = self
-            .each_file(ev.files.iter().zip(specs).zip(seen.drain(..)).map(
-                |((wire, spec), seen)| {
-                    Box::pin(async move {
-                        let result = match spec {
-                            Ok(spec) => self.process_file(ev, spec, seen, creds).await,
-                            Err(failure) => Err(failure),
-                        };
-                        (wire, result)
-                    }) as BoxFuture<'_, _>
-                },
-            ))
+            .each_file(
+                ev.files
+                    .iter()
+                    .zip(specs)
+                    .zip(seen)
+                    .map(|((wire, spec), seen)| {
+                        Box::pin(async move {
+                            let result = match spec {
+                                Ok(spec) => self.process_file(ev, spec, seen, creds).await,
+                                Err(failure) => Err(failure),
+                            };
+                            (wire, result)
+                        }) as BoxFuture<'_, _>
+                    }),
+            )
             .await;
         local_fault(results.iter().map(|(_, r)| r))?;
         Ok(results
@@ -427,12 +431,7 @@ impl Processor {
             analyse,
         }
         .emit();
-        let doc = FileIntelligence {
-            schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
-            doc_type: DOC_TYPE_FILE.to_owned(),
-            project: project.to_owned(),
-            path,
-            checksum,
+        let analysis = Recalled {
             size: resolved.bytes.len() as u64,
             language: analysis.language.map(str::to_owned),
             language_method: analysis.language_method.map(|m| m.as_str().to_owned()),
@@ -445,18 +444,17 @@ impl Processor {
             tokens: analysis.tokens,
             flags: analysis.flags,
             diagnostics: analysis.diagnostics,
-            truncated: Vec::new(),
-            source,
-            timing: Timing {
-                resolve_us: resolved.resolve_us,
-                analyse_us: analyse.as_micros() as u64,
-            },
-            analysed_at: OffsetDateTime::now_utc(),
         };
         if let (Some(cache), Some(file_key), true) = (&self.analysis_cache, file_key, keep) {
-            cache.remember(&file_key, &Recalled::of(&doc));
+            cache.remember(&file_key, &analysis);
         }
-        self.output(doc)
+        let timing = Timing {
+            resolve_us: resolved.resolve_us,
+            analyse_us: analyse.as_micros() as u64,
+        };
+        self.output(file_document(
+            project, path, checksum, analysis, source, timing,
+        ))
     }
 
     /// A document rebuilt from a file's kept analysis: this event's source, no resolve.
@@ -474,33 +472,11 @@ impl Processor {
             elapsed,
         }
         .emit();
-        let doc = FileIntelligence {
-            schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
-            doc_type: DOC_TYPE_FILE.to_owned(),
-            project: project.to_owned(),
-            path,
-            checksum,
-            size: kept.size,
-            language: kept.language,
-            language_method: kept.language_method,
-            lines: kept.lines,
-            complexity: kept.complexity,
-            symbols: kept.symbols,
-            license: kept.license,
-            secrets: kept.secrets,
-            imports: kept.imports,
-            tokens: kept.tokens,
-            flags: kept.flags,
-            diagnostics: kept.diagnostics,
-            truncated: Vec::new(),
-            source,
-            timing: Timing {
-                resolve_us: 0,
-                analyse_us: elapsed.as_micros() as u64,
-            },
-            analysed_at: OffsetDateTime::now_utc(),
+        let timing = Timing {
+            resolve_us: 0,
+            analyse_us: elapsed.as_micros() as u64,
         };
-        self.output(doc)
+        self.output(file_document(project, path, checksum, kept, source, timing))
     }
 
     /// A document as the record to produce.
@@ -524,6 +500,41 @@ impl Processor {
                 event_id: Some(doc.source.event_id),
             }),
         })
+    }
+}
+
+/// A file's document: its analysis (made now, or kept from when the same file was seen)
+/// and where this event found it; lists whole (`output` cuts them to fit a message).
+fn file_document(
+    project: &str,
+    path: RelPath,
+    checksum: Sha256Hex,
+    analysis: Recalled,
+    source: DocSource,
+    timing: Timing,
+) -> FileIntelligence {
+    FileIntelligence {
+        schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
+        doc_type: DOC_TYPE_FILE.to_owned(),
+        project: project.to_owned(),
+        path,
+        checksum,
+        size: analysis.size,
+        language: analysis.language,
+        language_method: analysis.language_method,
+        lines: analysis.lines,
+        complexity: analysis.complexity,
+        symbols: analysis.symbols,
+        license: analysis.license,
+        secrets: analysis.secrets,
+        imports: analysis.imports,
+        tokens: analysis.tokens,
+        flags: analysis.flags,
+        diagnostics: analysis.diagnostics,
+        truncated: Vec::new(),
+        source,
+        timing,
+        analysed_at: OffsetDateTime::now_utc(),
     }
 }
 
