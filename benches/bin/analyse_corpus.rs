@@ -4,6 +4,8 @@
 //!
 //!   files N / bytes N / analyse_secs S / files_per_sec R / mb_per_sec R
 //!   lines_only_secs S   (tokei's line counter alone, the same files, the same threads)
+//!   parse_only_secs S   (language detection and the tree-sitter parse alone: the floor
+//!                        under the analysis while symbols come from a real parse)
 //!
 //!   analyse-corpus DIR...
 use std::path::PathBuf;
@@ -71,6 +73,12 @@ fn main() {
             l.parse_from_slice(b, &tokei::Config::default()).code as u64
         })
     });
+    let (parse_secs, _, _) = run(&|p, b| {
+        let text = String::from_utf8_lossy(b);
+        tributary_intel::language::detect(p.as_str(), &text)
+            .and_then(|d| tributary_intel::syntax::parse_only(d.name, &text))
+            .unwrap_or(0) as u64
+    });
     println!("files {}", files.len());
     println!("bytes {bytes}");
     println!("code_lines {code}");
@@ -79,4 +87,5 @@ fn main() {
     println!("files_per_sec {:.0}", files.len() as f64 / secs);
     println!("mb_per_sec {:.1}", bytes as f64 / secs / 1e6);
     println!("lines_only_secs {lines_secs:.3}");
+    println!("parse_only_secs {parse_secs:.3}");
 }

@@ -414,14 +414,7 @@ pub fn analyse(language: &str, text: &str, limits: &SyntaxLimits) -> Option<Synt
     }
     let grammar = which.compiled();
     let deadline = Instant::now() + Duration::from_millis(limits.max_parse_ms);
-    let tree = PARSERS.with(|parsers| {
-        let mut parsers = parsers.borrow_mut();
-        let parser = parsers.entry(which).or_insert_with(|| {
-            let mut p = Parser::new();
-            p.set_language(&grammar.language)
-                .expect("grammar ABI is supported (unit-tested)");
-            p
-        });
+    let tree = with_parser(which, |parser| {
         let bytes = text.as_bytes();
         let mut progress = |_: &tree_sitter::ParseState| {
             if Instant::now() > deadline {
@@ -464,6 +457,37 @@ pub fn analyse(language: &str, text: &str, limits: &SyntaxLimits) -> Option<Synt
         ));
     }
     Some(out)
+}
+
+/// The parse alone, without queries or walks: the floor under [`analyse`]'s cost, for
+/// benches that compare it with peers (`benches/analyse.sh`). Returns the number of
+/// nodes in the root's subtree's first level, so the parse cannot be optimised away;
+/// `None` when the language has no grammar here.
+#[doc(hidden)]
+pub fn parse_only(language: &str, text: &str) -> Option<usize> {
+    let which = Grammar::for_language(language)?;
+    if text.len() > SyntaxLimits::default().max_bytes {
+        return Some(0);
+    }
+    with_parser(which, |parser| {
+        let tree = parser.parse(text, None);
+        parser.reset();
+        tree.map(|t| t.root_node().child_count() as usize)
+    })
+}
+
+/// Runs `f` with this thread's parser for `which` (made on first use).
+fn with_parser<T>(which: Grammar, f: impl FnOnce(&mut Parser) -> T) -> T {
+    PARSERS.with(|parsers| {
+        let mut parsers = parsers.borrow_mut();
+        let parser = parsers.entry(which).or_insert_with(|| {
+            let mut p = Parser::new();
+            p.set_language(&which.compiled().language)
+                .expect("grammar ABI is supported (unit-tested)");
+            p
+        });
+        f(parser)
+    })
 }
 
 fn symbols(g: &Compiled, language: &str, root: Node<'_>, src: &[u8], max: usize) -> Vec<Symbol> {
