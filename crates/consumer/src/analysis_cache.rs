@@ -127,6 +127,8 @@ pub enum Entry {
 }
 
 impl Entry {
+    pub const ALL: [Entry; 2] = [Entry::Computed, Entry::File];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Entry::Computed => "computed",
@@ -145,6 +147,8 @@ pub enum Lookup {
 }
 
 impl Lookup {
+    pub const ALL: [Lookup; 3] = [Lookup::Hit, Lookup::Miss, Lookup::Corrupt];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Lookup::Hit => "hit",

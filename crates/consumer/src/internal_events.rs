@@ -3,11 +3,227 @@
 
 use std::time::Duration;
 
-use metrics::{counter, gauge, histogram};
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
 use tributary_content::cache::Evicted;
 use tributary_events::dlq::{Reason, Stage};
 
 use crate::tier::{Cache, Tier};
+
+/// Describes every metric the consumer exports (`# HELP`, unit) and sets its counters
+/// to zero for every label of their closed sets, so a rate or a ratio has a series from
+/// start-up (an alert on `rate(dlq) / rate(files)` must not wait for the first failure).
+/// Call once, after the recorder is installed.
+pub fn register() {
+    use crate::analysis_cache::{Entry, Lookup};
+    describe_counter!(
+        "tributary_consumer_events_total",
+        "Index events whose outputs were all acknowledged"
+    );
+    describe_counter!(
+        "tributary_consumer_files_total",
+        "Files given a document, by where their content came from (recalled: rebuilt from the analysis cache)"
+    );
+    describe_counter!(
+        "tributary_consumer_bytes_total",
+        Unit::Bytes,
+        "Content bytes of the files given a document"
+    );
+    describe_counter!(
+        "tributary_consumer_dlq_total",
+        "Dead-letter records written, by reason"
+    );
+    describe_counter!(
+        "tributary_consumer_local_faults_total",
+        "Faults of this consumer (not of the input) that made a partition wait and retry"
+    );
+    describe_counter!(
+        "tributary_consumer_output_failures_total",
+        "Outputs the broker did not acknowledge (the event is redelivered)"
+    );
+    describe_counter!(
+        "tributary_consumer_reports_total",
+        "Project reports written to the object store, by result"
+    );
+    describe_counter!(
+        "tributary_cache_hits_total",
+        "Content lookups answered by a cache tier"
+    );
+    describe_counter!(
+        "tributary_cache_misses_total",
+        "Content lookups a cache tier could not answer"
+    );
+    describe_counter!(
+        "tributary_cache_corrupt_total",
+        "Cache entries whose checksum did not verify (evicted and fetched again)"
+    );
+    describe_counter!(
+        "tributary_cache_evictions_total",
+        "Entries evicted from a content cache to stay within its budget"
+    );
+    describe_counter!(
+        "tributary_cache_write_failures_total",
+        "Content cache writes that failed (the file is still processed)"
+    );
+    describe_gauge!(
+        "tributary_cache_size_bytes",
+        Unit::Bytes,
+        "Bytes held by a content cache"
+    );
+    describe_gauge!("tributary_cache_entries", "Entries held by a content cache");
+    describe_gauge!(
+        "tributary_cache_volume_free_bytes",
+        Unit::Bytes,
+        "Free space on the volume of a cache folder"
+    );
+    describe_gauge!(
+        "tributary_cache_volume_size_bytes",
+        Unit::Bytes,
+        "Total space of the volume of a cache folder"
+    );
+    describe_gauge!(
+        "tributary_dependency_up",
+        "1 when the last readiness check of a dependency passed, else 0"
+    );
+    describe_histogram!(
+        "tributary_storage_download_duration_seconds",
+        Unit::Seconds,
+        "Time to download one object's content (object store or presigned URL)"
+    );
+    describe_histogram!(
+        "tributary_git_fetch_duration_seconds",
+        Unit::Seconds,
+        "Time to read one file from a git repository (clone or fetch included)"
+    );
+    describe_histogram!(
+        "tributary_consumer_stage_duration_seconds",
+        Unit::Seconds,
+        "Time one file spent in a stage: resolve, analyse, or recall"
+    );
+    describe_histogram!(
+        "tributary_consumer_event_duration_seconds",
+        Unit::Seconds,
+        "Time from an event's arrival to its outputs' acknowledgement"
+    );
+    describe_histogram!(
+        "tributary_consumer_event_age_seconds",
+        Unit::Seconds,
+        "Time from an event's publication (its Kafka timestamp) to its outputs' acknowledgement"
+    );
+    describe_gauge!(
+        "tributary_consumer_lag_messages",
+        "Messages not yet consumed on the partitions this instance owns"
+    );
+    describe_gauge!(
+        "tributary_consumer_lag_seconds",
+        Unit::Seconds,
+        "Age of the last event whose outputs were acknowledged"
+    );
+    describe_counter!(
+        "tributary_analysis_cache_lookups_total",
+        "Analysis cache lookups, by entry kind and result"
+    );
+    describe_counter!(
+        "tributary_analysis_cache_evictions_total",
+        "Analysis cache entries evicted to stay within its bounds"
+    );
+    describe_counter!(
+        "tributary_analysis_cache_updates_dropped_total",
+        "Analysis cache updates dropped because its writer was behind"
+    );
+    describe_counter!(
+        "tributary_analysis_cache_write_failures_total",
+        "Analysis cache batches that could not be committed"
+    );
+    describe_gauge!(
+        "tributary_analysis_cache_entries",
+        "Entries held by the analysis cache"
+    );
+    describe_gauge!(
+        "tributary_analysis_cache_size_bytes",
+        Unit::Bytes,
+        "Bytes held by the analysis cache"
+    );
+    describe_gauge!(
+        "tributary_analysis_cache_enabled",
+        "1 when the analysis cache is in use, 0 when the consumer runs without it"
+    );
+
+    for name in [
+        "tributary_consumer_events_total",
+        "tributary_consumer_bytes_total",
+        "tributary_consumer_local_faults_total",
+        "tributary_consumer_output_failures_total",
+        "tributary_analysis_cache_evictions_total",
+        "tributary_analysis_cache_updates_dropped_total",
+        "tributary_analysis_cache_write_failures_total",
+    ] {
+        counter!(name).absolute(0);
+    }
+    for tier in Tier::ALL {
+        counter!("tributary_consumer_files_total", "source" => tier.as_str()).absolute(0);
+    }
+    counter!("tributary_consumer_files_total", "source" => "recalled").absolute(0);
+    for reason in Reason::ALL {
+        counter!("tributary_consumer_dlq_total", "reason" => reason.as_str()).absolute(0);
+    }
+    for result in ["written", "failed"] {
+        counter!("tributary_consumer_reports_total", "result" => result).absolute(0);
+    }
+    for cache in Cache::ALL {
+        for name in [
+            "tributary_cache_hits_total",
+            "tributary_cache_misses_total",
+            "tributary_cache_corrupt_total",
+            "tributary_cache_evictions_total",
+        ] {
+            counter!(name, "cache" => cache.as_str()).absolute(0);
+        }
+    }
+    counter!("tributary_cache_write_failures_total", "cache" => "disk").absolute(0);
+    for entry in Entry::ALL {
+        for result in Lookup::ALL {
+            counter!(
+                "tributary_analysis_cache_lookups_total",
+                "entry" => entry.as_str(),
+                "result" => result.as_str()
+            )
+            .absolute(0);
+        }
+    }
+}
+
+/// The last readiness check of one dependency, and the space on a cache folder's
+/// volume (both from `telemetry::Readiness`).
+#[derive(Debug)]
+pub struct DependencyChecked {
+    pub dependency: crate::telemetry::Dependency,
+    pub up: bool,
+}
+
+impl DependencyChecked {
+    pub fn emit(&self) {
+        gauge!("tributary_dependency_up", "dependency" => self.dependency.as_str())
+            .set(if self.up { 1.0 } else { 0.0 });
+    }
+}
+
+#[derive(Debug)]
+pub struct CacheVolumeMeasured {
+    pub cache: crate::telemetry::CacheFolder,
+    pub free_bytes: u64,
+    pub size_bytes: u64,
+}
+
+impl CacheVolumeMeasured {
+    pub fn emit(&self) {
+        gauge!("tributary_cache_volume_free_bytes", "cache" => self.cache.as_str())
+            .set(self.free_bytes as f64);
+        gauge!("tributary_cache_volume_size_bytes", "cache" => self.cache.as_str())
+            .set(self.size_bytes as f64);
+    }
+}
 
 #[derive(Debug)]
 pub struct CacheLookup {
@@ -184,7 +400,9 @@ impl EventDone {
         counter!("tributary_consumer_events_total").increment(1);
         histogram!("tributary_consumer_event_duration_seconds").record(self.elapsed.as_secs_f64());
         if let Some(lag) = self.lag_ms {
-            gauge!("tributary_consumer_lag_seconds").set(lag.max(0) as f64 / 1000.0);
+            let age = lag.max(0) as f64 / 1000.0;
+            gauge!("tributary_consumer_lag_seconds").set(age);
+            histogram!("tributary_consumer_event_age_seconds").record(age);
         }
     }
 }
@@ -294,6 +512,18 @@ impl AnalysisCacheUpdated<'_> {
     }
 }
 
+/// Whether the analysis cache is in use (it is not when configured off).
+#[derive(Debug)]
+pub struct AnalysisCacheOpened {
+    pub enabled: bool,
+}
+
+impl AnalysisCacheOpened {
+    pub fn emit(&self) {
+        gauge!("tributary_analysis_cache_enabled").set(if self.enabled { 1.0 } else { 0.0 });
+    }
+}
+
 /// The analysis cache could not be used (another process holds it): every file is
 /// analysed.
 #[derive(Debug)]
@@ -307,3 +537,6 @@ impl AnalysisCacheUnavailable<'_> {
         gauge!("tributary_analysis_cache_enabled").set(0.0);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -111,10 +111,15 @@ async fn daemon(args: RunArgs) -> anyhow::Result<ExitCode> {
     let server = match config.metrics_addr {
         Some(addr) => {
             let readiness = tributary_consumer::telemetry::Readiness::from_config(&config).await?;
-            let (task, local) =
-                tributary_runtime::serve_metrics(addr, readiness.router(), cancel.child_token())
-                    .await
-                    .with_context(|| format!("could not serve metrics on {addr}"))?;
+            let (task, local) = tributary_runtime::serve_metrics(
+                addr,
+                readiness.clone().router(),
+                cancel.child_token(),
+            )
+            .await
+            .with_context(|| format!("could not serve metrics on {addr}"))?;
+            tributary_consumer::telemetry::register_metrics();
+            tokio::spawn(readiness.keep_checking(cancel.child_token()));
             tracing::info!(%local, "serving /metrics, /healthz, /readyz");
             Some(task)
         }

@@ -15,6 +15,17 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// Every tier, for metrics present at zero from start-up.
+    pub const ALL: [Tier; 7] = [
+        Tier::Inline,
+        Tier::Memory,
+        Tier::Disk,
+        Tier::PresignedUrl,
+        Tier::ObjectStore,
+        Tier::Git,
+        Tier::Mount,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Inline => "inline",
@@ -36,6 +47,8 @@ pub enum Cache {
 }
 
 impl Cache {
+    pub const ALL: [Cache; 2] = [Cache::Memory, Cache::Disk];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Cache::Memory => "memory",

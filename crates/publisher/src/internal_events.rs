@@ -3,11 +3,167 @@
 
 use std::time::Duration;
 
-use metrics::{counter, gauge, histogram};
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
 use tributary_events::v2::ContentStrategy;
 
 use crate::publish::walk::SkipReason;
 use crate::watch::delivery::{Outcome, Provider};
+
+/// Describes every metric of a publish run (`# HELP`, unit) and sets its counters to
+/// zero for every label of their closed sets, so rates and ratios have a series from
+/// start-up. Call once, after the recorder is installed.
+pub fn register_ingestion() {
+    describe_counter!(
+        "tributary_ingestion_files_total",
+        "Files published, by content strategy"
+    );
+    describe_counter!(
+        "tributary_ingestion_bytes_total",
+        Unit::Bytes,
+        "Content bytes of the files published, by content strategy"
+    );
+    describe_counter!(
+        "tributary_ingestion_skipped_files_total",
+        "Files not published, by reason"
+    );
+    describe_counter!(
+        "tributary_ingestion_failed_files_total",
+        "Files that could not be read or published"
+    );
+    describe_counter!(
+        "tributary_ingestion_batches_total",
+        "Event batches acknowledged by the broker"
+    );
+    describe_counter!(
+        "tributary_ingestion_batch_failures_total",
+        "Event batches the broker did not acknowledge"
+    );
+    describe_histogram!(
+        "tributary_ingestion_batch_size_bytes",
+        Unit::Bytes,
+        "Size of one produced event"
+    );
+    describe_histogram!(
+        "tributary_ingestion_duration_seconds",
+        Unit::Seconds,
+        "Wall time of one publish run, by result"
+    );
+    describe_counter!(
+        "tributary_storage_puts_total",
+        "Content objects stored, by result (uploaded or already present)"
+    );
+    describe_histogram!(
+        "tributary_storage_upload_duration_seconds",
+        Unit::Seconds,
+        "Time to store one content object"
+    );
+    describe_counter!(
+        "tributary_storage_listings_total",
+        "Listings of the objects under the run's prefix, by result"
+    );
+    describe_histogram!(
+        "tributary_storage_listing_duration_seconds",
+        Unit::Seconds,
+        "Time to list the objects under the run's prefix"
+    );
+    describe_counter!(
+        "tributary_storage_unavailable_total",
+        "Times the object store was found unavailable during a run"
+    );
+    describe_counter!(
+        "tributary_storage_recovered_total",
+        "Times the object store answered again after being unavailable"
+    );
+    describe_counter!(
+        "tributary_git_fallbacks_total",
+        "Files sent as git references because the object store was unavailable"
+    );
+    describe_histogram!(
+        "tributary_git_clone_duration_seconds",
+        Unit::Seconds,
+        "Time to clone or fetch a remote repository"
+    );
+    for name in [
+        "tributary_ingestion_failed_files_total",
+        "tributary_ingestion_batches_total",
+        "tributary_ingestion_batch_failures_total",
+        "tributary_storage_unavailable_total",
+        "tributary_storage_recovered_total",
+        "tributary_git_fallbacks_total",
+    ] {
+        counter!(name).absolute(0);
+    }
+    for strategy in ContentStrategy::ALL {
+        for name in [
+            "tributary_ingestion_files_total",
+            "tributary_ingestion_bytes_total",
+        ] {
+            counter!(name, "content_strategy" => strategy.as_str()).absolute(0);
+        }
+    }
+    for reason in SkipReason::ALL {
+        counter!("tributary_ingestion_skipped_files_total", "reason" => reason.as_str())
+            .absolute(0);
+    }
+    for result in ["uploaded", "already_present"] {
+        counter!("tributary_storage_puts_total", "result" => result).absolute(0);
+    }
+    for result in ["listed", "too_many", "failed"] {
+        counter!("tributary_storage_listings_total", "result" => result).absolute(0);
+    }
+}
+
+/// [`register_ingestion`] for `watch`, with the watcher's own metrics.
+pub fn register_watch() {
+    register_ingestion();
+    describe_gauge!(
+        "tributary_watch_repositories",
+        "Repositories the watcher keeps indexed"
+    );
+    describe_gauge!(
+        "tributary_watch_branches",
+        "Branches the watcher keeps indexed"
+    );
+    describe_counter!(
+        "tributary_watch_polls_total",
+        "Polls of a remote's branches, by result"
+    );
+    describe_counter!(
+        "tributary_watch_webhook_deliveries_total",
+        "Push webhook deliveries, by provider and result"
+    );
+    describe_counter!(
+        "tributary_watch_commits_indexed_total",
+        "Commits indexed, by kind (delta from the last indexed commit, or full)"
+    );
+    describe_histogram!(
+        "tributary_watch_run_files",
+        "Files published or deleted by one indexed commit"
+    );
+    describe_histogram!(
+        "tributary_watch_push_to_publish_seconds",
+        Unit::Seconds,
+        "Time from a push webhook's arrival to its commit's events being acknowledged"
+    );
+    for result in ["ok", "failed"] {
+        counter!("tributary_watch_polls_total", "result" => result).absolute(0);
+    }
+    for provider in Provider::ALL {
+        for outcome in Outcome::ALL {
+            counter!(
+                "tributary_watch_webhook_deliveries_total",
+                "provider" => provider.as_str(),
+                "result" => outcome.as_str()
+            )
+            .absolute(0);
+        }
+    }
+    for kind in ["delta", "full"] {
+        counter!("tributary_watch_commits_indexed_total", "kind" => kind).absolute(0);
+    }
+}
 
 #[derive(Debug)]
 pub struct FileEmitted {

@@ -19,4 +19,4 @@ pub use error::{ConfigError, PublishError, WatchFileError};
 pub use publish::plan::LIST_AFTER_OBJECTS;
 pub use publish::report::{FailedFile, PlannedFile, RunReport};
 pub use publish::{publish, run};
-pub use telemetry::serve_metrics;
+pub use telemetry::{register_publish_metrics, register_watch_metrics, serve_metrics};

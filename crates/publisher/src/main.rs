@@ -36,15 +36,18 @@ fn main() -> ExitCode {
 }
 
 /// Serves /metrics when an address is configured.
+/// `register` describes the command's metrics once the recorder is installed.
 async fn metrics_server(
     addr: Option<std::net::SocketAddr>,
     cancel: &CancellationToken,
+    register: fn(),
 ) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     let Some(addr) = addr else { return Ok(None) };
     let (task, local) =
         tributary_runtime::serve_metrics(addr, axum::Router::new(), cancel.child_token())
             .await
             .with_context(|| format!("could not serve metrics on {addr}"))?;
+    register();
     tracing::info!(%local, "serving /metrics");
     Ok(Some(task))
 }
@@ -72,7 +75,12 @@ async fn check(args: tributary_publisher::cli::CheckCommand) -> anyhow::Result<E
 async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let config = args.into_config().map_err(PublishError::from)?;
     let cancel = CancellationToken::new();
-    let metrics = metrics_server(config.settings.metrics_addr, &cancel).await?;
+    let metrics = metrics_server(
+        config.settings.metrics_addr,
+        &cancel,
+        tributary_publisher::register_watch_metrics,
+    )
+    .await?;
     let reload = tributary_runtime::hangups()?;
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -91,7 +99,12 @@ async fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     let report_json = args.report_json;
     let config = args.into_config().map_err(PublishError::from)?;
     let cancel = CancellationToken::new();
-    let metrics = metrics_server(config.settings.metrics_addr, &cancel).await?;
+    let metrics = metrics_server(
+        config.settings.metrics_addr,
+        &cancel,
+        tributary_publisher::register_publish_metrics,
+    )
+    .await?;
     let on_signal = cancel.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {

@@ -26,6 +26,17 @@ pub async fn serve_metrics(
         })
 }
 
+/// Describes the metrics of `publish` and zeroes its counters; call once, after the
+/// recorder is installed.
+pub fn register_publish_metrics() {
+    crate::internal_events::register_ingestion();
+}
+
+/// [`register_publish_metrics`] for `watch`, with the watcher's own metrics.
+pub fn register_watch_metrics() {
+    crate::internal_events::register_watch();
+}
+
 #[cfg(test)]
 mod tests;
 

@@ -17,4 +17,7 @@ pub use cli::{
 };
 pub use error::chain;
 pub use process::{block_on, hangups, init_logging, main, shutdown_signal};
-pub use serve::{serve_metrics, serve_with_handle};
+pub use serve::{
+    BYTES_BUCKETS, COUNT_BUCKETS, SECONDS_BUCKETS, prometheus_builder, serve_metrics,
+    serve_with_handle,
+};

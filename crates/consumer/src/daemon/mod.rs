@@ -33,7 +33,7 @@ use crate::file::dead_letter::DeadLetters;
 use crate::file::resolve::Resolver;
 use crate::file::{Output, Processed, Processor};
 use crate::internal_events::{
-    AnalysisCacheUnavailable, EventDone, LocalFaultWaiting, OutputFailed,
+    AnalysisCacheOpened, AnalysisCacheUnavailable, EventDone, LocalFaultWaiting, OutputFailed,
 };
 use crate::summary::report::ReportSink;
 use crate::summary::{Summaries, SummaryConfig};
@@ -453,7 +453,10 @@ pub async fn run(
             .await
             .expect("the analysis cache opens without panicking")
         {
-            Ok(cache) => Some(Arc::new(cache)),
+            Ok(cache) => {
+                AnalysisCacheOpened { enabled: true }.emit();
+                Some(Arc::new(cache))
+            }
             // another consumer on this machine has it: this one analyses every file
             // (slower, never wrong) rather than not starting
             Err(error @ AnalysisCacheError::InUse { .. }) => {
@@ -462,7 +465,10 @@ pub async fn run(
             }
             Err(e) => return Err(e.into()),
         },
-        None => None,
+        None => {
+            AnalysisCacheOpened { enabled: false }.emit();
+            None
+        }
     };
     let offsets = Arc::new(Offsets::default());
     // The analysers' indexes are built while the brokers are probed, and before the

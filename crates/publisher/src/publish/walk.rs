@@ -33,6 +33,14 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    pub const ALL: [SkipReason; 5] = [
+        SkipReason::TooLarge,
+        SkipReason::Symlink,
+        SkipReason::Submodule,
+        SkipReason::InvalidPath,
+        SkipReason::NoStrategy,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SkipReason::TooLarge => "too_large",

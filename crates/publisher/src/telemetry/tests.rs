@@ -19,7 +19,7 @@ async fn get(addr: SocketAddr, path: &str) -> String {
 
 #[tokio::test]
 async fn metrics_are_served_with_the_design_names() {
-    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let recorder = tributary_runtime::prometheus_builder().build_recorder();
     let handle = recorder.handle();
     metrics::with_local_recorder(&recorder, || {
         FileEmitted {
@@ -62,4 +62,46 @@ async fn metrics_are_served_with_the_design_names() {
     assert!(get(addr, "/healthz").await.ends_with("ok"));
     cancel.cancel();
     task.await.expect("server stops on cancel");
+}
+
+/// Every family the watcher exports has `# HELP` and `# TYPE`, its counters are there
+/// at zero before anything happened, and its latencies are histograms (buckets that sum
+/// across replicas), never summaries.
+#[test]
+fn watch_metrics_are_described_zeroed_and_histograms() {
+    let recorder = tributary_runtime::prometheus_builder().build_recorder();
+    let handle = recorder.handle();
+    metrics::with_local_recorder(&recorder, || {
+        register_watch_metrics();
+        crate::internal_events::ObjectStored {
+            uploaded: true,
+            elapsed: std::time::Duration::from_millis(3),
+        }
+        .emit();
+    });
+    let body = handle.render();
+    for zero in [
+        "tributary_ingestion_files_total{content_strategy=\"git_reference\"} 0",
+        "tributary_ingestion_skipped_files_total{reason=\"symlink\"} 0",
+        "tributary_watch_polls_total{result=\"failed\"} 0",
+        "tributary_watch_webhook_deliveries_total{provider=\"gitea\",result=\"unauthorized\"} 0",
+        "tributary_storage_puts_total{result=\"already_present\"} 0",
+    ] {
+        assert!(body.contains(zero), "{zero} missing from\n{body}");
+    }
+    assert!(
+        body.contains("tributary_storage_upload_duration_seconds_bucket{le=\"0.005\"} 1"),
+        "{body}"
+    );
+    assert!(!body.contains("quantile="), "no summaries: {body}");
+    let lines: Vec<&str> = body.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(family) = line.strip_prefix("# TYPE ") {
+            let name = family.split(' ').next().unwrap_or_default();
+            assert!(
+                i > 0 && lines[i - 1].starts_with(&format!("# HELP {name} ")),
+                "{name} has no HELP text"
+            );
+        }
+    }
 }

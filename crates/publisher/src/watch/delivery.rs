@@ -13,6 +13,8 @@ pub enum Provider {
 }
 
 impl Provider {
+    pub const ALL: [Provider; 3] = [Provider::GitHub, Provider::GitLab, Provider::Gitea];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::GitHub => "github",
@@ -49,6 +51,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 10] = [
+        Outcome::TooLarge,
+        Outcome::BadRequest,
+        Outcome::Timeout,
+        Outcome::Busy,
+        Outcome::Unauthorized,
+        Outcome::Replayed,
+        Outcome::Ping,
+        Outcome::Ignored,
+        Outcome::UnknownRepository,
+        Outcome::Accepted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::TooLarge => "too_large",
