@@ -6,6 +6,7 @@ mod consumer;
 mod git;
 mod hostile;
 mod intel;
+mod monitoring;
 mod outage;
 mod private;
 mod publisher;
