@@ -3,6 +3,7 @@
 
 mod config;
 mod consumer;
+mod container;
 mod git;
 mod hostile;
 mod intel;

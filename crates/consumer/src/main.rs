@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     let run_args = match &cli.command {
         Command::Run(args) => Some(&**args),
         Command::Check(args) => Some(&args.run),
-        Command::Dlq(_) => None,
+        Command::Dlq(_) | Command::Healthcheck(_) => None,
     };
     if let Some(args) = run_args {
         // every git network operation is bounded: a remote that accepts and then goes
@@ -74,6 +74,7 @@ const GIT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => daemon(*args).await,
+        Command::Healthcheck(args) => Ok(tributary_runtime::healthcheck(&args).await),
         Command::Check(args) => {
             let format = args.check.format;
             let config = args.run.into_config().map_err(ConsumerError::from)?;

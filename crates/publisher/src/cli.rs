@@ -46,6 +46,9 @@ pub enum Command {
     /// pass.
     #[command(args_override_self = true)]
     Check(Box<CheckCommand>),
+    /// Ask a running daemon's /healthz on this host: exit 0 when it answers 200. For
+    /// container health checks in images without a shell or curl.
+    Healthcheck(tributary_runtime::HealthcheckArgs),
 }
 
 #[derive(Debug, Args)]

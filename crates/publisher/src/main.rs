@@ -20,23 +20,25 @@ fn main() -> ExitCode {
     )
     .unwrap_or_else(|e| e.exit());
     let git_timeout = match &cli.command {
-        Command::Publish(args) => args.settings.git_timeout,
-        Command::Watch(args) => args.settings.git_timeout,
-        Command::Check(args) => args.publish.settings.git_timeout,
+        Command::Publish(args) => Some(args.settings.git_timeout),
+        Command::Watch(args) => Some(args.settings.git_timeout),
+        Command::Check(args) => Some(args.publish.settings.git_timeout),
+        Command::Healthcheck(_) => None,
     };
     // every git network operation is bounded: a remote that accepts and then goes
     // silent fails within the timeout
-    #[allow(unsafe_code)]
-    // SAFETY: no other thread exists yet: the runtime starts below.
-    unsafe {
-        tributary_content::git::set_network_timeouts(git_timeout, git_timeout);
-        tributary_content::git::set_memory_limits();
+    if let Some(git_timeout) = git_timeout {
+        #[allow(unsafe_code)]
+        // SAFETY: no other thread exists yet: the runtime starts below.
+        unsafe {
+            tributary_content::git::set_network_timeouts(git_timeout, git_timeout);
+            tributary_content::git::set_memory_limits();
+        }
     }
     tributary_runtime::main(cli.global.log_format, |_| 2, run(cli.command))
 }
 
-/// Serves /metrics when an address is configured.
-/// `register` describes the command's metrics once the recorder is installed.
+/// Serves /metrics when an address is configured; `register` describes the command's metrics once the recorder is installed.
 async fn metrics_server(
     addr: Option<std::net::SocketAddr>,
     cancel: &CancellationToken,
@@ -57,6 +59,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Watch(args) => watch(args).await,
         Command::Publish(args) => publish(args).await,
         Command::Check(args) => check(*args).await,
+        Command::Healthcheck(args) => Ok(tributary_runtime::healthcheck(&args).await),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod check;
 mod cli;
 pub mod config_file;
 mod error;
+mod healthcheck;
 pub mod kafka;
 mod process;
 mod serve;
@@ -16,6 +17,7 @@ pub use cli::{
     parse_size,
 };
 pub use error::chain;
+pub use healthcheck::{HealthcheckArgs, healthcheck};
 pub use process::{block_on, hangups, init_logging, main, shutdown_signal};
 pub use serve::{
     BYTES_BUCKETS, COUNT_BUCKETS, SECONDS_BUCKETS, prometheus_builder, serve_metrics,
