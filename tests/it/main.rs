@@ -7,6 +7,7 @@ mod container;
 mod git;
 mod hostile;
 mod intel;
+mod manifests;
 mod monitoring;
 mod outage;
 mod private;
