@@ -5,6 +5,7 @@
 //! agreement. This crate does no I/O.
 
 mod checksum;
+pub mod cost;
 pub mod dlq;
 mod error;
 pub mod intelligence;
