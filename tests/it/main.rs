@@ -4,6 +4,7 @@
 mod config;
 mod consumer;
 mod container;
+mod cost;
 mod git;
 mod hostile;
 mod intel;

@@ -111,6 +111,28 @@ impl ObjectStore {
         }
     }
 
+    /// The requests a [`ObjectStore::put_if_absent`] with this outcome made, as a bill
+    /// counts them: (PUT-class, GET-class). S3 asks with a HEAD and writes with a PUT
+    /// only when the key is absent; GCS makes one conditional write either way; a
+    /// local folder is not billed. A listed object cost no request.
+    pub fn put_requests(&self, outcome: PutOutcome) -> (u64, u64) {
+        match (self, outcome) {
+            (_, PutOutcome::Listed) | (ObjectStore::Local(_), _) => (0, 0),
+            (ObjectStore::S3(_), PutOutcome::Uploaded) => (1, 1),
+            (ObjectStore::S3(_), PutOutcome::AlreadyPresent) => (0, 1),
+            (ObjectStore::Gcs(_), _) => (1, 0),
+        }
+    }
+
+    /// The LIST requests (PUT-class) of a listing that saw `keys` keys: S3 and GCS
+    /// return at most 1,000 a page.
+    pub fn list_requests(&self, keys: usize) -> u64 {
+        match self {
+            ObjectStore::Local(_) => 0,
+            ObjectStore::S3(_) | ObjectStore::Gcs(_) => keys.div_ceil(1000).max(1) as u64,
+        }
+    }
+
     /// The objects under `prefix`; `None` when there are more than `max_keys` (listing
     /// them would cost more than it saves).
     pub async fn list(

@@ -16,7 +16,8 @@ use crate::checksum::Sha256Hex;
 use crate::error::{InvalidEvent, InvalidFile};
 use crate::path::RelPath;
 
-pub const V2_SCHEMA_VERSION: &str = "2.0.0";
+/// The v2 minor version written: 2.1 added `replayed`, 2.2 the completion event's `cost`.
+pub const V2_SCHEMA_VERSION: &str = "2.2.0";
 pub const EVENT_INDEX_PROJECT_REQUESTED: &str = "index_project_requested";
 pub const EVENT_INDEX_RUN_COMPLETED: &str = "index_run_completed";
 
@@ -668,6 +669,10 @@ pub struct IndexRunCompleted {
     /// built again, once those files have documents (or the summary wait ends).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub replayed: bool,
+    /// What the run cost the publisher, under the named price table (since 2.2; the
+    /// completion event's own bytes are not in it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::RunCost>,
 }
 
 impl IndexRunCompleted {

@@ -254,6 +254,15 @@ pub struct RunSettings {
         env = "TRIBUTARY_METRICS_ADDR"
     )]
     pub metrics_addr: Option<SocketAddr>,
+    /// Prices a run's cost is estimated with (TOML; fields not given keep the
+    /// defaults, AWS us-east-1 list prices). See docs/operations.md, "What a run costs".
+    #[arg(
+        help_heading = "Telemetry and reports",
+        long,
+        env = "TRIBUTARY_PRICE_TABLE",
+        value_name = "PATH"
+    )]
+    pub price_table: Option<std::path::PathBuf>,
     /// Longest wait for a git remote to answer (connect, and each read while cloning,
     /// fetching or listing refs): a remote that goes silent fails the operation.
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
@@ -422,6 +431,7 @@ impl RunSettings {
             filter: Filter::new(&self.include, &self.exclude)?,
             max_file_size_bytes: self.max_file_size,
             metrics_addr: self.metrics_addr,
+            prices: tributary_runtime::load_price_table(self.price_table.as_deref())?,
             git_host_keys: self.host_keys.host_keys().map_err(ConfigError::HostKeys)?,
         };
         settings.validate()?;

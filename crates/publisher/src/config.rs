@@ -74,6 +74,8 @@ pub struct Settings {
     /// Files larger than this are skipped (reason `too_large`).
     pub max_file_size_bytes: u64,
     pub metrics_addr: Option<SocketAddr>,
+    /// What a run's usage is priced with.
+    pub prices: tributary_events::cost::PriceTable,
     /// How SSH servers' host keys are checked, for every repository fetched.
     pub git_host_keys: HostKeys,
 }

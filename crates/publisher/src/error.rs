@@ -19,6 +19,8 @@ pub enum ConfigError {
     EmptyTopic,
     #[error(transparent)]
     Kafka(#[from] tributary_runtime::kafka::KafkaConfigError),
+    #[error(transparent)]
+    PriceTable(#[from] tributary_runtime::PriceTableFileError),
     #[error(
         "batch byte limit {got} must be between {min} and {max} (the producer's message.max.bytes less framing)"
     )]

@@ -6,6 +6,7 @@
 pub mod check;
 mod cli;
 pub mod config_file;
+mod cost;
 mod error;
 mod healthcheck;
 pub mod kafka;
@@ -16,6 +17,7 @@ pub use cli::{
     GlobalArgs, HostKeyArgs, KafkaArgs, LogFormat, ProviderArg, StorageArgs, options_without_help,
     parse_size,
 };
+pub use cost::{PriceTableFileError, load_price_table, process_cpu_seconds, thread_cpu_seconds};
 pub use error::chain;
 pub use healthcheck::{HealthcheckArgs, healthcheck};
 pub use process::{block_on, hangups, init_logging, main, shutdown_signal};

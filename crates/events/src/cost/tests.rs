@@ -2,6 +2,9 @@ use super::*;
 
 const GIB: u64 = 1 << 30;
 
+/// (what, usage, the part of its cost that usage pays, the hand-computed dollars)
+type Case = (&'static str, Usage, fn(&ComponentCost) -> f64, f64);
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-12
 }
@@ -12,7 +15,7 @@ fn close(a: f64, b: f64) -> bool {
 #[test]
 fn each_kind_of_usage_is_priced_as_by_hand() {
     let table = PriceTable::default();
-    let cases: &[(&str, Usage, fn(&ComponentCost) -> f64, f64)] = &[
+    let cases: &[Case] = &[
         (
             "1 GiB stored for the 30-day lifecycle",
             Usage {
@@ -63,8 +66,16 @@ fn each_kind_of_usage_is_priced_as_by_hand() {
     ];
     for (what, usage, part, want) in cases {
         let cost = table.price(usage);
-        assert!(close(part(&cost), *want), "{what}: {} != {want}", part(&cost));
-        assert!(close(cost.total_usd, *want), "{what}: total {}", cost.total_usd);
+        assert!(
+            close(part(&cost), *want),
+            "{what}: {} != {want}",
+            part(&cost)
+        );
+        assert!(
+            close(cost.total_usd, *want),
+            "{what}: total {}",
+            cost.total_usd
+        );
     }
 }
 
@@ -167,7 +178,13 @@ fn a_price_table_file_sets_what_it_names_and_refuses_unknown_keys() {
             .expect("a partial table parses");
     assert_eq!(table.version, "eu-2027");
     assert_eq!(table.transfer_usd_per_gb, 0.0);
-    assert_eq!(table.put_usd_per_1000, PriceTable::default().put_usd_per_1000);
+    assert_eq!(
+        table.put_usd_per_1000,
+        PriceTable::default().put_usd_per_1000
+    );
     let typo = serde_json::from_str::<PriceTable>(r#"{"transfer_usd_per_gib": 0}"#);
-    assert!(typo.is_err(), "a misspelled price would silently keep the default");
+    assert!(
+        typo.is_err(),
+        "a misspelled price would silently keep the default"
+    );
 }

@@ -83,6 +83,7 @@ pub(crate) fn run(files: u64) -> IndexRunCompleted {
         skipped_by_reason: Default::default(),
         commit: None,
         replayed: false,
+        cost: None,
     }
 }
 

@@ -23,6 +23,7 @@ use std::time::Instant;
 use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 use tributary_content::ObjectStore;
+use tributary_events::cost::Component;
 use tributary_events::v2::{
     EVENT_INDEX_PROJECT_REQUESTED, IndexProjectRequested, V2_SCHEMA_VERSION,
 };
@@ -31,8 +32,8 @@ use uuid::Uuid;
 use crate::config::{Config, RunTarget, Settings, StrategyMode};
 use crate::error::{ConfigError, PublishError};
 use crate::internal_events::{
-    BatchFailed, BatchProduced, GitReferenceFallback, GitReferenceUnverified, GitSourceResolved,
-    RunFinished, StoreUnavailable,
+    BatchFailed, BatchProduced, CostEstimated, GitReferenceFallback, GitReferenceUnverified,
+    GitSourceResolved, RunFinished, StoreUnavailable,
 };
 use crate::telemetry::Progress;
 use batch::{Batch, Batcher};
@@ -60,6 +61,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Result<RunReport, PublishError> {
     let started = Instant::now();
+    let cpu_started = tributary_runtime::process_cpu_seconds();
     let dry_run = target.dry_run;
     let resolved = resolve(settings, &target).await?;
     if settings.strategy == StrategyMode::GitReference && resolved.git_url_for_refs.is_none() {
@@ -142,6 +144,25 @@ pub async fn run(
         produce(&mut sink, &mut report, batch).await;
     }
     progress.finish();
+    report.usage.add(
+        &planner
+            .usage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    if dry_run {
+        // nothing was asked of the store: estimate as if every object were new (an
+        // upper bound), each checked with a HEAD and written with a PUT
+        report.usage.object_puts += report.files.object_storage;
+        report.usage.object_gets += report.files.object_storage;
+        report.usage.bytes_stored += report.bytes.object_storage;
+    }
+    report.usage.cpu_seconds = tributary_runtime::process_cpu_seconds() - cpu_started;
+    report.cost = Some(
+        settings
+            .prices
+            .run_cost(&[(Component::Publisher, report.usage)]),
+    );
 
     if let Some(sink) = sink.as_mut() {
         settle(sink, &mut report).await;
@@ -150,6 +171,13 @@ pub async fn run(
         }
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
+    if !dry_run && let Some(cost) = &report.cost {
+        CostEstimated {
+            component: Component::Publisher,
+            usd: cost.total_usd,
+        }
+        .emit();
+    }
     RunFinished {
         elapsed: started.elapsed(),
         ok: report.ok(),
@@ -310,6 +338,7 @@ fn planner(
         dry_run: target.dry_run,
         objects: std::sync::atomic::AtomicU64::new(0),
         listing: tokio::sync::OnceCell::new(),
+        usage: std::sync::Mutex::new(Default::default()),
     }
 }
 
@@ -332,12 +361,14 @@ async fn join_walker(
 /// Hands a batch to the sink (a dry run only counts it).
 async fn produce(sink: &mut Option<KafkaSink>, report: &mut RunReport, batch: Batch) {
     report.batches_produced += 1;
+    let key = format!("{}/{}/{}", report.project, batch.event.run_id, batch.number);
+    // a dry run counts what it would produce: its cost estimate
+    report.usage.kafka_bytes_produced += (key.len() + batch.payload.len()) as u64;
     let Some(sink) = sink.as_mut() else { return };
     BatchProduced {
         bytes: batch.payload.len(),
     }
     .emit();
-    let key = format!("{}/{}/{}", report.project, batch.event.run_id, batch.number);
     sink.send(batch.number, key, batch.payload).await;
 }
 

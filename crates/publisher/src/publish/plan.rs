@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tributary_content::store::{key_prefix, render_key};
 use tributary_content::{ContentError, Listing, ObjectStore, PresignedUrl, PutOutcome};
+use tributary_events::cost::Usage;
 use tributary_events::v2::{
     CONTENT_URL_TYPE_S3_PRESIGNED, Change, ContentRef, ContentStrategy, FileBody, FileSpec,
     WireFile, encode_inline,
@@ -130,6 +131,8 @@ pub struct Planner {
     /// The objects already under the run's key prefix, listed once the run has put
     /// [`LIST_AFTER_OBJECTS`] objects; `None` inside when listing failed or found too many.
     pub listing: tokio::sync::OnceCell<Option<Listing>>,
+    /// The object store requests and stored bytes this run's uploads cost.
+    pub usage: Mutex<Usage>,
 }
 
 /// Objects a run puts (one existence check each) before it lists what the bucket already
@@ -297,6 +300,16 @@ impl Planner {
                 let prefix = key_prefix(&self.key_template, self.project.as_str());
                 let t = Instant::now();
                 let listed = store.list(&prefix, MAX_LISTED_KEYS).await;
+                let keys = match &listed {
+                    Ok(Some(l)) => l.len(),
+                    // stopped past the bound, or failed on some page
+                    Ok(None) => MAX_LISTED_KEYS,
+                    Err(_) => 0,
+                };
+                self.usage
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .object_puts += store.list_requests(keys);
                 ObjectsListed {
                     result: listed.as_ref().map(|l| l.as_ref().map(Listing::len)),
                     elapsed: t.elapsed(),
@@ -322,7 +335,17 @@ impl Planner {
             let url = store.presign_get(key, self.presign_expiry).await?;
             return Ok((PutOutcome::Listed, url));
         }
+        let size = bytes.len() as u64;
         let put = store.put_if_absent(key, bytes, checksum).await?;
+        {
+            let (puts, gets) = store.put_requests(put);
+            let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
+            usage.object_puts += puts;
+            usage.object_gets += gets;
+            if put == PutOutcome::Uploaded {
+                usage.bytes_stored += size;
+            }
+        }
         ObjectStored {
             uploaded: put == PutOutcome::Uploaded,
             elapsed: t.elapsed(),

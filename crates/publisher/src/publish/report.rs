@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 use tributary_content::PutOutcome;
+use tributary_events::cost::{RunCost, Usage};
 use tributary_events::v2::{
     EVENT_INDEX_RUN_COMPLETED, IndexRunCompleted, SkippedFile, Source, StrategyCounts,
     V2_SCHEMA_VERSION,
@@ -77,6 +78,10 @@ pub struct RunReport {
     /// Set on dry runs only.
     pub plan: Vec<PlannedFile>,
     pub duration_ms: u64,
+    /// What the run did that is billed (a dry run: what it would produce and store,
+    /// its own CPU standing in for a real run's), and what that costs.
+    pub usage: Usage,
+    pub cost: Option<RunCost>,
 }
 
 impl RunReport {
@@ -185,6 +190,7 @@ impl RunReport {
             skipped_by_reason,
             commit: self.commit.clone(),
             replayed: false,
+            cost: self.cost.clone(),
         }
     }
 
@@ -246,6 +252,25 @@ impl RunReport {
                 } else {
                     format!(", NOT delivered: {:?}", self.batches_failed)
                 }
+            );
+        }
+        if let Some(cost) = &self.cost {
+            let u = &self.usage;
+            let _ = writeln!(
+                s,
+                "cost{}: ${:.6} (price table {}): {} PUT/LIST and {} GET/HEAD requests, {} bytes stored, {} bytes to Kafka, {:.2} CPU seconds",
+                if self.dry_run {
+                    " estimate (every object assumed new)"
+                } else {
+                    ""
+                },
+                cost.total_usd,
+                cost.price_table,
+                u.object_puts,
+                u.object_gets,
+                u.bytes_stored,
+                u.kafka_bytes_produced,
+                u.cpu_seconds,
             );
         }
         if self.skipped_total > 0 {

@@ -1,0 +1,165 @@
+//! What a run costs, checked against what really happened: the publisher's usage must
+//! equal the objects MinIO holds under the run's prefix and the records on the topic,
+//! its cost must be that usage priced by the table, and a second run of the same
+//! files (every object already there) must store nothing and pay no storage.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tributary_events::cost::{Component, PriceTable};
+use tributary_tests::{Services, consume_records_until, schema, unique};
+
+use crate::publisher::{config, publish, with_s3};
+
+/// Objects under `prefix`: (count, total bytes).
+async fn stored(svc: &Services, prefix: &str) -> (u64, u64) {
+    let client = svc.s3_config().client().await.expect("s3");
+    let (mut count, mut bytes) = (0, 0);
+    let mut token = None;
+    loop {
+        let page = client
+            .list_objects_v2()
+            .bucket(&svc.s3_bucket)
+            .prefix(prefix)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .expect("list");
+        for o in page.contents() {
+            count += 1;
+            bytes += o.size().unwrap_or(0) as u64;
+        }
+        match page.next_continuation_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return (count, bytes),
+        }
+    }
+}
+
+/// The run's records on the topic: the bytes of its batches (keys and values) and its
+/// completion event.
+async fn produced(svc: &Services, topic: &str, run_id: &str) -> (u64, Value) {
+    // the batches and the completion event sit on different partitions: read until
+    // the run's batches number what its completion event announces
+    let records = consume_records_until(&svc.kafka_brokers, topic, Duration::from_secs(60), |rs| {
+        let events: Vec<Value> = rs
+            .iter()
+            .filter_map(|r| serde_json::from_slice(r.payload.as_deref()?).ok())
+            .filter(|v: &Value| v["run_id"] == run_id)
+            .collect();
+        let batches = events
+            .iter()
+            .filter(|v| v["event_type"] == "index_project_requested")
+            .count() as u64;
+        events
+            .iter()
+            .any(|v| v["event_type"] == "index_run_completed" && v["batches"] == batches)
+    })
+    .await;
+    let mut bytes = 0;
+    let mut done = None;
+    for r in records {
+        let payload = r.payload.expect("no tombstones here");
+        let v: Value = serde_json::from_slice(&payload).expect("JSON");
+        if v["run_id"] != run_id {
+            continue;
+        }
+        if v["event_type"] == "index_run_completed" {
+            done = Some(v);
+        } else {
+            bytes += (r.key.map_or(0, |k| k.len()) + payload.len()) as u64;
+        }
+    }
+    (bytes, done.expect("completion event"))
+}
+
+#[tokio::test]
+async fn a_publish_costs_what_it_stored_and_produced_and_a_rerun_stores_nothing() {
+    let svc = Services::require();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // more objects than a run checks one by one before it lists the bucket
+    let n = 90;
+    for i in 0..n {
+        let text = format!("file {i}\n").repeat(i + 1);
+        std::fs::write(dir.path().join(format!("f{i:03}.txt")), text).expect("write");
+    }
+    let (topic, project) = (unique("cost"), unique("costed"));
+    let base = [
+        "--repo",
+        dir.path().to_str().expect("utf-8"),
+        "--project",
+        &project,
+        "--brokers",
+        &svc.kafka_brokers,
+        "--topic",
+        &topic,
+        "--content-strategy",
+        "object-storage",
+    ];
+    let table = PriceTable::default();
+    let prefix = format!("projects/{project}/");
+
+    let first = publish(config(&with_s3(&base, &svc).words())).await;
+    assert!(first.ok(), "{}", first.summary());
+    let usage = first.usage;
+    let (objects, object_bytes) = stored(&svc, &prefix).await;
+    assert_eq!(objects, n as u64);
+    assert_eq!(first.uploaded, objects);
+    assert_eq!(
+        usage.bytes_stored, object_bytes,
+        "bytes stored = the objects MinIO holds under the run's prefix"
+    );
+    // S3: a HEAD per object checked, a PUT per object written, a LIST once the run has
+    // put enough objects for a listing to pay
+    let checked = first.uploaded + first.already_present - first.listed;
+    assert_eq!(usage.object_gets, checked, "{usage:?}");
+    assert_eq!(usage.object_puts, first.uploaded + 1, "{usage:?}");
+    let (batch_bytes, done) = produced(&svc, &topic, &first.run_id.to_string()).await;
+    assert_eq!(
+        usage.kafka_bytes_produced, batch_bytes,
+        "Kafka bytes = the run's records on the topic"
+    );
+    assert!(usage.cpu_seconds > 0.0);
+
+    // the cost is that usage priced by the table, in the report and on the wire
+    let cost = first.cost.as_ref().expect("a cost");
+    let priced = table.price(&usage);
+    assert_eq!(cost.components[&Component::Publisher], priced);
+    assert_eq!(cost.total_usd, priced.total_usd);
+    assert!(
+        schema("index-run-completed.v2.json").is_valid(&done),
+        "{done}"
+    );
+    assert_eq!(done["cost"]["price_table"], table.version.as_str());
+    assert_eq!(
+        done["cost"]["components"]["publisher"]["usage"]["bytes_stored"],
+        object_bytes
+    );
+    assert!(priced.storage_usd > 0.0 && priced.kafka_usd > 0.0);
+
+    // the same files again: every object is already there
+    let again = publish(config(&with_s3(&base, &svc).words())).await;
+    assert!(again.ok(), "{}", again.summary());
+    let rerun = again.cost.as_ref().expect("a cost").components[&Component::Publisher];
+    assert_eq!(again.uploaded, 0);
+    assert_eq!(rerun.usage.bytes_stored, 0);
+    assert_eq!(
+        rerun.storage_usd, 0.0,
+        "a deduplicated run stores nothing new"
+    );
+    assert_eq!(rerun.transfer_usd, 0.0);
+    assert_eq!(
+        rerun.usage.object_puts, 1,
+        "one LIST, no PUT: {:?}",
+        rerun.usage
+    );
+    assert_eq!(stored(&svc, &prefix).await, (objects, object_bytes));
+    let (rerun_bytes, _) = produced(&svc, &topic, &again.run_id.to_string()).await;
+    assert_eq!(rerun.usage.kafka_bytes_produced, rerun_bytes);
+    assert!(
+        rerun.total_usd < priced.total_usd,
+        "the rerun ({}) costs less than the first run ({})",
+        rerun.total_usd,
+        priced.total_usd
+    );
+}
