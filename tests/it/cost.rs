@@ -163,3 +163,105 @@ async fn a_publish_costs_what_it_stored_and_produced_and_a_rerun_stores_nothing(
         priced.total_usd
     );
 }
+
+/// The run's summary prices both sides: the publisher's usage from its completion
+/// event, the consumers' from the run's documents — every object-storage file fetched
+/// once (fresh caches), what the publisher produced read back, the documents produced —
+/// and its HTML report shows it.
+#[tokio::test]
+async fn a_run_summary_costs_the_publisher_and_the_consumers_part() {
+    let svc = Services::require();
+    let setup = crate::consumer::Setup::new("cost-summary");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = 12;
+    for i in 0..n {
+        let text = format!("fn f{i}() {{}}\n").repeat(40 * (i + 1));
+        std::fs::write(dir.path().join(format!("f{i:02}.rs")), text).expect("write");
+    }
+    let project = unique("cost-summary");
+    let report = publish(config(
+        &with_s3(
+            &[
+                "--repo",
+                dir.path().to_str().expect("utf-8"),
+                "--project",
+                &project,
+                "--brokers",
+                &svc.kafka_brokers,
+                "--topic",
+                &setup.input,
+                "--content-strategy",
+                "object-storage",
+            ],
+            &svc,
+        )
+        .words(),
+    ))
+    .await;
+    assert!(report.ok(), "{}", report.summary());
+    let reports = tempfile::tempdir().expect("tempdir");
+    crate::consumer::run_consumer(setup.config(
+        &svc,
+        &[
+            "--report-dir",
+            reports.path().to_str().expect("utf-8"),
+            "--summary-wait",
+            "60s",
+        ],
+    ))
+    .await;
+    let (docs, summaries) = crate::consumer::outputs(&svc, &setup.output, n, 1).await;
+    let summary = &summaries[0];
+    assert!(
+        schema("project-summary.v1.json").is_valid(summary),
+        "{summary}"
+    );
+    let cost: tributary_events::cost::RunCost =
+        serde_json::from_value(summary["cost"].clone()).expect("a cost section");
+    let table = PriceTable::default();
+    assert_eq!(cost.price_table, table.version);
+
+    // the publisher's part is its completion event's usage, priced again
+    let publisher = cost.components[&Component::Publisher];
+    assert_eq!(publisher.usage, report.usage);
+    // the consumers': one GET per object-storage file, its bytes downloaded
+    let consumer = cost.components[&Component::Consumer];
+    assert_eq!(consumer.usage.object_gets, n as u64, "{:?}", consumer.usage);
+    assert_eq!(consumer.usage.bytes_downloaded, report.bytes.object_storage);
+    assert_eq!(
+        consumer.usage.kafka_bytes_consumed, report.usage.kafka_bytes_produced,
+        "the consumers read what the publisher produced"
+    );
+    let doc_bytes: usize = docs
+        .iter()
+        .flat_map(|(key, versions)| {
+            versions
+                .iter()
+                .map(move |d| key.len() + d.to_string().len())
+        })
+        .sum();
+    assert!(
+        consumer.usage.kafka_bytes_produced > 0
+            && consumer.usage.kafka_bytes_produced as f64 > doc_bytes as f64 * 0.8,
+        "documents produced: {} bytes counted, {doc_bytes} read back",
+        consumer.usage.kafka_bytes_produced
+    );
+    assert!(consumer.usage.cpu_seconds > 0.0, "analysis CPU is counted");
+    assert_eq!(consumer, table.price(&consumer.usage));
+    assert!(
+        (cost.total_usd - publisher.total_usd - consumer.total_usd).abs() < 1e-12,
+        "the total is the sum of the parts"
+    );
+    // every document says where its bytes came from and what its analysis cost
+    for d in docs.values().flatten() {
+        let from = d["timing"]["resolved_from"].as_str().unwrap_or_default();
+        assert!(["presigned_url", "object_store"].contains(&from), "{d}");
+        assert!(d["timing"]["cpu_us"].is_u64(), "{d}");
+    }
+    // the HTML report shows it
+    let html = std::fs::read_to_string(reports.path().join(&project).join("latest.html"))
+        .expect("the project's HTML report");
+    assert!(html.contains("<table id=\"cost\">"), "no cost table");
+    assert!(html.contains("<td>publisher</td>") && html.contains("<td>consumer</td>"));
+    assert!(html.contains(&table.version));
+}

@@ -322,6 +322,15 @@ pub struct RunArgs {
     /// produced marked incomplete (0 turns summaries off).
     #[arg(help_heading = "Telemetry and reports", long, env = "TRIBUTARY_SUMMARY_WAIT", default_value = "5m", value_parser = humantime::parse_duration)]
     pub summary_wait: Duration,
+    /// Prices a run's summary estimates its cost with (TOML; fields not given keep
+    /// the defaults, AWS us-east-1 list prices). See docs/operations.md.
+    #[arg(
+        help_heading = "Telemetry and reports",
+        long,
+        env = "TRIBUTARY_PRICE_TABLE",
+        value_name = "PATH"
+    )]
+    pub price_table: Option<std::path::PathBuf>,
     /// Write an HTML report of every project summary into this folder.
     #[arg(
         help_heading = "Telemetry and reports",
@@ -423,6 +432,7 @@ impl RunArgs {
             exit_when_idle: self.exit_when_idle,
             shutdown_grace: self.shutdown_grace,
             summary_wait: self.summary_wait,
+            prices: tributary_runtime::load_price_table(self.price_table.as_deref())?,
             report: match (self.report_dir, self.report_object_prefix) {
                 (Some(dir), _) => Some(crate::config::ReportConfig::Dir(dir)),
                 (None, Some(prefix)) => Some(crate::config::ReportConfig::ObjectStore { prefix }),

@@ -83,6 +83,8 @@ pub struct Config {
     /// How long a completed run waits for its last files before its summary is
     /// produced incomplete; zero turns summaries off.
     pub summary_wait: Duration,
+    /// What summaries price a run's usage with.
+    pub prices: tributary_events::cost::PriceTable,
     /// Where HTML reports of project summaries go; `None` writes none.
     pub report: Option<ReportConfig>,
     /// Limits of the analysers (parse size and time, symbols per file).

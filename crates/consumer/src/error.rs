@@ -7,6 +7,8 @@ use tributary_events::dlq::{Reason, Stage};
 /// daemon connects to anything.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error(transparent)]
+    PriceTable(#[from] tributary_runtime::PriceTableFileError),
     #[error("topics must not be empty")]
     EmptyTopic,
     #[error(transparent)]

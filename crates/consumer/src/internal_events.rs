@@ -150,6 +150,7 @@ pub fn register() {
         "1 when the analysis cache is in use, 0 when the consumer runs without it"
     );
 
+    tributary_runtime::CostEstimated::register(tributary_events::cost::Component::Consumer);
     for name in [
         "tributary_consumer_events_total",
         "tributary_consumer_bytes_total",

@@ -8,7 +8,8 @@ use crate::checksum::Sha256Hex;
 use crate::path::RelPath;
 use crate::v2::ContentStrategy;
 
-pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.2.0";
+/// 1.3 added `timing.cpu_us`, `timing.resolved_from` and the summary's `cost`.
+pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.3.0";
 pub const DOC_TYPE_FILE: &str = "file_intelligence";
 
 /// Code, comment and blank line counts.
@@ -110,11 +111,21 @@ pub struct DocSource {
     pub git_ref: Option<String>,
 }
 
-/// How long each stage took for this file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// How long each stage took for this file, and what it cost (not part of the file's
+/// analysis: it differs from one consume to the next).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Timing {
     pub resolve_us: u64,
     pub analyse_us: u64,
+    /// CPU time of the file's analysis on its thread (since 1.3; what a run's summary
+    /// prices as the consumer's compute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_us: Option<u64>,
+    /// Where the bytes came from: inline, memory, disk, presigned_url, object_store,
+    /// git, mount, or recalled (the document rebuilt from the analysis cache) (since
+    /// 1.3; reads from the object store are what a summary prices as downloads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_from: Option<String>,
 }
 
 /// One file's intelligence.
@@ -333,6 +344,11 @@ pub struct ProjectSummary {
     pub dead_lettered: u64,
     #[serde(with = "time::serde::rfc3339")]
     pub generated_at: OffsetDateTime,
+    /// What the run cost: the publisher's part (from its completion event) and the
+    /// consumers' (from the run's documents), under the consumer's price table (since
+    /// 1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::RunCost>,
 }
 
 /// The output-topic key of a project's summary: `project/` ([`key_project`]; a file key

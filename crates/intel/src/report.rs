@@ -126,12 +126,43 @@ pub fn html(s: &ProjectSummary) -> String {
         thousands(s.flags.documentation),
         thousands(s.flags.binary),
     );
+    cost(&mut h, s);
     h.push_str(
         "<script>addEventListener('load',function(){var c=document.getElementById('chart');\
          var w=c?Math.round(c.getBoundingClientRect().width):0;\
          document.body.setAttribute('data-chart-width',String(w));});</script></body></html>",
     );
     h
+}
+
+/// What the run cost, by component and kind, under the named price table.
+fn cost(h: &mut String, s: &ProjectSummary) {
+    let Some(c) = &s.cost else { return };
+    let dollars = |v: f64| format!("${v:.4}");
+    let _ = write!(
+        h,
+        "<h2>Cost</h2><p class=\"meta\" id=\"cost-total\">estimated {} under price table \
+         <code>{}</code></p><table id=\"cost\"><tr><th>component</th><th class=\"n\">storage</th>\
+         <th class=\"n\">requests</th><th class=\"n\">transfer</th><th class=\"n\">Kafka</th>\
+         <th class=\"n\">compute</th><th class=\"n\">total</th></tr>",
+        dollars(c.total_usd),
+        escape(&c.price_table)
+    );
+    for (component, part) in &c.components {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            component.as_str(),
+            dollars(part.storage_usd),
+            dollars(part.requests_usd),
+            dollars(part.transfer_usd),
+            dollars(part.kafka_usd),
+            dollars(part.compute_usd),
+            dollars(part.total_usd),
+        );
+    }
+    h.push_str("</table>");
 }
 
 fn languages(h: &mut String, s: &ProjectSummary) {

@@ -180,6 +180,8 @@ impl Rollup {
             shares,
             dead_lettered: dead,
             generated_at,
+            // priced by the consumer, which knows what the run did
+            cost: None,
         }
     }
 }

@@ -76,11 +76,7 @@ pub fn register_ingestion() {
         "tributary_storage_recovered_total",
         "Times the object store answered again after being unavailable"
     );
-    describe_gauge!(
-        "tributary_cost_estimated_dollars_total",
-        "Estimated dollars spent by this process's runs under the price table, by component (grows only; a restart starts from 0)"
-    );
-    gauge!("tributary_cost_estimated_dollars_total", "component" => "publisher").set(0.0);
+    tributary_runtime::CostEstimated::register(tributary_events::cost::Component::Publisher);
     describe_counter!(
         "tributary_git_fallbacks_total",
         "Files sent as git references because the object store was unavailable"
@@ -167,29 +163,6 @@ pub fn register_watch() {
     }
     for kind in ["delta", "full"] {
         counter!("tributary_watch_commits_indexed_total", "kind" => kind).absolute(0);
-    }
-}
-
-/// What a run cost, by the price table: added to the running total the cost alert and
-/// dashboard read (per-project attribution lives in the events, never in labels). The
-/// total is fractional dollars, and the metrics crate's counters count integers, so it
-/// is exported as a gauge that only grows within a process; `increase()` over it reads
-/// a restart as a counter reset, as for any counter.
-#[derive(Debug)]
-pub struct CostEstimated {
-    pub component: tributary_events::cost::Component,
-    pub usd: f64,
-}
-
-impl CostEstimated {
-    pub fn emit(&self) {
-        if self.usd.is_finite() && self.usd > 0.0 {
-            gauge!(
-                "tributary_cost_estimated_dollars_total",
-                "component" => self.component.as_str()
-            )
-            .increment(self.usd);
-        }
     }
 }
 

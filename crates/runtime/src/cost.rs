@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tributary_events::cost::{PriceTable, PriceTableError};
+use tributary_events::cost::{Component, PriceTable, PriceTableError};
 
 /// CPU time this process has used (user + system, all threads), in seconds.
 pub fn process_cpu_seconds() -> f64 {
@@ -15,6 +15,37 @@ pub fn process_cpu_seconds() -> f64 {
 pub fn thread_cpu_seconds() -> f64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
     t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+}
+
+/// What a run cost, by the price table: added to the running total the cost alert and
+/// dashboard read (per-project attribution lives in the events, never in labels). The
+/// total is fractional dollars and the metrics crate's counters count integers, so it
+/// is exported as a gauge that only grows within a process; `increase()` over it reads
+/// a restart as a counter reset, as for any counter.
+#[derive(Debug)]
+pub struct CostEstimated {
+    pub component: Component,
+    pub usd: f64,
+}
+
+impl CostEstimated {
+    const METRIC: &'static str = "tributary_cost_estimated_dollars_total";
+
+    pub fn emit(&self) {
+        if self.usd.is_finite() && self.usd > 0.0 {
+            metrics::gauge!(Self::METRIC, "component" => self.component.as_str())
+                .increment(self.usd);
+        }
+    }
+
+    /// Describes the metric and shows `component` at zero from start-up.
+    pub fn register(component: Component) {
+        metrics::describe_gauge!(
+            Self::METRIC,
+            "Estimated dollars spent by this process's runs under the price table, by component (grows only; a restart starts from 0)"
+        );
+        metrics::gauge!(Self::METRIC, "component" => component.as_str()).set(0.0);
+    }
 }
 
 /// Why a price table file was refused.

@@ -17,7 +17,9 @@ pub use cli::{
     GlobalArgs, HostKeyArgs, KafkaArgs, LogFormat, ProviderArg, StorageArgs, options_without_help,
     parse_size,
 };
-pub use cost::{PriceTableFileError, load_price_table, process_cpu_seconds, thread_cpu_seconds};
+pub use cost::{
+    CostEstimated, PriceTableFileError, load_price_table, process_cpu_seconds, thread_cpu_seconds,
+};
 pub use error::chain;
 pub use healthcheck::{HealthcheckArgs, healthcheck};
 pub use process::{block_on, hangups, init_logging, main, shutdown_signal};

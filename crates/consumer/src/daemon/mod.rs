@@ -524,6 +524,7 @@ pub async fn run(
                     dlq_topic: cfg.kafka.dlq_topic.clone(),
                     wait: cfg.summary_wait,
                     stop: stop.clone(),
+                    prices: cfg.prices.clone(),
                 },
                 reports,
             )

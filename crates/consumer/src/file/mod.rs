@@ -396,10 +396,11 @@ impl Processor {
         let cache = self.analysis_cache.clone();
         let content = checksum;
         // timed on the pool thread: waiting for a free thread is not analysis
-        let (analysis, analyse, keep) = self
+        let (analysis, analyse, keep, cpu) = self
             .analysis
             .run(move || {
                 let t = Instant::now();
+                let cpu = tributary_runtime::thread_cpu_seconds();
                 let prepared = tributary_intel::prepare(&p, &bytes, &options);
                 let computed = match &cache {
                     // a binary file has nothing worth keeping
@@ -418,7 +419,9 @@ impl Processor {
                 };
                 // a parse cut short by the machine's load is not the file's analysis
                 let keep = computed.cacheable;
-                (prepared.finish(computed), t.elapsed(), keep)
+                let analysis = prepared.finish(computed);
+                let cpu = tributary_runtime::thread_cpu_seconds() - cpu;
+                (analysis, t.elapsed(), keep, cpu)
             })
             .await
             .map_err(|_| {
@@ -451,6 +454,8 @@ impl Processor {
         let timing = Timing {
             resolve_us: resolved.resolve_us,
             analyse_us: analyse.as_micros() as u64,
+            cpu_us: Some((cpu.max(0.0) * 1e6) as u64),
+            resolved_from: Some(resolved.tier.as_str().to_owned()),
         };
         self.output(file_document(
             project, path, checksum, analysis, source, timing,
@@ -475,6 +480,8 @@ impl Processor {
         let timing = Timing {
             resolve_us: 0,
             analyse_us: elapsed.as_micros() as u64,
+            cpu_us: None,
+            resolved_from: Some("recalled".to_owned()),
         };
         self.output(file_document(project, path, checksum, kept, source, timing))
     }

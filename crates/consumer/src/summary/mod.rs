@@ -17,6 +17,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::Message as _;
 use rdkafka::{Offset, TopicPartitionList};
 use time::OffsetDateTime;
+use tributary_events::cost::{Component, PriceTable, RunCost, Usage};
 use tributary_events::dlq::DeadLetter;
 use tributary_events::intelligence::{DOC_TYPE_FILE, FileIntelligence, ProjectSummary};
 use tributary_events::v2::IndexRunCompleted;
@@ -39,6 +40,8 @@ pub struct SummaryConfig {
     /// Fires on shutdown: the wait ends and no summary is produced (the completion
     /// event is redelivered instead).
     pub stop: tokio_util::sync::CancellationToken,
+    /// What the run's usage is priced with.
+    pub prices: PriceTable,
 }
 
 /// Summaries of completed runs, each built on a task of its own (it may wait up to
@@ -73,12 +76,22 @@ impl Summaries {
         match summary {
             Ok(None) => None,
             Ok(Some(s)) => {
+                let cost = s.cost.as_ref();
                 tracing::info!(
                     project = s.project.as_str(),
                     files = s.totals.files,
                     complete = s.complete,
+                    cost_usd = cost.map_or(0.0, |c| c.total_usd),
                     "project summary"
                 );
+                // the consumers' part: the publisher counted its own
+                if let Some(part) = cost.and_then(|c| c.components.get(&Component::Consumer)) {
+                    tributary_runtime::CostEstimated {
+                        component: Component::Consumer,
+                        usd: part.total_usd,
+                    }
+                    .emit();
+                }
                 if let Some(sink) = &self.reports {
                     sink.write(&s).await;
                 }
@@ -115,9 +128,10 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
     let mut rollup = Rollup::default();
     let mut docs: HashSet<String> = HashSet::new();
     let mut dead: HashSet<String> = HashSet::new();
+    let mut usage = ConsumerUsage::new(run);
     let now = OffsetDateTime::now_utc;
     if expected == 0 {
-        return Some(rollup.finish(run, 0, true, now()));
+        return Some(usage.priced(cfg, rollup.finish(run, 0, true, now())));
     }
     let group = format!("tributary-summary-{}", run.run_id);
     let consumer: BaseConsumer<kafka::Context> =
@@ -127,7 +141,7 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "summary reader could not start");
-                return Some(rollup.finish(run, 0, false, now()));
+                return Some(usage.priced(cfg, rollup.finish(run, 0, false, now())));
             }
         };
     let start_ms = read_from_ms(run.run_id).unwrap_or(-SKEW_MS);
@@ -185,16 +199,73 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
                 && docs.insert(doc.path.to_string())
             {
                 rollup.add(&doc);
+                usage.document(&doc, msg.key().map_or(0, <[u8]>::len) + payload.len());
             }
         } else if let Ok(rec) = serde_json::from_slice::<DeadLetter>(payload)
             && rec.run_id == Some(run_id)
             && let Some(path) = rec.path
+            && dead.insert(path)
         {
-            dead.insert(path);
+            usage.produced(msg.key().map_or(0, <[u8]>::len) + payload.len());
         }
     }
     // A file that failed once and succeeded on replay counts as documented.
     dead.retain(|p| !docs.contains(p));
     let complete = docs.len() + dead.len() >= expected;
-    Some(rollup.finish(run, dead.len() as u64, complete, now()))
+    Some(usage.priced(cfg, rollup.finish(run, dead.len() as u64, complete, now())))
+}
+
+/// What the consumers did for one run, read off its documents and dead letters (which
+/// any instance of the group may have written): reads from the object store, the bytes
+/// they produced, the CPU of each file's analysis; and what they consumed, which is what
+/// the publisher produced for the run.
+struct ConsumerUsage {
+    publisher: Option<Usage>,
+    consumer: Usage,
+}
+
+impl ConsumerUsage {
+    fn new(run: &IndexRunCompleted) -> Self {
+        let publisher = run
+            .cost
+            .as_ref()
+            .and_then(|c| c.components.get(&Component::Publisher))
+            .map(|c| c.usage);
+        let consumer = Usage {
+            kafka_bytes_consumed: publisher.map_or(0, |p| p.kafka_bytes_produced),
+            ..Usage::default()
+        };
+        Self {
+            publisher,
+            consumer,
+        }
+    }
+
+    fn document(&mut self, doc: &FileIntelligence, record_bytes: usize) {
+        self.produced(record_bytes);
+        let t = &doc.timing;
+        if matches!(
+            t.resolved_from.as_deref(),
+            Some("object_store" | "presigned_url")
+        ) {
+            self.consumer.object_gets += 1;
+            self.consumer.bytes_downloaded += doc.size;
+        }
+        self.consumer.cpu_seconds += t.cpu_us.unwrap_or(0) as f64 / 1e6;
+    }
+
+    fn produced(&mut self, record_bytes: usize) {
+        self.consumer.kafka_bytes_produced += record_bytes as u64;
+    }
+
+    /// The summary with the run's cost: both components under the consumer's table.
+    fn priced(&self, cfg: &SummaryConfig, mut summary: ProjectSummary) -> ProjectSummary {
+        let mut parts = vec![(Component::Consumer, self.consumer)];
+        if let Some(p) = self.publisher {
+            parts.push((Component::Publisher, p));
+        }
+        let cost: RunCost = cfg.prices.run_cost(&parts);
+        summary.cost = Some(cost);
+        summary
+    }
 }

@@ -32,8 +32,8 @@ use uuid::Uuid;
 use crate::config::{Config, RunTarget, Settings, StrategyMode};
 use crate::error::{ConfigError, PublishError};
 use crate::internal_events::{
-    BatchFailed, BatchProduced, CostEstimated, GitReferenceFallback, GitReferenceUnverified,
-    GitSourceResolved, RunFinished, StoreUnavailable,
+    BatchFailed, BatchProduced, GitReferenceFallback, GitReferenceUnverified, GitSourceResolved,
+    RunFinished, StoreUnavailable,
 };
 use crate::telemetry::Progress;
 use batch::{Batch, Batcher};
@@ -172,7 +172,7 @@ pub async fn run(
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
     if !dry_run && let Some(cost) = &report.cost {
-        CostEstimated {
+        tributary_runtime::CostEstimated {
             component: Component::Publisher,
             usd: cost.total_usd,
         }
