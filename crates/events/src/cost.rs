@@ -42,6 +42,10 @@ pub struct PriceTable {
     pub object_retention_days: f64,
     /// How long Kafka keeps what is produced (the topics' retention.ms).
     pub kafka_retention_days: f64,
+    /// What one second of delay in a file's way to its document is worth to you: the
+    /// learned strategy choice weighs measured latency and failures with it against
+    /// the dollars above (`--strategy-model`).
+    pub delay_usd_per_second: f64,
 }
 
 impl Default for PriceTable {
@@ -58,6 +62,7 @@ impl Default for PriceTable {
             cpu_usd_per_second: 0.04048 / 3600.0,
             object_retention_days: 30.0,
             kafka_retention_days: 7.0,
+            delay_usd_per_second: 0.0001,
         }
     }
 }
@@ -91,6 +96,7 @@ impl PriceTable {
             ("cpu_usd_per_second", self.cpu_usd_per_second),
             ("object_retention_days", self.object_retention_days),
             ("kafka_retention_days", self.kafka_retention_days),
+            ("delay_usd_per_second", self.delay_usd_per_second),
         ] {
             if !value.is_finite() || value < 0.0 {
                 return Err(PriceTableError::Invalid { field, value });

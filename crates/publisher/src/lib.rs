@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 mod internal_events;
+pub mod learn;
 mod publish;
 mod telemetry;
 pub mod watch;
