@@ -265,3 +265,141 @@ async fn a_run_summary_costs_the_publisher_and_the_consumers_part() {
     assert!(html.contains("<td>publisher</td>") && html.contains("<td>consumer</td>"));
     assert!(html.contains(&table.version));
 }
+
+/// The learned strategy end to end: a model trained on a recorded history where the
+/// store is slow and failing for 1–2 MiB files sends such a file by git reference while
+/// a 256–512 KiB file still goes to object storage; the run adds its upload to the
+/// model; after consumers fetched both, `learn` folds their fetches in from the topics.
+#[tokio::test]
+async fn a_learned_model_moves_the_sizes_a_slow_store_serves_badly_to_git() {
+    use tributary_events::v2::ContentStrategy::{GitReference as Git, ObjectStorage as Object};
+    use tributary_publisher::learn::StrategyModel;
+    let svc = Services::require();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = "x".repeat(1_200_000);
+    let mid = "y".repeat(300_000);
+    let repo = crate::watch::Served::new(
+        &svc,
+        &[
+            ("big.bin.txt", big.as_str()),
+            ("mid.txt", mid.as_str()),
+            ("small.txt", "hi\n"),
+        ],
+    );
+    // consumers in the store's region: no transfer charge
+    let prices = dir.path().join("prices.toml");
+    std::fs::write(
+        &prices,
+        "version = \"it-in-region\"\ntransfer_usd_per_gb = 0.0\n",
+    )
+    .expect("write");
+    let model_path = dir.path().join("model.json");
+    let mut model = StrategyModel::default();
+    for i in 0..100 {
+        model.observe(Object, 300_000, 0.04, false);
+        model.observe(Object, 1_200_000, 6.0, i % 4 == 0);
+        model.observe(Git, 300_000, 0.5, false);
+        model.observe(Git, 1_200_000, 0.5, false);
+    }
+    model.save(&model_path).expect("save");
+    let mid_weight = model.cells["object_storage/19"].weight;
+
+    let setup = crate::consumer::Setup::new("learned");
+    let report = publish(config(
+        &with_s3(
+            &[
+                "--repo",
+                &repo.url,
+                "--brokers",
+                &svc.kafka_brokers,
+                "--topic",
+                &setup.input,
+                "--strategy-model",
+                model_path.to_str().expect("utf-8"),
+                "--price-table",
+                prices.to_str().expect("utf-8"),
+            ],
+            &svc,
+        )
+        .words(),
+    ))
+    .await;
+    assert!(report.ok(), "{}", report.summary());
+    assert_eq!(
+        (
+            report.files.inline,
+            report.files.object_storage,
+            report.files.git_reference
+        ),
+        (1, 1, 1),
+        "{}",
+        report.summary()
+    );
+    let (batches, _) = crate::publisher::read_run(&svc, &setup.input, &report).await;
+    let strategy_of = |path: &str| {
+        batches
+            .iter()
+            .flat_map(|b| b["files"].as_array().cloned().unwrap_or_default())
+            .find(|f| f["path"] == path)
+            .map(|f| {
+                f["content_strategy"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(strategy_of("big.bin.txt"), "git_reference");
+    assert_eq!(strategy_of("mid.txt"), "object_storage");
+    assert_eq!(strategy_of("small.txt"), "inline");
+    // the run's own upload went into the model
+    let after_run = StrategyModel::load(&model_path);
+    assert!(after_run.cells["object_storage/19"].weight > mid_weight);
+
+    // consumers fetch both; `learn` reads what they measured
+    crate::consumer::run_consumer(setup.config(&svc, &["--git-allowed-schemes", "git"])).await;
+    crate::consumer::outputs(&svc, &setup.output, 3, 0).await;
+    let git_before = after_run.cells["git_reference/21"].weight;
+    let out = std::process::Command::new(tributary_tests::workspace_bin("tributary-publisher"))
+        .args(["learn", "--strategy-model"])
+        .arg(&model_path)
+        .args([
+            "--brokers",
+            &svc.kafka_brokers,
+            "--output-topic",
+            &setup.output,
+        ])
+        .args(["--dlq-topic", &setup.dlq, "--timeout", "30s"])
+        .output()
+        .expect("learn runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("learned from 3 documents: 2 fetches"),
+        "{text}"
+    );
+    let learned = StrategyModel::load(&model_path);
+    assert!(learned.cells["git_reference/21"].weight > git_before);
+    // a second pass reads only what is new: nothing
+    let again = std::process::Command::new(tributary_tests::workspace_bin("tributary-publisher"))
+        .args(["learn", "--strategy-model"])
+        .arg(&model_path)
+        .args([
+            "--brokers",
+            &svc.kafka_brokers,
+            "--output-topic",
+            &setup.output,
+        ])
+        .args(["--dlq-topic", &setup.dlq, "--timeout", "10s"])
+        .output()
+        .expect("learn runs");
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("learned from 0 documents"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}

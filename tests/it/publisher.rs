@@ -118,7 +118,11 @@ pub(crate) async fn publish(cfg: Config) -> RunReport {
 
 /// Every message of one run: its batches and the completion event, validated against
 /// the schemas.
-async fn read_run(svc: &Services, topic: &str, report: &RunReport) -> (Vec<Value>, Value) {
+pub(crate) async fn read_run(
+    svc: &Services,
+    topic: &str,
+    report: &RunReport,
+) -> (Vec<Value>, Value) {
     let run_id = report.run_id.to_string();
     let payloads = consume_until(&svc.kafka_brokers, topic, Duration::from_secs(60), |got| {
         let events: Vec<Value> = got

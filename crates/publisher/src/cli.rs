@@ -49,6 +49,28 @@ pub enum Command {
     /// Ask a running daemon's /healthz on this host: exit 0 when it answers 200. For
     /// container health checks in images without a shell or curl.
     Healthcheck(tributary_runtime::HealthcheckArgs),
+    /// Fold what consumers measured — fetch latency and failures by strategy and size,
+    /// from the output and dead-letter topics since the last pass — into the strategy
+    /// model `publish --strategy-model` consults. Run it periodically.
+    Learn(LearnArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// The strategy model file (made when missing).
+    #[arg(long, env = "TRIBUTARY_STRATEGY_MODEL", value_name = "PATH")]
+    pub strategy_model: std::path::PathBuf,
+    #[command(flatten)]
+    pub kafka: tributary_runtime::KafkaArgs,
+    /// The consumers' output topic.
+    #[arg(long, env = "TRIBUTARY_OUTPUT_TOPIC", default_value = tributary_events::topics::INTELLIGENCE_V1)]
+    pub output_topic: String,
+    /// The consumers' dead-letter topic.
+    #[arg(long, env = "TRIBUTARY_DLQ_TOPIC", default_value = tributary_events::topics::DLQ)]
+    pub dlq_topic: String,
+    /// How long to read each topic at most.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +285,17 @@ pub struct RunSettings {
         value_name = "PATH"
     )]
     pub price_table: Option<std::path::PathBuf>,
+    /// The learned strategy model (a JSON file, made when missing): `auto` sends files
+    /// above the inline limit by git reference instead of object storage where what
+    /// was measured says that costs less; each run adds its uploads to it, and
+    /// `tributary-publisher learn` the consumers' fetches. See docs/configuration.md.
+    #[arg(
+        help_heading = "Object storage",
+        long,
+        env = "TRIBUTARY_STRATEGY_MODEL",
+        value_name = "PATH"
+    )]
+    pub strategy_model: Option<std::path::PathBuf>,
     /// Longest wait for a git remote to answer (connect, and each read while cloning,
     /// fetching or listing refs): a remote that goes silent fails the operation.
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
@@ -432,6 +465,7 @@ impl RunSettings {
             max_file_size_bytes: self.max_file_size,
             metrics_addr: self.metrics_addr,
             prices: tributary_runtime::load_price_table(self.price_table.as_deref())?,
+            strategy_model: self.strategy_model,
             git_host_keys: self.host_keys.host_keys().map_err(ConfigError::HostKeys)?,
         };
         settings.validate()?;

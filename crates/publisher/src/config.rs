@@ -76,6 +76,8 @@ pub struct Settings {
     pub metrics_addr: Option<SocketAddr>,
     /// What a run's usage is priced with.
     pub prices: tributary_events::cost::PriceTable,
+    /// The learned strategy model's file (`auto` consults it; runs update it).
+    pub strategy_model: Option<std::path::PathBuf>,
     /// How SSH servers' host keys are checked, for every repository fetched.
     pub git_host_keys: HostKeys,
 }

@@ -166,6 +166,23 @@ pub fn register_watch() {
     }
 }
 
+/// What the learned model chose for a size class, and why (once per class and run).
+#[derive(Debug)]
+pub struct StrategyLearned<'a> {
+    pub strategy: Option<ContentStrategy>,
+    pub why: &'a str,
+}
+
+impl StrategyLearned<'_> {
+    pub fn emit(&self) {
+        tracing::info!(
+            strategy = self.strategy.map_or("rules", ContentStrategy::as_str),
+            why = self.why,
+            "content strategy"
+        );
+    }
+}
+
 #[derive(Debug)]
 pub struct FileEmitted {
     pub strategy: ContentStrategy,

@@ -268,5 +268,8 @@ pub fn dollars(strategy: ContentStrategy, size: u64, prices: &PriceTable) -> f64
     prices.price(&usage).total_usd
 }
 
+mod feed;
+pub use feed::{LearnError, Learned, learn};
+
 #[cfg(test)]
 mod tests;

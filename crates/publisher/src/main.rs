@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         Command::Publish(args) => Some(args.settings.git_timeout),
         Command::Watch(args) => Some(args.settings.git_timeout),
         Command::Check(args) => Some(args.publish.settings.git_timeout),
-        Command::Healthcheck(_) => None,
+        Command::Healthcheck(_) | Command::Learn(_) => None,
     };
     // every git network operation is bounded: a remote that accepts and then goes
     // silent fails within the timeout
@@ -60,7 +60,40 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Publish(args) => publish(args).await,
         Command::Check(args) => check(*args).await,
         Command::Healthcheck(args) => Ok(tributary_runtime::healthcheck(&args).await),
+        Command::Learn(args) => learn(args).await,
     }
+}
+
+async fn learn(args: tributary_publisher::cli::LearnArgs) -> anyhow::Result<ExitCode> {
+    use tributary_publisher::learn::{StrategyModel, learn};
+    let conn = args
+        .kafka
+        .connection()
+        .map_err(|e| PublishError::from(tributary_publisher::ConfigError::from(e)))?;
+    let path = args.strategy_model.clone();
+    let (model, learned) = tokio::task::spawn_blocking(move || {
+        let mut model = StrategyModel::load(&path);
+        let learned = learn(
+            &mut model,
+            &conn,
+            &args.output_topic,
+            &args.dlq_topic,
+            args.timeout,
+        );
+        (model, learned)
+    })
+    .await?;
+    let learned = learned?;
+    model.save(&args.strategy_model)?;
+    println!(
+        "learned from {} documents: {} fetches, {} failed fetches; {} cells in {}",
+        learned.documents,
+        learned.fetches,
+        learned.failures,
+        model.cells.len(),
+        args.strategy_model.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn check(args: tributary_publisher::cli::CheckCommand) -> anyhow::Result<ExitCode> {

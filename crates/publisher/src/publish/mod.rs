@@ -170,6 +170,15 @@ pub async fn run(
             complete(sink, &mut report, &resolved, batcher.batches()).await;
         }
     }
+    if let (Some(path), Some(model), false) = (&settings.strategy_model, &planner.model, dry_run) {
+        let model = model
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Err(e) = model.save(path) {
+            tracing::warn!(error = %tributary_runtime::chain(&e), "strategy model not saved; the run's observations are lost");
+        }
+    }
     report.duration_ms = started.elapsed().as_millis() as u64;
     if !dry_run && let Some(cost) = &report.cost {
         tributary_runtime::CostEstimated {
@@ -339,6 +348,12 @@ fn planner(
         objects: std::sync::atomic::AtomicU64::new(0),
         listing: tokio::sync::OnceCell::new(),
         usage: std::sync::Mutex::new(Default::default()),
+        model: settings
+            .strategy_model
+            .as_deref()
+            .map(|p| std::sync::Mutex::new(crate::learn::StrategyModel::load(p))),
+        prices: settings.prices.clone(),
+        explained: std::sync::Mutex::new(Default::default()),
     }
 }
 

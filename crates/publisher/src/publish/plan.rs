@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tributary_content::store::{key_prefix, render_key};
 use tributary_content::{ContentError, Listing, ObjectStore, PresignedUrl, PutOutcome};
-use tributary_events::cost::Usage;
+use tributary_events::cost::{PriceTable, Usage};
 use tributary_events::v2::{
     CONTENT_URL_TYPE_S3_PRESIGNED, Change, ContentRef, ContentStrategy, FileBody, FileSpec,
     WireFile, encode_inline,
@@ -20,7 +20,10 @@ use tributary_events::{ProjectName, RelPath, Sha256Hex};
 use super::batch::entry_size;
 use super::walk::{Item, SkipReason, SourceFile};
 use crate::config::StrategyMode;
-use crate::internal_events::{ObjectStored, ObjectsListed, StoreBack, StoreUnavailable};
+use crate::internal_events::{
+    ObjectStored, ObjectsListed, StoreBack, StoreUnavailable, StrategyLearned,
+};
+use crate::learn::{StrategyModel, size_class};
 
 /// While the store is down, how often one file probes it (the others go on without it).
 pub const STORE_REPROBE: Duration = Duration::from_secs(2);
@@ -133,6 +136,12 @@ pub struct Planner {
     pub listing: tokio::sync::OnceCell<Option<Listing>>,
     /// The object store requests and stored bytes this run's uploads cost.
     pub usage: Mutex<Usage>,
+    /// The learned strategy model (`--strategy-model`), updated with this run's uploads.
+    pub model: Option<Mutex<StrategyModel>>,
+    /// What the model weighs strategies with.
+    pub prices: PriceTable,
+    /// Size classes whose choice this run has logged.
+    pub explained: Mutex<std::collections::HashSet<u32>>,
 }
 
 /// Objects a run puts (one existence check each) before it lists what the bucket already
@@ -162,7 +171,9 @@ impl Planner {
         } = file;
         let size = bytes.len() as u64;
         let mut store_failed = false;
-        for strategy in preferences(self.mode, size, self.inline_limit, self.avail) {
+        let mut order = preferences(self.mode, size, self.inline_limit, self.avail);
+        self.learned_order(size, &mut order);
+        for strategy in order {
             let (content, put) = match strategy {
                 ContentStrategy::Inline => {
                     let (content, encoding) = encode_inline(&bytes);
@@ -224,6 +235,57 @@ impl Planner {
         }
     }
 
+    /// With a learned model, `auto` sends a file above the inline limit by git
+    /// reference instead of object storage when the model expects that to cost less
+    /// (both must be available); the choice for each size class is logged once a run.
+    fn learned_order(&self, size: u64, order: &mut [ContentStrategy]) {
+        use ContentStrategy::{GitReference as Git, ObjectStorage as Object};
+        let Some(model) = &self.model else { return };
+        if self.mode != StrategyMode::Auto
+            || size <= self.inline_limit
+            || !order.contains(&Git)
+            || order.first() != Some(&Object)
+        {
+            return;
+        }
+        let choice = model.lock().unwrap_or_else(PoisonError::into_inner).choose(
+            size,
+            &[Object, Git],
+            &self.prices,
+        );
+        if self
+            .explained
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(size_class(size))
+        {
+            StrategyLearned {
+                strategy: choice.strategy,
+                why: &choice.why,
+            }
+            .emit();
+        }
+        if choice.strategy == Some(Git)
+            && let Some(i) = order.iter().position(|s| *s == Git)
+        {
+            order[..=i].rotate_right(1);
+        }
+    }
+
+    fn observe(&self, size: u64, took: Duration, failed: bool) {
+        if let Some(model) = &self.model {
+            model
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .observe(
+                    ContentStrategy::ObjectStorage,
+                    size,
+                    took.as_secs_f64(),
+                    failed,
+                );
+        }
+    }
+
     /// The claim check: uploads (unless a dry run) and presigns, then names the object.
     /// A store that is down (or already known to be) is a retryable error.
     async fn object(
@@ -250,9 +312,17 @@ impl Planner {
                     });
                 }
             };
-            let (put, url) = self
-                .store_object(store, &object_key, bytes, checksum)
-                .await?;
+            let size = bytes.len() as u64;
+            let t = Instant::now();
+            let stored = self.store_object(store, &object_key, bytes, checksum).await;
+            // what the upload took is what the model learns (a listed object took none)
+            match &stored {
+                Ok((PutOutcome::Listed, _)) => {}
+                Ok(_) => self.observe(size, t.elapsed(), false),
+                Err(e) if e.is_retryable() => self.observe(size, t.elapsed(), true),
+                Err(_) => {}
+            }
+            let (put, url) = stored?;
             (Some(put), url)
         };
         let content = ContentRef::ObjectStorage {
