@@ -31,13 +31,7 @@ files=$(find "$corpus" -type f -not -name .complete | wc -l)
 sha=$("$bin/sha256-speed" | awk '{print $2}')
 
 # a git repository of the corpus, served by the git daemon
-repo=$work/corpus-$n-git
-if [[ ! -d $TRIBUTARY_GIT_ROOT/bench-$n.git ]]; then
-  rm -rf "$repo" && cp -r "$corpus" "$repo" && rm -f "$repo/.complete"
-  git -C "$repo" init -q && git -C "$repo" add -A -f
-  git -C "$repo" -c user.name=bench -c user.email=bench@tributary.invalid commit -q -m corpus
-  git clone -q --bare "$repo" "$TRIBUTARY_GIT_ROOT/bench-$n.git"
-fi
+git_url=$(benches/corpus-git.sh "$n")
 
 run_id=$RANDOM$RANDOM
 caches=$work/consume-caches-$run_id
@@ -81,7 +75,7 @@ peers=$(awk -v a="$tokei_s" -v b="$ctags_s" 'BEGIN { print a + b }')
 t_inline=bench-in-inline-$run_id; t_object=bench-in-object-$run_id; t_git=bench-in-git-$run_id
 publish "$t_inline" --repo "$corpus" --content-strategy inline
 publish "$t_object" --repo "$corpus" --content-strategy object-storage
-publish "$t_git" --repo "$TRIBUTARY_GIT_DAEMON_URL/bench-$n.git" --content-strategy git-reference --storage-provider none
+publish "$t_git" --repo "$git_url" --content-strategy git-reference --storage-provider none
 
 echo "corpus: $files files, $bytes bytes; sha256 ${sha} MB/s; memory cache 256 MiB, disk cache 10 GB (defaults)"
 echo "peers on the same folder: tokei ${tokei_s} s + universal-ctags ${ctags_s} s = ${peers} s"

@@ -29,6 +29,10 @@ pub const MIN_WEIGHT: f64 = 20.0;
 pub const DECAY: f64 = 0.99;
 /// A failed fetch counts as this much delay (a dead letter waits for a replay).
 pub const FAILURE_DELAY_SECS: f64 = 600.0;
+/// While a strategy has too little data at a size class, one file in this many (chosen
+/// by its checksum, so a file is always sent the same way) goes by it, so that both
+/// strategies get measured; the others follow the rules.
+pub const EXPLORE_ONE_IN: u8 = 10;
 /// Bytes of a reference entry in an event (object key or git URL, checksum, path).
 const REFERENCE_BYTES: u64 = 400;
 
@@ -75,9 +79,24 @@ fn cell_key(strategy: ContentStrategy, class: u32) -> String {
 /// What the model decided for a size class, and why (logged once per class and run).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
-    /// `None`: too little data, the rules decide.
+    /// `None`: too little data, the rules decide (but see `explore`).
     pub strategy: Option<ContentStrategy>,
+    /// With too little data: the strategy that lacks it, to be tried on one file in
+    /// [`EXPLORE_ONE_IN`].
+    pub explore: Option<ContentStrategy>,
     pub why: String,
+}
+
+impl Choice {
+    /// The strategy for one file whose checksum starts with `checksum_byte`: the
+    /// model's, or while it is still learning, the unmeasured one for one file in
+    /// [`EXPLORE_ONE_IN`]; `None` leaves the file to the rules.
+    pub fn for_file(&self, checksum_byte: u8) -> Option<ContentStrategy> {
+        self.strategy.or_else(|| {
+            self.explore
+                .filter(|_| checksum_byte.is_multiple_of(EXPLORE_ONE_IN))
+        })
+    }
 }
 
 /// Why the model file could not be used.
@@ -189,8 +208,9 @@ impl StrategyModel {
                     .map_or(0.0, |c| c.weight);
                 return Choice {
                     strategy: None,
+                    explore: Some(s),
                     why: format!(
-                        "too little data for {} at {}: {seen:.0} recent observations, {MIN_WEIGHT:.0} needed; the rules decide",
+                        "too little data for {} at {}: {seen:.0} recent observations, {MIN_WEIGHT:.0} needed; the rules decide, but for one file in {EXPLORE_ONE_IN} sent this way to measure it",
                         s.as_str(),
                         class_range(class)
                     ),
@@ -204,11 +224,13 @@ impl StrategyModel {
         let Some((strategy, _)) = best else {
             return Choice {
                 strategy: None,
+                explore: None,
                 why: "no candidate".into(),
             };
         };
         Choice {
             strategy: Some(strategy),
+            explore: None,
             why: format!(
                 "{} for files of {}: expected {} per file",
                 strategy.as_str(),

@@ -172,7 +172,7 @@ impl Planner {
         let size = bytes.len() as u64;
         let mut store_failed = false;
         let mut order = preferences(self.mode, size, self.inline_limit, self.avail);
-        self.learned_order(size, &mut order);
+        self.learned_order(size, checksum.as_bytes()[0], &mut order);
         for strategy in order {
             let (content, put) = match strategy {
                 ContentStrategy::Inline => {
@@ -238,7 +238,7 @@ impl Planner {
     /// With a learned model, `auto` sends a file above the inline limit by git
     /// reference instead of object storage when the model expects that to cost less
     /// (both must be available); the choice for each size class is logged once a run.
-    fn learned_order(&self, size: u64, order: &mut [ContentStrategy]) {
+    fn learned_order(&self, size: u64, checksum_byte: u8, order: &mut [ContentStrategy]) {
         use ContentStrategy::{GitReference as Git, ObjectStorage as Object};
         let Some(model) = &self.model else { return };
         if self.mode != StrategyMode::Auto
@@ -265,7 +265,7 @@ impl Planner {
             }
             .emit();
         }
-        if choice.strategy == Some(Git)
+        if choice.for_file(checksum_byte) == Some(Git)
             && let Some(i) = order.iter().position(|s| *s == Git)
         {
             order[..=i].rotate_right(1);
