@@ -93,7 +93,7 @@ fn main() {
     let mut model = StrategyModel::default();
     for f in &history {
         rules.add(Object, f, &prices);
-        let choice = model.choose(f.size, &[Object, Git], &prices);
+        let choice = model.choose(f.size, &[Object, Git], &prices, None);
         let s = choice.for_file(f.checksum_byte).unwrap_or(Object);
         learned.add(s, f, &prices);
         let took = if s == Git { f.git_secs } else { f.object_secs };

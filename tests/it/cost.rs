@@ -384,6 +384,13 @@ async fn a_learned_model_moves_the_sizes_a_slow_store_serves_badly_to_git() {
     );
     let learned = StrategyModel::load(&model_path);
     assert!(learned.cells["git_reference/21"].weight > git_before);
+    // and the remote the git reference was fetched from, by host
+    assert!(
+        learned.remotes["127.0.0.1"].weight >= 1.0,
+        "{:?}",
+        learned.remotes
+    );
+    assert_eq!(learned.remotes["127.0.0.1"].failure_rate, 0.0);
     // a second pass reads only what is new: nothing
     let again = std::process::Command::new(tributary_tests::workspace_bin("tributary-publisher"))
         .args(["learn", "--strategy-model"])

@@ -51,6 +51,9 @@ pub struct StrategyModel {
     pub version: u32,
     /// `strategy/size class` → what was seen.
     pub cells: BTreeMap<String, Cell>,
+    /// Git remotes by host → how often consumers' fetches from them failed.
+    #[serde(default)]
+    pub remotes: BTreeMap<String, Cell>,
     /// Where `learn` stopped reading (`topic/partition` → next offset).
     #[serde(default)]
     pub offsets: BTreeMap<String, i64>,
@@ -61,6 +64,7 @@ impl Default for StrategyModel {
         StrategyModel {
             version: MODEL_VERSION,
             cells: BTreeMap::new(),
+            remotes: BTreeMap::new(),
             offsets: BTreeMap::new(),
         }
     }
@@ -124,7 +128,15 @@ impl StrategyModel {
             }
         };
         match serde_json::from_slice::<StrategyModel>(&text) {
-            Ok(m) if m.version == MODEL_VERSION && m.cells.values().all(Cell::is_sane) => m,
+            Ok(m)
+                if m.version == MODEL_VERSION
+                    && m.cells
+                        .values()
+                        .chain(m.remotes.values())
+                        .all(Cell::is_sane) =>
+            {
+                m
+            }
             Ok(_) => {
                 tracing::warn!(path = %path.display(), "strategy model of another version or with impossible values; starting afresh");
                 Self::default()
@@ -173,6 +185,21 @@ impl StrategyModel {
         c.failure_rate += a * (f64::from(u8::from(failed)) - c.failure_rate);
     }
 
+    /// Folds in one fetch from the git remote at `host`, failed or not.
+    pub fn observe_remote(&mut self, host: &str, failed: bool) {
+        let c = self.remotes.entry(host.to_ascii_lowercase()).or_default();
+        c.weight = c.weight * DECAY + 1.0;
+        c.failure_rate += (f64::from(u8::from(failed)) - c.failure_rate) / c.weight;
+    }
+
+    /// How often fetches from `host` failed lately, when enough were seen.
+    pub fn remote_failure_rate(&self, host: &str) -> Option<f64> {
+        self.remotes
+            .get(&host.to_ascii_lowercase())
+            .filter(|c| c.weight >= MIN_WEIGHT)
+            .map(|c| c.failure_rate)
+    }
+
     /// What the model knows of `strategy` at `size`, when it knows enough.
     pub fn cell(&self, strategy: ContentStrategy, size: u64) -> Option<Cell> {
         self.cells
@@ -195,8 +222,15 @@ impl StrategyModel {
     }
 
     /// The cheaper of `candidates` for a `size`-byte file, or `None` (the rules decide)
-    /// while any of them has too little data.
-    pub fn choose(&self, size: u64, candidates: &[ContentStrategy], prices: &PriceTable) -> Choice {
+    /// while any of them has too little data. `git_host` is the run's git remote: its
+    /// own failure rate, when known, adds to a git reference's expected delay.
+    pub fn choose(
+        &self,
+        size: u64,
+        candidates: &[ContentStrategy],
+        prices: &PriceTable,
+        git_host: Option<&str>,
+    ) -> Choice {
         let class = size_class(size);
         let mut best: Option<(ContentStrategy, f64)> = None;
         let mut costs = Vec::new();
@@ -216,6 +250,13 @@ impl StrategyModel {
                     ),
                 };
             };
+            let remote = match (s, git_host.and_then(|h| self.remote_failure_rate(h))) {
+                (ContentStrategy::GitReference, Some(rate)) => {
+                    rate * FAILURE_DELAY_SECS * prices.delay_usd_per_second
+                }
+                _ => 0.0,
+            };
+            let usd = usd + remote;
             costs.push(format!("{} ${usd:.7}", s.as_str()));
             if best.is_none_or(|(_, b)| usd < b) {
                 best = Some((s, usd));

@@ -133,6 +133,15 @@ fn fold_document(model: &mut StrategyModel, payload: &[u8], learned: &mut Learne
         doc.timing.resolved_from.as_deref(),
         Some("object_store" | "presigned_url" | "git")
     );
+    if doc.timing.resolved_from.as_deref() == Some("git")
+        && let Some((_, host)) = doc
+            .source
+            .git_url
+            .as_deref()
+            .and_then(tributary_content::git::scheme_and_host)
+    {
+        model.observe_remote(&host, false);
+    }
     if let (true, Some(strategy)) = (fetched, doc.source.content_strategy) {
         model.observe(
             strategy,
@@ -154,7 +163,18 @@ fn fold_dead_letter(model: &mut StrategyModel, payload: &[u8], learned: &mut Lea
     if !fetch_failure(rec.reason) {
         return;
     }
+    let remote = event["source"]["git_url"]
+        .as_str()
+        .and_then(tributary_content::git::scheme_and_host);
     for f in event["files"].as_array().into_iter().flatten() {
+        if rec.reason == Reason::GitUnavailable
+            && let Some((_, host)) = f["git_url"]
+                .as_str()
+                .and_then(tributary_content::git::scheme_and_host)
+                .or_else(|| remote.clone())
+        {
+            model.observe_remote(&host, true);
+        }
         let strategy = f["content_strategy"]
             .as_str()
             .and_then(ContentStrategy::parse);

@@ -52,7 +52,7 @@ fn with_too_little_data_the_rules_decide_and_say_why() {
     let mut m = StrategyModel::default();
     record(&mut m, Object, MIB, 100, 0.05, 0);
     record(&mut m, Git, MIB, 5, 0.5, 0);
-    let c = m.choose(MIB, &[Object, Git], &in_region());
+    let c = m.choose(MIB, &[Object, Git], &in_region(), None);
     assert_eq!(c.strategy, None);
     assert!(
         c.why.contains("too little data for git_reference"),
@@ -72,8 +72,8 @@ fn a_slow_failing_store_moves_its_sizes_to_git_and_they_move_back_when_it_recove
     record(&mut m, Object, MIB, 200, 6.0, 4);
     record(&mut m, Git, 256 * KIB, 200, 0.5, 0);
     record(&mut m, Git, MIB, 200, 0.5, 0);
-    let small = m.choose(256 * KIB, &[Object, Git], &prices);
-    let large = m.choose(MIB, &[Object, Git], &prices);
+    let small = m.choose(256 * KIB, &[Object, Git], &prices, None);
+    let large = m.choose(MIB, &[Object, Git], &prices, None);
     assert_eq!(small.strategy, Some(Object), "{}", small.why);
     assert_eq!(large.strategy, Some(Git), "{}", large.why);
     assert!(
@@ -85,11 +85,14 @@ fn a_slow_failing_store_moves_its_sizes_to_git_and_they_move_back_when_it_recove
     // the store recovers: a few good uploads do not flip it back at once, a steady
     // stream does
     record(&mut m, Object, MIB, 10, 0.05, 0);
-    assert_eq!(m.choose(MIB, &[Object, Git], &prices).strategy, Some(Git));
+    assert_eq!(
+        m.choose(MIB, &[Object, Git], &prices, None).strategy,
+        Some(Git)
+    );
     let mut back_after = None;
     for i in 1..=2_000 {
         m.observe(Object, MIB, 0.05, false);
-        if m.choose(MIB, &[Object, Git], &prices).strategy == Some(Object) {
+        if m.choose(MIB, &[Object, Git], &prices, None).strategy == Some(Object) {
             back_after = Some(i);
             break;
         }
@@ -101,7 +104,7 @@ fn a_slow_failing_store_moves_its_sizes_to_git_and_they_move_back_when_it_recove
     );
     // and the other size class never moved
     assert_eq!(
-        m.choose(256 * KIB, &[Object, Git], &prices).strategy,
+        m.choose(256 * KIB, &[Object, Git], &prices, None).strategy,
         Some(Object)
     );
 }
@@ -166,4 +169,29 @@ fn impossible_observations_are_ignored() {
     m.observe(Object, MIB, -1.0, false);
     m.observe(Object, MIB, f64::INFINITY, true);
     assert!(m.cells.is_empty());
+}
+
+#[test]
+fn a_remote_whose_fetches_fail_loses_its_git_references_at_every_size() {
+    let prices = in_region();
+    let mut m = StrategyModel::default();
+    for size in [256 * KIB, MIB] {
+        record(&mut m, Object, size, 100, 0.3, 0);
+        record(&mut m, Git, size, 100, 0.05, 0);
+    }
+    assert_eq!(
+        m.choose(MIB, &[Object, Git], &prices, Some("git.example.com"))
+            .strategy,
+        Some(Git)
+    );
+    for i in 0..100 {
+        m.observe_remote("Git.Example.com", i % 3 == 0);
+        m.observe_remote("healthy.example.com", false);
+    }
+    for size in [256 * KIB, MIB] {
+        let flaky = m.choose(size, &[Object, Git], &prices, Some("git.example.com"));
+        assert_eq!(flaky.strategy, Some(Object), "{}", flaky.why);
+        let healthy = m.choose(size, &[Object, Git], &prices, Some("healthy.example.com"));
+        assert_eq!(healthy.strategy, Some(Git), "{}", healthy.why);
+    }
 }

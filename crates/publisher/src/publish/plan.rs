@@ -248,10 +248,16 @@ impl Planner {
         {
             return;
         }
+        let host = self
+            .git
+            .as_ref()
+            .and_then(|(url, _)| tributary_content::git::scheme_and_host(url))
+            .map(|(_, host)| host);
         let choice = model.lock().unwrap_or_else(PoisonError::into_inner).choose(
             size,
             &[Object, Git],
             &self.prices,
+            host.as_deref(),
         );
         if self
             .explained
