@@ -1,6 +1,7 @@
 //! The integration suite: one test binary, run against the real Kafka, S3 and git
 //! servers from deploy/local.
 
+mod cli;
 mod config;
 mod consumer;
 mod container;

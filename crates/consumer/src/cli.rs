@@ -18,6 +18,12 @@ use crate::error::ConfigError;
 #[command(
     name = "tributary-consumer",
     version,
+    long_version = tributary_runtime::long_version(),
+    after_help = "Exit codes:
+  run          0 stopped (SIGTERM, or idle with --exit-when-idle); 1 failed while running; 2 bad settings or could not start
+  check        0 every check passed; 1 a check failed; 2 bad settings
+  dlq replay   0 replayed; 1 failed while replaying; 2 bad settings (e.g. an unknown --reason)
+  healthcheck  0 the daemon answered 200; 1 it did not",
     about = "Turn Tributary index events into intelligence documents"
 )]
 pub struct Cli {
@@ -74,11 +80,18 @@ pub struct ReplayArgs {
     #[arg(help_heading = "Kafka", long, default_value = "tributary-dlq-replay")]
     pub group: String,
     /// Only records with this reason (repeatable), e.g. object_missing.
-    #[arg(long = "reason")]
+    #[arg(long = "reason", value_parser = reason_names())]
     pub reasons: Vec<String>,
     /// Stop after this long without a new record.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub idle: Duration,
+}
+
+/// Every dead-letter reason, as `--reason` accepts it (a typo is refused with the list).
+fn reason_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        tributary_events::dlq::Reason::ALL.map(tributary_events::dlq::Reason::as_str),
+    )
 }
 
 impl ReplayArgs {

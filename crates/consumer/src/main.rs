@@ -135,17 +135,22 @@ async fn daemon(args: RunArgs) -> anyhow::Result<ExitCode> {
     let stats = Arc::new(tributary_consumer::Stats::default());
     let result = tributary_consumer::run(config, cancel.clone(), stats.clone()).await;
     use std::sync::atomic::Ordering::Relaxed;
-    tracing::info!(
-        messages = stats.messages.load(Relaxed),
-        documents = stats.documents.load(Relaxed),
-        tombstones = stats.tombstones.load(Relaxed),
-        dead_letters = stats.dead_letters.load(Relaxed),
-        // files whose document was rebuilt from the analysis cache, and files whose
-        // analysis was found there (the same bytes seen elsewhere)
-        recalled = stats.recall_hits.load(Relaxed),
-        analyses_reused = stats.analysis_hits.load(Relaxed),
-        "consumer stopped"
-    );
+    // a consumer that never started (bad settings, unreachable brokers) has nothing to
+    // report: its error says why
+    let started = !matches!(&result, Err(e) if e.is_startup());
+    if started {
+        tracing::info!(
+            messages = stats.messages.load(Relaxed),
+            documents = stats.documents.load(Relaxed),
+            tombstones = stats.tombstones.load(Relaxed),
+            dead_letters = stats.dead_letters.load(Relaxed),
+            // files whose document was rebuilt from the analysis cache, and files whose
+            // analysis was found there (the same bytes seen elsewhere)
+            recalled = stats.recall_hits.load(Relaxed),
+            analyses_reused = stats.analysis_hits.load(Relaxed),
+            "consumer stopped"
+        );
+    }
     cancel.cancel();
     if let Some(task) = server {
         let _ = task.await;

@@ -22,6 +22,13 @@ use crate::error::ConfigError;
 #[command(
     name = "tributary-publisher",
     version,
+    long_version = tributary_runtime::long_version(),
+    after_help = "Exit codes:
+  publish      0 every file published (or planned, --dry-run); 1 the run finished with failed files or batches; 2 bad settings or could not start
+  watch        0 stopped (SIGTERM); 2 bad settings, or a failure that stops the watcher
+  check        0 every check passed; 1 a check failed; 2 bad settings
+  learn        0 the model was updated; 2 bad settings or the topics could not be read
+  healthcheck  0 the daemon answered 200; 1 it did not",
     about = "Publish repositories as Tributary v2 index events"
 )]
 pub struct Cli {

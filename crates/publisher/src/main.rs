@@ -133,6 +133,21 @@ async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
 
 async fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     let report_json = args.report_json;
+    let result = publish_run(args).await;
+    // with --report-json, stdout is JSON whatever happens: a run that cannot start
+    // says why as a JSON object (and the error still goes to stderr, with its code)
+    if report_json && let Err(e) = &result {
+        let error = serde_json::json!({
+            "ok": false,
+            "error": tributary_runtime::chain(e.as_ref()),
+        });
+        tributary_runtime::print_stdout(&format!("{error:#}\n"))?;
+    }
+    result
+}
+
+async fn publish_run(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let report_json = args.report_json;
     let config = args.into_config().map_err(PublishError::from)?;
     let cancel = CancellationToken::new();
     let metrics = metrics_server(
@@ -149,16 +164,22 @@ async fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
         }
     });
     let report = tributary_publisher::publish(config, cancel.clone()).await?;
-    if report.dry_run {
-        for p in &report.plan {
-            println!("{:<15} {:>10}  {}", p.strategy, p.size, p.path);
-        }
-    }
-    if report_json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    // stdout is the report alone: JSON (the plan is in it), or the plan's table and
+    // the summary; a reader that stops early (`| head`) ends the output, not the run
+    let text = if report_json {
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else {
-        println!("{}", report.summary());
-    }
+        let mut text = String::new();
+        if report.dry_run {
+            for p in &report.plan {
+                text.push_str(&format!("{:<15} {:>10}  {}\n", p.strategy, p.size, p.path));
+            }
+        }
+        text.push_str(&report.summary());
+        text.push('\n');
+        text
+    };
+    tributary_runtime::print_stdout(&text)?;
     cancel.cancel();
     if let Some(server) = metrics {
         let _ = server.await;

@@ -34,22 +34,28 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
 }
 
-/// Parses `1234`, `100KiB`, `64MiB`, `1GiB` (also `KB`/`MB`/`GB` as powers of ten).
-/// Hand-written: ten lines, where a crate would add a dependency for one flag type.
+/// Parses `1234`, `100KiB`, `64MiB`, `1GiB` (also `KB`/`MB`/`GB` as powers of ten),
+/// units in any case (`10mb`, `64mib`). Hand-written: ten lines, where a crate would add
+/// a dependency for one flag type.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a size"))?;
-    let mult: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "KiB" | "K" => 1 << 10,
-        "MiB" | "M" => 1 << 20,
-        "GiB" | "G" => 1 << 30,
-        "KB" => 1_000,
-        "MB" => 1_000_000,
-        "GB" => 1_000_000_000,
-        u => return Err(format!("unknown size unit {u:?}")),
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "unknown size unit {:?} (B, KiB, MiB, GiB, KB, MB, GB, in any case)",
+                unit.trim()
+            ));
+        }
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("{s:?} is too large"))

@@ -22,7 +22,9 @@ pub use cost::{
 };
 pub use error::chain;
 pub use healthcheck::{HealthcheckArgs, healthcheck};
-pub use process::{block_on, hangups, init_logging, main, shutdown_signal};
+pub use process::{
+    block_on, hangups, init_logging, long_version, main, print_stdout, shutdown_signal,
+};
 pub use serve::{
     BYTES_BUCKETS, COUNT_BUCKETS, SECONDS_BUCKETS, prometheus_builder, serve_metrics,
     serve_with_handle,

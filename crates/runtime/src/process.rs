@@ -6,12 +6,15 @@ use std::sync::Arc;
 use crate::cli::LogFormat;
 
 /// Installs the global tracing subscriber: level from `RUST_LOG` (default `info`),
-/// human or JSON lines on stderr.
+/// human or JSON lines on stderr; colours only when stderr is a terminal (a log file
+/// or a collector gets plain text).
 pub fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.init(),
@@ -38,16 +41,31 @@ where
     F: std::future::Future<Output = anyhow::Result<ExitCode>>,
 {
     init_logging(log_format);
+    // an error ends the process in the log's own format: a JSON line where logs are
+    // JSON (collectors parse every line), `error: ...` for people
+    let fail = |message: String, code: u8| {
+        match log_format {
+            LogFormat::Json => tracing::error!(exit_code = code, error = message, "exiting"),
+            LogFormat::Human => eprintln!("error: {message}"),
+        }
+        ExitCode::from(code)
+    };
     match block_on(run) {
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(format!("cannot start the runtime: {e}"), 1),
         Ok(Ok(code)) => code,
-        Ok(Err(e)) => {
-            eprintln!("error: {}", crate::chain(e.as_ref()));
-            ExitCode::from(error_code(&e))
-        }
+        Ok(Err(e)) => fail(crate::chain(e.as_ref()), error_code(&e)),
+    }
+}
+
+/// Writes `text` to stdout. A reader that went away (`| head -1`) is not an error:
+/// `Ok(false)` says to stop writing.
+pub fn print_stdout(text: &str) -> std::io::Result<bool> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -78,4 +96,18 @@ pub fn hangups() -> std::io::Result<Arc<tokio::sync::Notify>> {
         }
     });
     Ok(notify)
+}
+
+/// `--version`'s long form: the version, the commit built from, and librdkafka's
+/// version (both binaries speak Kafka through it).
+pub fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{} (commit {}, librdkafka {})",
+            env!("CARGO_PKG_VERSION"),
+            env!("TRIBUTARY_COMMIT"),
+            rdkafka::util::get_rdkafka_version().1
+        )
+    })
 }

@@ -153,6 +153,17 @@ fn sizes_and_names() {
     assert_eq!(parse_size("900000"), Ok(900_000));
     assert_eq!(parse_size("64MiB"), Ok(64 << 20));
     assert_eq!(parse_size("1GB"), Ok(1_000_000_000));
+    // units in any case, as people type them
+    for (typed, bytes) in [
+        ("10mb", 10_000_000),
+        ("10MB", 10_000_000),
+        ("64mib", 64 << 20),
+        ("2Gib", 2 << 30),
+        ("8k", 8 << 10),
+        ("512 b", 512),
+    ] {
+        assert_eq!(parse_size(typed), Ok(bytes), "{typed}");
+    }
     assert!(parse_size("ten").is_err());
     assert!(parse_size("5XB").is_err());
     assert_eq!(default_project("https://host/org/widgets.git"), "widgets");

@@ -1,0 +1,222 @@
+//! The binaries as people use them: pipes, JSON on stdout, logs in the format asked
+//! for, errors that say what is valid, versions and exit codes.
+
+use std::io::Read as _;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use tributary_tests::{Services, workspace_bin};
+
+fn repo_root() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/..").to_owned()
+}
+
+fn publisher() -> Command {
+    Command::new(workspace_bin("tributary-publisher"))
+}
+
+#[test]
+fn a_dry_run_into_a_closed_pipe_ends_quietly() {
+    let mut child = publisher()
+        .args([
+            "publish",
+            "--repo",
+            &repo_root(),
+            "--dry-run",
+            "--progress",
+            "off",
+        ])
+        .args(["--brokers", "127.0.0.1:1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("publisher starts");
+    // the reader goes away before anything is written (`| head -0`)
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read stderr");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn report_json_puts_only_json_on_stdout_even_when_the_run_cannot_start() {
+    let out = publisher()
+        .args([
+            "publish",
+            "--repo",
+            &repo_root(),
+            "--dry-run",
+            "--report-json",
+        ])
+        .args(["--progress", "off", "--brokers", "127.0.0.1:1"])
+        .output()
+        .expect("publisher runs");
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert!(
+        report["plan"].as_array().is_some_and(|p| !p.is_empty()),
+        "the plan is in the JSON"
+    );
+    assert!(report["cost"]["total_usd"].is_number());
+
+    let out = publisher()
+        .args([
+            "publish",
+            "--repo",
+            "/nonexistent/repository",
+            "--report-json",
+        ])
+        .args(["--progress", "off", "--brokers", "127.0.0.1:1"])
+        .output()
+        .expect("publisher runs");
+    assert_eq!(out.status.code(), Some(2));
+    let error: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(error["ok"], false);
+    assert!(
+        error["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("/nonexistent/repository")),
+        "{error}"
+    );
+}
+
+#[test]
+fn json_logs_end_in_a_json_error_and_human_logs_in_a_file_have_no_colour() {
+    let out = publisher()
+        .args([
+            "--log-format",
+            "json",
+            "publish",
+            "--repo",
+            "/nonexistent/repository",
+        ])
+        .args(["--progress", "off"])
+        .output()
+        .expect("publisher runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not a JSON line: {l}")))
+        .collect();
+    let last = lines.last().expect("an error line");
+    assert_eq!(last["level"], "ERROR", "{last}");
+    assert_eq!(last["fields"]["exit_code"], 2, "{last}");
+
+    // a daemon's human logs, written to a pipe (as to a file): plain text
+    let out = Command::new(workspace_bin("tributary-consumer"))
+        .args(["run", "--brokers", "127.0.0.1:1"])
+        .args(["--cache-dir", "/tmp/tributary-it-cli/content"])
+        .args(["--git-cache-dir", "/tmp/tributary-it-cli/git"])
+        .args(["--analysis-cache-dir", "/tmp/tributary-it-cli/analysis"])
+        .output()
+        .expect("consumer runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("WARN"), "some log lines: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "ANSI colours in a log file: {stderr:?}"
+    );
+    // a consumer that never started reports no stop statistics
+    assert!(!stderr.contains("consumer stopped"), "{stderr}");
+    assert!(stderr.contains("error: cannot use Kafka"), "{stderr}");
+}
+
+#[test]
+fn a_misspelled_dead_letter_reason_lists_the_valid_ones() {
+    let svc = Services::require();
+    let out = Command::new(workspace_bin("tributary-consumer"))
+        .args([
+            "dlq",
+            "replay",
+            "--reason",
+            "objetc_missing",
+            "--brokers",
+            &svc.kafka_brokers,
+        ])
+        .output()
+        .expect("consumer runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for valid in ["object_missing", "checksum_mismatch", "git_unavailable"] {
+        assert!(stderr.contains(valid), "{valid} not listed: {stderr}");
+    }
+    assert!(
+        stderr.contains("invalid value 'objetc_missing'"),
+        "refused as a flag error: {stderr}"
+    );
+}
+
+#[test]
+fn versions_name_the_commit_and_librdkafka_and_help_lists_exit_codes() {
+    for bin in ["tributary-publisher", "tributary-consumer"] {
+        let out = Command::new(workspace_bin(bin))
+            .arg("--version")
+            .output()
+            .expect("runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success());
+        assert!(
+            text.starts_with(&format!("{bin} {}", env!("CARGO_PKG_VERSION"))),
+            "{text}"
+        );
+        assert!(
+            text.contains("commit ") && !text.contains("commit unknown"),
+            "{text}"
+        );
+        assert!(text.contains("librdkafka 2."), "{text}");
+        let help = Command::new(workspace_bin(bin))
+            .arg("--help")
+            .output()
+            .expect("runs");
+        let help = String::from_utf8_lossy(&help.stdout);
+        assert!(help.contains("Exit codes:"), "{help}");
+        assert!(
+            help.contains("healthcheck  0 the daemon answered 200"),
+            "{help}"
+        );
+    }
+}
+
+#[test]
+fn sizes_take_units_in_any_case() {
+    let out = publisher()
+        .args([
+            "publish",
+            "--repo",
+            &repo_root(),
+            "--dry-run",
+            "--report-json",
+        ])
+        .args([
+            "--progress",
+            "off",
+            "--max-file-size",
+            "10kb",
+            "--brokers",
+            "127.0.0.1:1",
+        ])
+        .output()
+        .expect("publisher runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        report["skipped_by_reason"]["too_large"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "files over 10 kB skipped: {}",
+        report["skipped_by_reason"]
+    );
+}
