@@ -168,10 +168,11 @@ fn versions_name_the_commit_and_librdkafka_and_help_lists_exit_codes() {
             text.starts_with(&format!("{bin} {}", env!("CARGO_PKG_VERSION"))),
             "{text}"
         );
-        assert!(
-            text.contains("commit ") && !text.contains("commit unknown"),
-            "{text}"
-        );
+        assert!(text.contains("commit "), "{text}");
+        // built from a git checkout, the commit is known
+        if std::path::Path::new(&repo_root()).join(".git").exists() {
+            assert!(!text.contains("commit unknown"), "{text}");
+        }
         assert!(text.contains("librdkafka 2."), "{text}");
         let help = Command::new(workspace_bin(bin))
             .arg("--help")
