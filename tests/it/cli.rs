@@ -221,3 +221,52 @@ fn sizes_take_units_in_any_case() {
         report["skipped_by_reason"]
     );
 }
+
+#[test]
+fn completions_parse_in_bash_and_the_man_page_renders() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for bin in ["tributary-publisher", "tributary-consumer"] {
+        let script = Command::new(workspace_bin(bin))
+            .args(["completions", "bash"])
+            .output()
+            .expect("runs");
+        assert!(script.status.success());
+        let text = String::from_utf8_lossy(&script.stdout);
+        for word in ["completions", "healthcheck", "check"] {
+            assert!(text.contains(word), "{bin}: {word} not completed");
+        }
+        let file = dir.path().join(format!("{bin}.bash"));
+        std::fs::write(&file, &script.stdout).expect("write");
+        let syntax = Command::new("bash")
+            .arg("-n")
+            .arg(&file)
+            .output()
+            .expect("bash");
+        assert!(
+            syntax.status.success(),
+            "{bin}: {}",
+            String::from_utf8_lossy(&syntax.stderr)
+        );
+
+        let page = Command::new(workspace_bin(bin))
+            .arg("man")
+            .output()
+            .expect("runs");
+        assert!(page.status.success());
+        let roff = dir.path().join(format!("{bin}.1"));
+        std::fs::write(&roff, &page.stdout).expect("write");
+        let shown = Command::new("man")
+            .arg("-l")
+            .arg(&roff)
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "100")
+            .output()
+            .expect("man (Debian's man-db) runs");
+        let shown = String::from_utf8_lossy(&shown.stdout);
+        assert!(shown.contains("NAME") && shown.contains(bin), "{shown}");
+        assert!(
+            shown.contains("Exit codes"),
+            "{bin}: no exit codes in the man page"
+        );
+    }
+}

@@ -50,6 +50,10 @@ pub enum Command {
     /// Ask a running daemon's /healthz (or /readyz) on this host: exit 0 when it
     /// answers 200. For container health checks in images without a shell or curl.
     Healthcheck(tributary_runtime::HealthcheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(tributary_runtime::CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(Debug, Args)]

@@ -23,7 +23,9 @@ fn main() -> ExitCode {
         Command::Publish(args) => Some(args.settings.git_timeout),
         Command::Watch(args) => Some(args.settings.git_timeout),
         Command::Check(args) => Some(args.publish.settings.git_timeout),
-        Command::Healthcheck(_) | Command::Learn(_) => None,
+        Command::Healthcheck(_) | Command::Learn(_) | Command::Completions(_) | Command::Man => {
+            None
+        }
     };
     // every git network operation is bounded: a remote that accepts and then goes
     // silent fails within the timeout
@@ -61,6 +63,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check(*args).await,
         Command::Healthcheck(args) => Ok(tributary_runtime::healthcheck(&args).await),
         Command::Learn(args) => learn(args).await,
+        Command::Completions(args) => Ok(tributary_runtime::print_completions(
+            <Cli as clap::CommandFactory>::command(),
+            args.shell,
+        )?),
+        Command::Man => Ok(tributary_runtime::print_man(
+            <Cli as clap::CommandFactory>::command(),
+        )?),
     }
 }
 

@@ -346,3 +346,37 @@ pub fn options_without_help(cmd: &clap::Command) -> Vec<String> {
     walk(cmd, "", &mut out);
     out
 }
+
+/// Shells `completions` writes a script for.
+pub use clap_complete::Shell;
+
+/// Flags of `completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// The `completions` command: prints `cmd`'s completion script for `shell` (install it
+/// where the shell looks, e.g. `tributary-consumer completions bash >
+/// /etc/bash_completion.d/tributary-consumer`).
+pub fn print_completions(
+    mut cmd: clap::Command,
+    shell: Shell,
+) -> std::io::Result<std::process::ExitCode> {
+    let name = cmd.get_name().to_owned();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, name, &mut out);
+    crate::print_stdout(&String::from_utf8_lossy(&out))?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The `man` command: prints `cmd`'s man page (roff): `tributary-consumer man >
+/// tributary-consumer.1`.
+pub fn print_man(cmd: clap::Command) -> std::io::Result<std::process::ExitCode> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cmd).render(&mut out)?;
+    crate::print_stdout(&String::from_utf8_lossy(&out))?;
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -14,8 +14,8 @@ mod process;
 mod serve;
 
 pub use cli::{
-    GlobalArgs, HostKeyArgs, KafkaArgs, LogFormat, ProviderArg, StorageArgs, options_without_help,
-    parse_size,
+    CompletionsArgs, GlobalArgs, HostKeyArgs, KafkaArgs, LogFormat, ProviderArg, Shell,
+    StorageArgs, options_without_help, parse_size, print_completions, print_man,
 };
 pub use cost::{
     CostEstimated, PriceTableFileError, load_price_table, process_cpu_seconds, thread_cpu_seconds,
