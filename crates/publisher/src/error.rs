@@ -77,6 +77,12 @@ pub enum ConfigError {
         #[source]
         source: globset::Error,
     },
+    #[error("--include/--exclude pattern {pattern:?} is not a gitignore pattern")]
+    Pattern {
+        pattern: String,
+        #[source]
+        source: ignore::Error,
+    },
     #[error("--ref {reference} needs a git repository, and {repo} is not one")]
     RefWithoutGit { reference: String, repo: String },
     #[error("{0} is not a folder")]
