@@ -138,14 +138,28 @@ fn report_sinks_are_checked_against_the_rest() {
 
 #[test]
 fn an_unknown_replay_reason_lists_the_valid_ones() {
-    let cli = Cli::try_parse_from(["c", "dlq", "replay", "--reason", "object_mising"])
-        .expect("flags parse");
-    let Command::Dlq(crate::cli::DlqCommand::Replay(args)) = cli.command else {
-        panic!("replay was parsed")
-    };
-    let e = args.into_config().expect_err("a typo");
-    assert!(matches!(e, ConfigError::UnknownReason { .. }), "{e:?}");
-    assert!(e.to_string().contains("object_missing"), "{e}");
+    // refused by the flags themselves (exit 2), with every valid reason and a
+    // suggestion for the typo
+    let e = Cli::try_parse_from(["c", "dlq", "replay", "--reason", "object_mising"])
+        .expect_err("a typo");
+    assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+    let text = e.to_string();
+    for reason in tributary_events::dlq::Reason::ALL {
+        assert!(
+            text.contains(reason.as_str()),
+            "{} not listed: {text}",
+            reason.as_str()
+        );
+    }
+    // and every valid reason is accepted
+    for reason in tributary_events::dlq::Reason::ALL {
+        let cli = Cli::try_parse_from(["c", "dlq", "replay", "--reason", reason.as_str()])
+            .expect("a valid reason");
+        let Command::Dlq(crate::cli::DlqCommand::Replay(args)) = cli.command else {
+            panic!("replay was parsed")
+        };
+        assert_eq!(args.into_config().expect("valid").reasons, vec![reason]);
+    }
 }
 
 #[test]
