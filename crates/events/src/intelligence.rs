@@ -318,6 +318,14 @@ pub struct ProjectSummary {
     /// tombstoned (since 1.1).
     #[serde(default)]
     pub deleted_files: u64,
+    /// Files the publisher could not read or publish (since 1.3): they have no document
+    /// and no dead letter, and "complete" does not cover them.
+    #[serde(default)]
+    pub publisher_failed: u64,
+    /// Files the publisher did not publish, by reason (`symlink`, `too_large`,
+    /// `submodule`, ...) (since 1.3).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub skipped_by_reason: std::collections::BTreeMap<String, u64>,
     pub totals: LanguageTotals,
     /// By language name; files of unknown language under `"unknown"`.
     pub languages: std::collections::BTreeMap<String, LanguageTotals>,

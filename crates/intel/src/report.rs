@@ -74,7 +74,12 @@ pub fn html(s: &ProjectSummary) -> String {
             .generated_at
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
-        state = if s.complete {
+        state = if s.complete && s.publisher_failed > 0 {
+            format!(
+                "<span class=\"warn\">complete for what was published: {} files failed at the publisher</span>",
+                thousands(s.publisher_failed)
+            )
+        } else if s.complete {
             "<span class=\"ok\">complete</span>".to_owned()
         } else {
             format!(
@@ -95,6 +100,16 @@ pub fn html(s: &ProjectSummary) -> String {
         ("symbols", "symbols", thousands(s.symbols)),
         ("tokens", "tokens (est.)", thousands(s.tokens)),
         ("dead", "dead-lettered", thousands(s.dead_lettered)),
+        (
+            "skipped",
+            "skipped (publisher)",
+            thousands(s.skipped_by_reason.values().sum()),
+        ),
+        (
+            "failed",
+            "failed (publisher)",
+            thousands(s.publisher_failed),
+        ),
         ("deleted", "deleted (this run)", thousands(s.deleted_files)),
     ] {
         let _ = write!(
@@ -103,6 +118,7 @@ pub fn html(s: &ProjectSummary) -> String {
         );
     }
     h.push_str("</div>");
+    not_indexed(&mut h, s);
     languages(&mut h, s);
     hotspots(&mut h, s);
     licenses(&mut h, s);
@@ -133,6 +149,40 @@ pub fn html(s: &ProjectSummary) -> String {
          document.body.setAttribute('data-chart-width',String(w));});</script></body></html>",
     );
     h
+}
+
+/// Every file the run announced or met that has no document, and why: failed at the
+/// publisher, skipped by reason, dead-lettered, deleted.
+fn not_indexed(h: &mut String, s: &ProjectSummary) {
+    let mut rows: Vec<(String, u64)> = Vec::new();
+    if s.publisher_failed > 0 {
+        rows.push(("failed at the publisher".into(), s.publisher_failed));
+    }
+    for (reason, n) in &s.skipped_by_reason {
+        rows.push((format!("skipped: {}", reason.replace('_', " ")), *n));
+    }
+    if s.dead_lettered > 0 {
+        rows.push((
+            "dead-lettered (see the dead-letter topic)".into(),
+            s.dead_lettered,
+        ));
+    }
+    if s.deleted_files > 0 {
+        rows.push(("deleted in this run".into(), s.deleted_files));
+    }
+    if rows.is_empty() {
+        return;
+    }
+    h.push_str("<h2>Not indexed</h2><table id=\"not-indexed\"><tr><th>why</th><th class=\"n\">files</th></tr>");
+    for (why, n) in rows {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+            escape(&why),
+            thousands(n)
+        );
+    }
+    h.push_str("</table>");
 }
 
 /// What the run cost, by component and kind, under the named price table.

@@ -167,6 +167,14 @@ impl Rollup {
             complete,
             expected_files: run.files.total(),
             deleted_files: run.deleted,
+            // the manifest lists publisher failures as skipped with reason `failed`
+            publisher_failed: run.skipped_by_reason.get("failed").copied().unwrap_or(0),
+            skipped_by_reason: run
+                .skipped_by_reason
+                .iter()
+                .filter(|(reason, _)| reason.as_str() != "failed")
+                .map(|(r, n)| (r.clone(), *n))
+                .collect(),
             totals,
             languages: self.languages,
             hotspots: self.hot,

@@ -272,3 +272,41 @@ fn hotspots_folded_in_any_order_are_the_full_sorts_top() {
         assert_eq!(s.totals.files, 500);
     }
 }
+
+#[test]
+fn the_summary_and_report_show_what_the_publisher_did_not_publish() {
+    let mut r = run(2);
+    r.skipped_total = 30;
+    r.skipped_by_reason = [("symlink".to_owned(), 27), ("failed".to_owned(), 3)]
+        .into_iter()
+        .collect();
+    r.deleted = 1;
+    let mut rollup = Rollup::default();
+    rollup.add(&doc("a.rs", Some("Rust"), 10, 1, Flags::default()));
+    rollup.add(&doc("b.rs", Some("Rust"), 10, 1, Flags::default()));
+    let s = rollup.finish(&r, 0, true, OffsetDateTime::now_utc());
+    assert_eq!(s.publisher_failed, 3);
+    assert_eq!(s.skipped_by_reason.get("symlink"), Some(&27));
+    assert!(
+        !s.skipped_by_reason.contains_key("failed"),
+        "failures are not skips"
+    );
+    let html = crate::report::html(&s);
+    assert!(
+        html.contains("complete for what was published: 3 files failed at the publisher"),
+        "a run with publisher failures is not plain green"
+    );
+    assert!(!html.contains("<span class=\"ok\">complete</span>"));
+    for row in [
+        "<td>failed at the publisher</td><td class=\"n\">3</td>",
+        "<td>skipped: symlink</td><td class=\"n\">27</td>",
+        "<td>deleted in this run</td><td class=\"n\">1</td>",
+    ] {
+        assert!(html.contains(row), "{row} missing");
+    }
+    // a clean run says so, in green, with no such section
+    let clean = Rollup::default().finish(&run(0), 0, true, OffsetDateTime::now_utc());
+    let html = crate::report::html(&clean);
+    assert!(html.contains("<span class=\"ok\">complete</span>"));
+    assert!(!html.contains("not-indexed"));
+}
