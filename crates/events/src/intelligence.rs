@@ -320,7 +320,7 @@ pub struct ProjectSummary {
     pub deleted_files: u64,
     /// Files the publisher could not read or publish (since 1.3): they have no document
     /// and no dead letter, and "complete" does not cover them.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub publisher_failed: u64,
     /// Files the publisher did not publish, by reason (`symlink`, `too_large`,
     /// `submodule`, ...) (since 1.3).
@@ -357,6 +357,10 @@ pub struct ProjectSummary {
     /// 1.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<crate::cost::RunCost>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The output-topic key of a project's summary: `project/` ([`key_project`]; a file key
