@@ -26,6 +26,6 @@ pub use process::{
     block_on, hangups, init_logging, long_version, main, print_stdout, shutdown_signal,
 };
 pub use serve::{
-    BYTES_BUCKETS, COUNT_BUCKETS, SECONDS_BUCKETS, prometheus_builder, serve_metrics,
-    serve_with_handle,
+    BYTES_BUCKETS, COUNT_BUCKETS, SECONDS_BUCKETS, families_without_help, prometheus_builder,
+    serve_metrics, serve_with_handle,
 };

@@ -39,6 +39,22 @@ pub fn prometheus_builder() -> metrics_exporter_prometheus::PrometheusBuilder {
         .expect("bucket lists are non-empty constants")
 }
 
+/// The metric families in a Prometheus text exposition whose `# TYPE` line is not
+/// preceded by their `# HELP` line (what the daemons' `register` functions must leave
+/// empty).
+pub fn families_without_help(exposition: &str) -> Vec<String> {
+    let lines: Vec<&str> = exposition.lines().collect();
+    lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let name = line.strip_prefix("# TYPE ")?.split(' ').next()?;
+            let described = i > 0 && lines[i - 1].starts_with(&format!("# HELP {name} "));
+            (!described).then(|| name.to_owned())
+        })
+        .collect()
+}
+
 /// Installs the Prometheus recorder and serves `/metrics` (Prometheus text),
 /// `/healthz`, and the routes of `extra` until `cancel` fires. Returns the server task
 /// and the address it listens on (useful with port 0).
@@ -78,3 +94,6 @@ pub async fn serve_with_handle(
     });
     Ok((task, local))
 }
+
+#[cfg(test)]
+mod tests;
