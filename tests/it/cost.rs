@@ -360,18 +360,22 @@ async fn a_learned_model_moves_the_sizes_a_slow_store_serves_badly_to_git() {
     crate::consumer::run_consumer(setup.config(&svc, &["--git-allowed-schemes", "git"])).await;
     crate::consumer::outputs(&svc, &setup.output, 3, 0).await;
     let git_before = after_run.cells["git_reference/21"].weight;
-    let out = std::process::Command::new(tributary_tests::workspace_bin("tributary-publisher"))
-        .args(["learn", "--strategy-model"])
-        .arg(&model_path)
-        .args([
-            "--brokers",
-            &svc.kafka_brokers,
-            "--output-topic",
-            &setup.output,
-        ])
-        .args(["--dlq-topic", &setup.dlq, "--timeout", "30s"])
-        .output()
-        .expect("learn runs");
+    // one `learn` pass over the run's output and dead-letter topics
+    let learn = |timeout: &str| {
+        std::process::Command::new(tributary_tests::workspace_bin("tributary-publisher"))
+            .args(["learn", "--strategy-model"])
+            .arg(&model_path)
+            .args([
+                "--brokers",
+                &svc.kafka_brokers,
+                "--output-topic",
+                &setup.output,
+            ])
+            .args(["--dlq-topic", &setup.dlq, "--timeout", timeout])
+            .output()
+            .expect("learn runs")
+    };
+    let out = learn("30s");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -392,18 +396,7 @@ async fn a_learned_model_moves_the_sizes_a_slow_store_serves_badly_to_git() {
     );
     assert_eq!(learned.remotes["127.0.0.1"].failure_rate, 0.0);
     // a second pass reads only what is new: nothing
-    let again = std::process::Command::new(tributary_tests::workspace_bin("tributary-publisher"))
-        .args(["learn", "--strategy-model"])
-        .arg(&model_path)
-        .args([
-            "--brokers",
-            &svc.kafka_brokers,
-            "--output-topic",
-            &setup.output,
-        ])
-        .args(["--dlq-topic", &setup.dlq, "--timeout", "10s"])
-        .output()
-        .expect("learn runs");
+    let again = learn("10s");
     assert!(
         String::from_utf8_lossy(&again.stdout).contains("learned from 0 documents"),
         "{}",
