@@ -585,9 +585,130 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
         .join(format!("{}.html", s["run_id"].as_str().expect("run id")));
     assert!(by_run.exists(), "the per-run report exists");
 
-    // a real browser renders it: the inline script records the chart's laid-out width
-    let profile = tempfile::tempdir().expect("tempdir");
-    let url = format!("file://{}", html_path.display());
+    // a real browser lays it out, at a desktop width and at a phone's
+    assert!(
+        !html.to_ascii_lowercase().contains("<script"),
+        "the shipped page has no script"
+    );
+    for width in [1200, 420] {
+        let probe = probe_in_chromium(&html, width);
+        let name = |k: &str| format!("{k} at {width}px: {probe}");
+        assert_eq!(probe["scripts"], 0, "{}", name("scripts"));
+        assert!(
+            probe["scroll_width"].as_f64().expect("scroll width") <= f64::from(width),
+            "{}",
+            name("the page scrolls sideways")
+        );
+        let bar = probe["bar_width"].as_f64().expect("bar width");
+        let segments = probe["segments_width"].as_f64().expect("segments width");
+        assert!(bar > 100.0, "{}", name("the language bar"));
+        assert!(
+            (bar - segments).abs() <= 3.0,
+            "{}",
+            name("segments fill the bar")
+        );
+        assert_eq!(
+            probe["total_row"],
+            "total",
+            "{}",
+            name("the language table's total row")
+        );
+        assert_eq!(probe["project"], project.as_str(), "{}", name("heading"));
+        assert!(
+            probe["cards"].as_f64().expect("cards") >= 12.0,
+            "{}",
+            name("cards")
+        );
+        // the table of languages fits its box or scrolls inside it, never the page
+        assert!(
+            probe["languages_overflow"].as_f64().expect("overflow") <= 0.0
+                || probe["languages_scrolls"] == true,
+            "{}",
+            name("the language table")
+        );
+        assert_eq!(
+            probe["wide_hidden"],
+            width < 640,
+            "{}",
+            name("secondary columns hide on narrow screens")
+        );
+    }
+    let dom_text = probe_in_chromium(&html, 1200)["text"]
+        .as_str()
+        .expect("text")
+        .to_owned();
+    for needle in [
+        format!("{}\nfiles", files.len()),
+        "MIT".to_owned(),
+        "github-pat".to_owned(),
+        "src/main.rs".to_owned(),
+        "Prose and data".to_owned(),
+        "main — line 2, cyclomatic 3".to_owned(),
+    ] {
+        assert!(
+            dom_text.contains(&needle),
+            "the rendered page lacks {needle:?}"
+        );
+    }
+
+    // the index across projects links this project's latest report and its run
+    let index = std::fs::read_to_string(Path::new(reports_dir).join("index.html"))
+        .expect("the index was written");
+    let probe = probe_in_chromium(&index, 420);
+    let links = probe["links"].as_array().expect("links");
+    let run_id = s["run_id"].as_str().expect("run id");
+    for want in [
+        format!("{project}/latest.html"),
+        format!("{project}/{run_id}.html"),
+    ] {
+        assert!(
+            links.iter().any(|l| l.as_str() == Some(want.as_str())),
+            "the index lacks a link to {want}: {probe}"
+        );
+    }
+    assert!(probe["scroll_width"].as_f64().expect("width") <= 420.0);
+}
+
+/// Lays `html` out in headless Chromium in a frame `width` px wide and reads back, through
+/// its DOM, what the tests check. The page is placed in the frame's `srcdoc` (same origin
+/// as the probe), so the probe's script reads it while the page itself carries none.
+fn probe_in_chromium(html: &str, width: u32) -> Value {
+    const PROBE: &str = r#"document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument, w = this.contentWindow, r = {};
+  r.scripts = d.scripts.length;
+  r.scroll_width = d.documentElement.scrollWidth;
+  var bar = d.getElementById('language-bar');
+  r.bar_width = bar ? bar.getBoundingClientRect().width : 0;
+  r.segments_width = 0;
+  if (bar) { for (var s of bar.children) r.segments_width += s.getBoundingClientRect().width; }
+  var t = d.getElementById('languages');
+  if (t) {
+    var rows = t.querySelectorAll('tr.total td');
+    r.total_row = rows.length ? rows[0].textContent : null;
+    r.languages_overflow = t.getBoundingClientRect().width - t.parentElement.clientWidth;
+    r.languages_scrolls = w.getComputedStyle(t.parentElement).overflowX === 'auto';
+  }
+  var wide = d.querySelector('.wide');
+  r.wide_hidden = wide ? w.getComputedStyle(wide).display === 'none' : null;
+  var h1 = d.querySelector('h1');
+  r.project = h1 ? h1.textContent : null;
+  r.cards = d.querySelectorAll('.card').length;
+  r.links = Array.from(d.querySelectorAll('a')).map(function (a) { return a.getAttribute('href'); });
+  r.text = d.body.innerText;
+  document.body.setAttribute('data-probe', JSON.stringify(r));
+});"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("probe.html");
+    std::fs::write(
+        &page,
+        format!(
+            "<!doctype html><html><body style=\"margin:0\"><iframe id=\"f\" \
+             style=\"border:0;width:{width}px;height:900px\" srcdoc=\"{}\"></iframe>\
+             <script>{PROBE}</script></body></html>",
+            tributary_intel::report::escape(html)
+        ),
+    )
+    .expect("write probe");
     let out = Command::new("chromium")
         .args([
             "--headless",
@@ -598,63 +719,34 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--virtual-time-budget=3000",
+            "--window-size=1400,1000",
+            "--virtual-time-budget=5000",
             "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(&url)
-        .output()
-        .expect("chromium runs (deploy/local/services install installs it)");
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let width: u64 = dom
-        .split("data-chart-width=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .and_then(|w| w.parse().ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "the page did not run its load script: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    assert!(width > 100, "the chart was laid out {width}px wide");
-    for needle in [
-        format!("<b>{}</b>files", files.len()),
-        "<td>MIT</td>".to_owned(),
-        "<code>github-pat</code>".to_owned(),
-        "<code>src/main.rs</code>".to_owned(),
-        format!("{project}</h1>"),
-    ] {
-        assert!(dom.contains(&needle), "the rendered page lacks {needle}");
-    }
-    let shot = profile.path().join("report.png");
-    let status = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--window-size=1000,1400",
         ])
         .arg(format!(
             "--user-data-dir={}",
-            profile.path().join("p2").display()
+            dir.path().join("profile").display()
         ))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(&url)
+        .arg(format!("file://{}", page.display()))
         .output()
-        .expect("chromium runs");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let png = std::fs::read(&shot).expect("screenshot");
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 20_000,
-        "{} bytes",
-        png.len()
-    );
+        .expect("chromium runs (deploy/local/services install installs it)");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let raw = dom
+        .split("data-probe=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| {
+            panic!(
+                "the probe did not run: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let json = raw
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).expect("the probe's JSON")
 }
 
 /// The report sink's object-store side: the page lands under the prefix, per run and as
@@ -715,6 +807,31 @@ async fn reports_go_to_the_object_store_as_html_and_a_failed_write_does_not_fail
         assert_eq!(got.content_type(), Some("text/html; charset=utf-8"));
         let body = got.body.collect().await.expect("body").into_bytes();
         assert!(String::from_utf8_lossy(&body).contains("<!doctype html>"));
+    }
+    // the index across projects, rebuilt from the listing after each report
+    let mut other = summary.clone();
+    other.project = tributary_tests::unique("second-project");
+    other.run_id = uuid::Uuid::now_v7();
+    sink.write(&other).await;
+    let index = client
+        .get_object()
+        .bucket(&svc.s3_bucket)
+        .key(format!("{prefix}index.html"))
+        .send()
+        .await
+        .expect("index stored");
+    assert_eq!(index.content_type(), Some("text/html; charset=utf-8"));
+    let index = index.body.collect().await.expect("body").into_bytes();
+    let index = String::from_utf8_lossy(&index);
+    assert!(index.contains("2 projects · 2 runs"), "{index}");
+    for s in [&summary, &other] {
+        let seg = project_segment(&s.project);
+        for link in [
+            format!("href=\"{seg}/latest.html\""),
+            format!("href=\"{seg}/{}.html\"", s.run_id),
+        ] {
+            assert!(index.contains(&link), "{link} missing from the index");
+        }
     }
     // a bucket that does not exist: the write fails, is reported, and returns
     let mut bad = svc.s3_config();

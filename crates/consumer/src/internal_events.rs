@@ -151,6 +151,7 @@ pub fn register() {
     );
 
     tributary_runtime::CostEstimated::register(tributary_events::cost::Component::Consumer);
+    tributary_runtime::kafka::register_metrics();
     for name in [
         "tributary_consumer_events_total",
         "tributary_consumer_bytes_total",
@@ -169,7 +170,7 @@ pub fn register() {
     for reason in Reason::ALL {
         counter!("tributary_consumer_dlq_total", "reason" => reason.as_str()).absolute(0);
     }
-    for result in ["written", "failed"] {
+    for result in ["written", "failed", "index_skipped"] {
         counter!("tributary_consumer_reports_total", "result" => result).absolute(0);
     }
     for cache in Cache::ALL {
@@ -450,6 +451,22 @@ impl ReportWritten<'_> {
                 counter!("tributary_consumer_reports_total", "result" => "failed").increment(1);
             }
         }
+    }
+}
+
+/// The reports' index was not rebuilt: more reports than a listing may hold.
+#[derive(Debug)]
+pub struct ReportIndexSkipped {
+    pub max_keys: usize,
+}
+
+impl ReportIndexSkipped {
+    pub fn emit(&self) {
+        tracing::warn!(
+            max_keys = self.max_keys,
+            "report index not rebuilt: more reports under the prefix than it lists"
+        );
+        counter!("tributary_consumer_reports_total", "result" => "index_skipped").increment(1);
     }
 }
 

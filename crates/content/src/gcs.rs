@@ -29,7 +29,7 @@ use tributary_events::Sha256Hex;
 use tributary_events::v2::CredentialRef;
 
 use crate::error::ContentError;
-use crate::object::{Listing, PresignedUrl, PutOutcome};
+use crate::object::{PresignedUrl, PutOutcome};
 
 /// V4 signed URLs live at most 7 days.
 pub const MAX_SIGNED_URL_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -212,11 +212,14 @@ impl GcsStore {
         }
     }
 
-    pub(crate) async fn list(
+    /// Feeds `each` every object under `prefix`; false when there were more than
+    /// `max_keys` (and the listing stopped).
+    pub(crate) async fn list_each(
         &self,
         prefix: &str,
         max_keys: usize,
-    ) -> Result<Option<Listing>, ContentError> {
+        each: &mut (dyn FnMut(&str, u64) + Send),
+    ) -> Result<bool, ContentError> {
         use futures::StreamExt as _;
         // object_store lists whole path segments: the prefix is a folder ("" or "a/b/")
         let folder = prefix.trim_end_matches('/');
@@ -225,16 +228,17 @@ impl GcsStore {
         } else {
             Some(Self::path(folder)?)
         };
-        let mut listing = Listing::default();
+        let mut seen = 0usize;
         let mut objects = self.store.list(folder.as_ref());
         while let Some(meta) = objects.next().await {
             let meta = meta.map_err(|e| classify("list_objects", prefix, e))?;
-            listing.insert(meta.location.as_ref(), meta.size);
-            if listing.len() > max_keys {
-                return Ok(None);
+            each(meta.location.as_ref(), meta.size);
+            seen += 1;
+            if seen > max_keys {
+                return Ok(false);
             }
         }
-        Ok(Some(listing))
+        Ok(true)
     }
 
     pub(crate) async fn put_if_absent(

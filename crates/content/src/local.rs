@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 use crate::error::ContentError;
-use crate::object::{Listing, PutOutcome};
+use crate::object::PutOutcome;
 
 /// Objects as files under `root`.
 #[derive(Debug, Clone)]
@@ -50,15 +50,19 @@ impl LocalStore {
         tokio::fs::remove_file(&probe).await.map_err(io(&probe))
     }
 
-    pub(crate) async fn list(
+    /// Feeds `each` every file under the folder `prefix` names; false when there were
+    /// more than `max_keys` (and the walk stopped).
+    pub(crate) async fn list_each(
         &self,
         prefix: &str,
         max_keys: usize,
-    ) -> Result<Option<Listing>, ContentError> {
+        each: &mut (dyn FnMut(&str, u64) + Send),
+    ) -> Result<bool, ContentError> {
         let root = self.root.clone();
         let folder = prefix.trim_end_matches('/').to_owned();
-        let walk = move || -> Result<Option<Listing>, ContentError> {
-            let mut listing = Listing::default();
+        // walked on the blocking pool; the keys come back to feed `each` here
+        let walk = move || -> Result<Option<Vec<(String, u64)>>, ContentError> {
+            let mut listing = Vec::new();
             let mut stack = vec![root.join(&folder)];
             while let Some(dir) = stack.pop() {
                 let entries = match std::fs::read_dir(&dir) {
@@ -78,7 +82,7 @@ impl LocalStore {
                         .and_then(|k| k.to_str())
                         .filter(|k| !k.rsplit('/').next().unwrap_or(k).starts_with(".tmp-"))
                     {
-                        listing.insert(key, meta.len());
+                        listing.push((key.to_owned(), meta.len()));
                         if listing.len() > max_keys {
                             return Ok(None);
                         }
@@ -87,12 +91,17 @@ impl LocalStore {
             }
             Ok(Some(listing))
         };
-        tokio::task::spawn_blocking(walk)
+        let walked = tokio::task::spawn_blocking(walk)
             .await
             .map_err(|e| ContentError::Io {
                 path: self.root.display().to_string(),
                 source: std::io::Error::other(e),
-            })?
+            })??;
+        let Some(keys) = walked else { return Ok(false) };
+        for (key, size) in &keys {
+            each(key, *size);
+        }
+        Ok(true)
     }
 
     pub(crate) async fn put_if_absent(

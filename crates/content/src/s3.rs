@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tributary_events::Sha256Hex;
 
 use crate::error::ContentError;
-use crate::object::{Listing, PresignedUrl, PutOutcome};
+use crate::object::{PresignedUrl, PutOutcome};
 
 /// SigV4 presigned URLs live at most 7 days.
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -219,12 +219,15 @@ impl S3Store {
             .map_err(|e| classify("head_bucket", &self.bucket, e))
     }
 
-    pub(crate) async fn list(
+    /// Feeds `each` every object under `prefix`; false when there were more than
+    /// `max_keys` (and the listing stopped).
+    pub(crate) async fn list_each(
         &self,
         prefix: &str,
         max_keys: usize,
-    ) -> Result<Option<Listing>, ContentError> {
-        let mut listing = Listing::default();
+        each: &mut (dyn FnMut(&str, u64) + Send),
+    ) -> Result<bool, ContentError> {
+        let mut seen = 0usize;
         let mut token: Option<String> = None;
         loop {
             let page = self
@@ -238,18 +241,19 @@ impl S3Store {
                 .map_err(|e| classify("list_objects", prefix, e))?;
             for o in page.contents() {
                 if let Some(key) = o.key() {
-                    listing.insert(
+                    each(
                         key,
                         o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
                     );
+                    seen += 1;
                 }
             }
-            if listing.len() > max_keys {
-                return Ok(None);
+            if seen > max_keys {
+                return Ok(false);
             }
             match page.next_continuation_token() {
                 Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
-                _ => return Ok(Some(listing)),
+                _ => return Ok(true),
             }
         }
     }

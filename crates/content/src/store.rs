@@ -140,10 +140,39 @@ impl ObjectStore {
         prefix: &str,
         max_keys: usize,
     ) -> Result<Option<Listing>, ContentError> {
+        let mut listing = Listing::default();
+        let complete = self
+            .list_each(prefix, max_keys, &mut |key, size| listing.insert(key, size))
+            .await?;
+        Ok(complete.then_some(listing))
+    }
+
+    /// The keys (with sizes) under `prefix`, in no particular order; `None` when there
+    /// are more than `max_keys`. For small listings (report indexes), not content.
+    pub async fn list_keys(
+        &self,
+        prefix: &str,
+        max_keys: usize,
+    ) -> Result<Option<Vec<(String, u64)>>, ContentError> {
+        let mut keys = Vec::new();
+        let complete = self
+            .list_each(prefix, max_keys, &mut |key, size| {
+                keys.push((key.to_owned(), size));
+            })
+            .await?;
+        Ok(complete.then_some(keys))
+    }
+
+    async fn list_each(
+        &self,
+        prefix: &str,
+        max_keys: usize,
+        each: &mut (dyn FnMut(&str, u64) + Send),
+    ) -> Result<bool, ContentError> {
         match self {
-            ObjectStore::S3(s) => s.list(prefix, max_keys).await,
-            ObjectStore::Gcs(g) => g.list(prefix, max_keys).await,
-            ObjectStore::Local(l) => l.list(prefix, max_keys).await,
+            ObjectStore::S3(s) => s.list_each(prefix, max_keys, each).await,
+            ObjectStore::Gcs(g) => g.list_each(prefix, max_keys, each).await,
+            ObjectStore::Local(l) => l.list_each(prefix, max_keys, each).await,
         }
     }
 

@@ -177,7 +177,8 @@ impl Linguist {
         self.entries[i].color.as_deref()
     }
 
-    fn kind(&self, name: &str) -> Kind {
+    /// A language's Linguist type; a name Linguist does not know counts as programming.
+    pub fn kind(&self, name: &str) -> Kind {
         self.by_name
             .get(name)
             .map_or(Kind::Programming, |i| self.entries[*i].kind)

@@ -1,16 +1,25 @@
-//! The project report: one self-contained HTML page (inline CSS and SVG, no external
-//! resource, no script needed to read it) from a project summary. Every string that came
-//! from a repository is escaped. A small inline script only records, on the page, that
-//! the chart was laid out (tests read it back from a real browser).
+//! The project report: one self-contained HTML page (inline CSS, no script, no external
+//! resource) from a project summary, readable from a phone's 420 px up; and the index
+//! page across projects and runs. Every string that came from a repository is escaped.
+//!
+//! Languages are kept apart as Linguist keeps them: the share of code counts programming
+//! and markup languages only; prose and data (Markdown, JSON, YAML ...) and files in no
+//! detected language are listed on their own, outside the percentages.
 
 use std::fmt::Write as _;
 
-use tributary_events::intelligence::ProjectSummary;
+use time::OffsetDateTime;
+use tributary_events::intelligence::{LanguageTotals, ProjectSummary};
 
-use crate::language::linguist;
+use crate::language::{Kind, linguist};
 
-/// Languages drawn in the chart; the rest are summed as "other".
-const CHART_LANGUAGES: usize = 12;
+/// Languages drawn in the stacked bar; the rest are summed as "other".
+const BAR_LANGUAGES: usize = 12;
+/// Runs listed per project on the index page (newest first).
+pub const INDEX_RUNS: usize = 20;
+/// The name the rollup gives files in no detected language.
+const UNKNOWN: &str = "unknown";
+const GREY: &str = "#8c959f";
 
 /// HTML-escapes text for element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -41,39 +50,78 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-fn percent(share: f64) -> String {
-    format!("{:.1}%", share * 100.0)
+/// A byte count for people, in binary units: `512 B`, `1.5 KiB`, `10 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    humansize::format_size(n, humansize::BINARY.decimal_places(1))
 }
 
-const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:980px;color:#1f2328;padding:0 1rem}\
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}\
-.meta{color:#59636e}.cards{display:flex;flex-wrap:wrap;gap:.6rem;margin-top:1rem}\
-.card{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .8rem;min-width:7.5rem}\
-.card b{display:block;font-size:1.25rem}table{border-collapse:collapse;width:100%}\
-th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eaeef2}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
-code{font-size:.92em;word-break:break-all}.warn{color:#9a3412}.ok{color:#1a7f37}";
+/// `0.4567` → `45.7%`; below a tenth of a percent, `<0.1%` rather than a misleading 0.
+fn percent(share: f64) -> String {
+    if share > 0.0 && share < 0.0005 {
+        "&lt;0.1%".to_owned()
+    } else {
+        format!("{:.1}%", share * 100.0)
+    }
+}
+
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+const STYLE: &str = "*{box-sizing:border-box}\
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:980px;color:#1f2328;padding:0 1rem}\
+h1{font-size:1.6rem;margin-bottom:.2rem;overflow-wrap:anywhere}\
+h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}\
+h3{font-size:1rem;margin-top:1.2rem}\
+.meta{color:#59636e;overflow-wrap:anywhere}.cards{display:flex;flex-wrap:wrap;gap:.6rem;margin-top:1rem}\
+.card{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .8rem;flex:1 1 7.5rem}\
+.card b{display:block;font-size:1.25rem}\
+.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;width:100%}\
+th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eaeef2;vertical-align:top}\
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+tr.total td{font-weight:600;border-top:2px solid #d0d7de}\
+code{font-size:.92em;overflow-wrap:anywhere}.warn{color:#9a3412}.ok{color:#1a7f37}\
+.stack{display:flex;height:10px;border-radius:5px;overflow:hidden;margin:.8rem 0 .5rem;background:#eaeef2}\
+.stack span{display:block;height:100%;min-width:2px}\
+.legend{list-style:none;padding:0;margin:0 0 1rem;display:flex;flex-wrap:wrap;gap:.3rem 1rem}\
+.dot{display:inline-block;width:.7rem;height:.7rem;border-radius:50%;margin-right:.35rem;vertical-align:-.05rem}\
+td.bar{width:28%;min-width:4rem}td.bar span{display:block;height:10px;border-radius:3px;min-width:2px}\
+@media (max-width:640px){body{margin:1rem auto;padding:0 .6rem}.wide{display:none}td.bar{width:20%}}";
+
+fn page_start(h: &mut String, title: &str) {
+    let _ = write!(
+        h,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head><body>"
+    );
+}
 
 /// Renders the report page.
 pub fn html(s: &ProjectSummary) -> String {
     let mut h = String::with_capacity(16 * 1024);
     let project = escape(&s.project);
+    page_start(&mut h, &format!("{project} — Tributary report"));
     let _ = write!(
         h,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{project} — Tributary report</title><style>{STYLE}</style></head><body>\
-         <h1 id=\"project\">{project}</h1><p class=\"meta\">run <code>{run}</code>{commit} · \
-         generated {at} · {state}</p>",
+        "<h1 id=\"project\">{project}</h1><p class=\"meta\">run <code>{run}</code>{commit} · \
+         generated {at} · <span id=\"state\">{state}</span></p>",
         run = s.run_id,
         commit = s
             .commit
             .as_deref()
             .map(|c| format!(" · commit <code>{}</code>", escape(c)))
             .unwrap_or_default(),
-        at = s
-            .generated_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        at = rfc3339(s.generated_at),
         state = if s.complete && s.publisher_failed > 0 {
             format!(
                 "<span class=\"warn\">complete for what was published: {} files failed at the publisher</span>",
@@ -90,31 +138,51 @@ pub fn html(s: &ProjectSummary) -> String {
         },
     );
     h.push_str("<div class=\"cards\">");
-    for (id, label, value) in [
-        ("files", "files", thousands(s.totals.files)),
-        ("code", "code lines", thousands(s.totals.code)),
-        ("comment", "comment lines", thousands(s.totals.comment)),
-        ("blank", "blank lines", thousands(s.totals.blank)),
-        ("bytes", "bytes", thousands(s.totals.bytes)),
-        ("cyclomatic", "cyclomatic", thousands(s.cyclomatic)),
-        ("symbols", "symbols", thousands(s.symbols)),
-        ("tokens", "tokens (est.)", thousands(s.tokens)),
-        ("dead", "dead-lettered", thousands(s.dead_lettered)),
+    for (id, label, value, exact) in [
+        ("files", "files", thousands(s.totals.files), None),
+        ("code", "code lines", thousands(s.totals.code), None),
+        (
+            "comment",
+            "comment lines",
+            thousands(s.totals.comment),
+            None,
+        ),
+        ("blank", "blank lines", thousands(s.totals.blank), None),
+        (
+            "bytes",
+            "size",
+            human_bytes(s.totals.bytes),
+            Some(s.totals.bytes),
+        ),
+        ("cyclomatic", "cyclomatic", thousands(s.cyclomatic), None),
+        ("symbols", "symbols", thousands(s.symbols), None),
+        ("tokens", "tokens (est.)", thousands(s.tokens), None),
+        ("dead", "dead-lettered", thousands(s.dead_lettered), None),
         (
             "skipped",
             "skipped (publisher)",
             thousands(s.skipped_by_reason.values().sum()),
+            None,
         ),
         (
             "failed",
             "failed (publisher)",
             thousands(s.publisher_failed),
+            None,
         ),
-        ("deleted", "deleted (this run)", thousands(s.deleted_files)),
+        (
+            "deleted",
+            "deleted (this run)",
+            thousands(s.deleted_files),
+            None,
+        ),
     ] {
+        let title = exact
+            .map(|b| format!(" title=\"{} bytes\"", thousands(b)))
+            .unwrap_or_default();
         let _ = write!(
             h,
-            "<div class=\"card\" id=\"card-{id}\"><b>{value}</b>{label}</div>"
+            "<div class=\"card\" id=\"card-{id}\"{title}><b>{value}</b>{label}</div>"
         );
     }
     h.push_str("</div>");
@@ -125,13 +193,13 @@ pub fn html(s: &ProjectSummary) -> String {
     secrets(&mut h, s);
     let _ = write!(
         h,
-        "<h2>Generated and vendored</h2><table id=\"shares\"><tr><th></th><th class=\"n\">files</th>\
-         <th class=\"n\">share of files</th><th class=\"n\">share of bytes</th></tr>\
+        "<h2>Generated and vendored</h2><div class=\"scroll\"><table id=\"shares\"><tr><th></th>\
+         <th class=\"n\">files</th><th class=\"n\">share of files</th><th class=\"n\">share of bytes</th></tr>\
          <tr><td>generated</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\
          <tr><td>vendored</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\
          <tr><td>tests</td><td class=\"n\">{}</td><td></td><td></td></tr>\
          <tr><td>documentation</td><td class=\"n\">{}</td><td></td><td></td></tr>\
-         <tr><td>binary</td><td class=\"n\">{}</td><td></td><td></td></tr></table>",
+         <tr><td>binary</td><td class=\"n\">{}</td><td></td><td></td></tr></table></div>",
         thousands(s.flags.generated),
         percent(s.shares.generated_files),
         percent(s.shares.generated_bytes),
@@ -143,11 +211,7 @@ pub fn html(s: &ProjectSummary) -> String {
         thousands(s.flags.binary),
     );
     cost(&mut h, s);
-    h.push_str(
-        "<script>addEventListener('load',function(){var c=document.getElementById('chart');\
-         var w=c?Math.round(c.getBoundingClientRect().width):0;\
-         document.body.setAttribute('data-chart-width',String(w));});</script></body></html>",
-    );
+    h.push_str("<p class=\"meta\"><a href=\"../index.html\">all projects</a></p></body></html>");
     h
 }
 
@@ -173,7 +237,7 @@ fn not_indexed(h: &mut String, s: &ProjectSummary) {
     if rows.is_empty() {
         return;
     }
-    h.push_str("<h2>Not indexed</h2><table id=\"not-indexed\"><tr><th>why</th><th class=\"n\">files</th></tr>");
+    h.push_str("<h2>Not indexed</h2><div class=\"scroll\"><table id=\"not-indexed\"><tr><th>why</th><th class=\"n\">files</th></tr>");
     for (why, n) in rows {
         let _ = write!(
             h,
@@ -182,7 +246,7 @@ fn not_indexed(h: &mut String, s: &ProjectSummary) {
             thousands(n)
         );
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
 }
 
 /// What the run cost, by component and kind, under the named price table.
@@ -192,17 +256,17 @@ fn cost(h: &mut String, s: &ProjectSummary) {
     let _ = write!(
         h,
         "<h2>Cost</h2><p class=\"meta\" id=\"cost-total\">estimated {} under price table \
-         <code>{}</code></p><table id=\"cost\"><tr><th>component</th><th class=\"n\">storage</th>\
-         <th class=\"n\">requests</th><th class=\"n\">transfer</th><th class=\"n\">Kafka</th>\
-         <th class=\"n\">compute</th><th class=\"n\">total</th></tr>",
+         <code>{}</code></p><div class=\"scroll\"><table id=\"cost\"><tr><th>component</th>\
+         <th class=\"n wide\">storage</th><th class=\"n wide\">requests</th><th class=\"n wide\">transfer</th>\
+         <th class=\"n wide\">Kafka</th><th class=\"n wide\">compute</th><th class=\"n\">total</th></tr>",
         dollars(c.total_usd),
         escape(&c.price_table)
     );
     for (component, part) in &c.components {
         let _ = write!(
             h,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n wide\">{}</td><td class=\"n wide\">{}</td><td class=\"n wide\">{}</td>\
+             <td class=\"n wide\">{}</td><td class=\"n wide\">{}</td><td class=\"n\">{}</td></tr>",
             component.as_str(),
             dollars(part.storage_usd),
             dollars(part.requests_usd),
@@ -212,85 +276,180 @@ fn cost(h: &mut String, s: &ProjectSummary) {
             dollars(part.total_usd),
         );
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
+}
+
+/// A language's group on the page: code (Linguist's programming and markup), prose and
+/// data, or not detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Code,
+    ProseData,
+    Unknown,
+}
+
+fn group_of(name: &str) -> Group {
+    if name == UNKNOWN {
+        return Group::Unknown;
+    }
+    match linguist().kind(name) {
+        Kind::Programming | Kind::Markup => Group::Code,
+        Kind::Prose | Kind::Data => Group::ProseData,
+    }
 }
 
 fn languages(h: &mut String, s: &ProjectSummary) {
-    let mut langs: Vec<(&String, &tributary_events::intelligence::LanguageTotals)> =
-        s.languages.iter().collect();
+    let mut langs: Vec<(&str, &LanguageTotals)> =
+        s.languages.iter().map(|(n, t)| (n.as_str(), t)).collect();
     langs.sort_by(|a, b| {
         b.1.code
             .cmp(&a.1.code)
             .then(b.1.files.cmp(&a.1.files))
             .then(a.0.cmp(b.0))
     });
+    let in_group = |g: Group| -> Vec<(&str, &LanguageTotals)> {
+        langs
+            .iter()
+            .filter(|(n, _)| group_of(n) == g)
+            .copied()
+            .collect()
+    };
+    let code = in_group(Group::Code);
+    let prose = in_group(Group::ProseData);
+    let unknown = in_group(Group::Unknown);
+    let code_lines: u64 = code.iter().map(|(_, t)| t.code).sum();
+    let color = |name: &str| escape(linguist().color(name).unwrap_or(GREY));
+
     h.push_str("<h2>Languages</h2>");
-    // the chart: code lines per language, one bar each
-    let mut bars: Vec<(String, u64, String)> = langs
-        .iter()
-        .take(CHART_LANGUAGES)
-        .map(|(name, t)| {
-            let color = linguist().color(name).unwrap_or("#8c959f").to_owned();
-            ((*name).clone(), t.code, color)
-        })
-        .collect();
-    let other: u64 = langs
-        .iter()
-        .skip(CHART_LANGUAGES)
-        .map(|(_, t)| t.code)
-        .sum();
-    if other > 0 {
-        bars.push(("other".into(), other, "#d0d7de".into()));
+    if code.is_empty() {
+        h.push_str("<p id=\"no-code\" class=\"meta\">No programming or markup language found.</p>");
+    } else {
+        // one stacked bar, GitHub's way, by code lines
+        let mut segments: Vec<(String, u64, String)> = code
+            .iter()
+            .take(BAR_LANGUAGES)
+            .filter(|(_, t)| t.code > 0)
+            .map(|(n, t)| ((*n).to_owned(), t.code, color(n)))
+            .collect();
+        let other: u64 = code.iter().skip(BAR_LANGUAGES).map(|(_, t)| t.code).sum();
+        if other > 0 {
+            segments.push(("other".into(), other, "#d0d7de".into()));
+        }
+        h.push_str("<div class=\"stack\" id=\"language-bar\" role=\"img\" aria-label=\"share of code lines by language\">");
+        for (name, lines, c) in &segments {
+            let pct = share(*lines, code_lines) * 100.0;
+            let _ = write!(
+                h,
+                "<span style=\"width:{pct:.3}%;background:{c}\" title=\"{name} {}\" data-language=\"{name}\"></span>",
+                percent(pct / 100.0),
+                name = escape(name),
+            );
+        }
+        h.push_str("</div><ul class=\"legend\" id=\"language-legend\">");
+        for (name, lines, c) in &segments {
+            let _ = write!(
+                h,
+                "<li><span class=\"dot\" style=\"background:{c}\"></span><b>{}</b> {}</li>",
+                escape(name),
+                percent(share(*lines, code_lines))
+            );
+        }
+        h.push_str("</ul>");
+        language_table(h, "languages", &code, code_lines, &color);
     }
-    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
-    let row = 24;
-    let height = row * bars.len().max(1) + 8;
-    let _ = write!(
-        h,
-        "<svg id=\"chart\" role=\"img\" aria-label=\"code lines by language\" width=\"100%\" \
-         viewBox=\"0 0 900 {height}\" xmlns=\"http://www.w3.org/2000/svg\">"
-    );
-    for (i, (name, code, color)) in bars.iter().enumerate() {
-        let y = i * row + 4;
-        let w = ((*code as f64 / max as f64) * 560.0).round().max(1.0);
-        let name = escape(name);
-        let color = escape(color);
+    if !prose.is_empty() {
+        h.push_str(
+            "<h3>Prose and data</h3><p class=\"meta\">Documentation, configuration and data \
+             formats, outside the share of code (as Linguist counts).</p>",
+        );
+        language_table(h, "prose-data", &prose, 0, &color);
+    }
+    if let Some((_, t)) = unknown.first() {
         let _ = write!(
             h,
-            "<g class=\"bar\"><title>{name}: {code} code lines</title>\
-             <text x=\"0\" y=\"{ty}\" font-size=\"13\">{name}</text>\
-             <rect x=\"170\" y=\"{y}\" width=\"{w}\" height=\"18\" rx=\"3\" fill=\"{color}\"></rect>\
-             <text x=\"{tx}\" y=\"{ty}\" font-size=\"12\">{codes}</text></g>",
-            ty = y + 14,
-            tx = 176.0 + w,
-            codes = thousands(*code),
+            "<p class=\"meta\" id=\"unknown\">{} files ({}) in no detected language, outside \
+             the share of code.</p>",
+            thousands(t.files),
+            human_bytes(t.bytes)
         );
     }
-    h.push_str("</svg>");
-    h.push_str(
-        "<table id=\"languages\"><tr><th>language</th><th class=\"n\">files</th><th class=\"n\">code</th>\
-         <th class=\"n\">comment</th><th class=\"n\">blank</th><th class=\"n\">bytes</th></tr>",
+}
+
+/// One table of languages with a total row; `whole` > 0 adds each one's share of it
+/// (code lines) with a bar.
+fn language_table(
+    h: &mut String,
+    id: &str,
+    rows: &[(&str, &LanguageTotals)],
+    whole: u64,
+    color: &dyn Fn(&str) -> String,
+) {
+    let shares = whole > 0;
+    let _ = write!(
+        h,
+        "<div class=\"scroll\"><table id=\"{id}\"><tr><th>language</th><th class=\"n\">files</th>\
+         <th class=\"n\">code</th>{}<th class=\"n wide\">comment</th><th class=\"n wide\">blank</th>\
+         <th class=\"n\">size</th></tr>",
+        if shares {
+            "<th class=\"n\">share of code</th><th class=\"wide\"></th>"
+        } else {
+            ""
+        }
     );
-    for (name, t) in &langs {
+    let mut total = LanguageTotals::default();
+    for (name, t) in rows {
+        total.files += t.files;
+        total.code += t.code;
+        total.comment += t.comment;
+        total.blank += t.blank;
+        total.bytes += t.bytes;
+        let bar = if shares {
+            let s = share(t.code, whole);
+            format!(
+                "<td class=\"n\">{}</td><td class=\"bar wide\"><span style=\"width:{:.3}%;background:{}\"></span></td>",
+                percent(s),
+                s * 100.0,
+                color(name)
+            )
+        } else {
+            String::new()
+        };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{bar}\
+             <td class=\"n wide\">{}</td><td class=\"n wide\">{}</td><td class=\"n\" title=\"{} bytes\">{}</td></tr>",
             escape(name),
             thousands(t.files),
             thousands(t.code),
             thousands(t.comment),
             thousands(t.blank),
-            thousands(t.bytes)
+            thousands(t.bytes),
+            human_bytes(t.bytes),
         );
     }
-    h.push_str("</table>");
+    let _ = write!(
+        h,
+        "<tr class=\"total\"><td>total</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}\
+         <td class=\"n wide\">{}</td><td class=\"n wide\">{}</td><td class=\"n\" title=\"{} bytes\">{}</td></tr></table></div>",
+        thousands(total.files),
+        thousands(total.code),
+        if shares {
+            "<td class=\"n\">100.0%</td><td class=\"wide\"></td>"
+        } else {
+            ""
+        },
+        thousands(total.comment),
+        thousands(total.blank),
+        thousands(total.bytes),
+        human_bytes(total.bytes),
+    );
 }
 
 fn hotspots(h: &mut String, s: &ProjectSummary) {
     h.push_str(
-        "<h2>Complexity hotspots</h2><table id=\"hotspots\"><tr><th>file</th><th>language</th>\
-         <th class=\"n\">cyclomatic</th><th>most complex function</th><th class=\"n\">code lines</th></tr>",
+        "<h2>Complexity hotspots</h2><div class=\"scroll\"><table id=\"hotspots\"><tr><th>file</th>\
+         <th class=\"wide\">language</th><th class=\"n\">cyclomatic</th><th>most complex function</th>\
+         <th class=\"n wide\">code lines</th></tr>",
     );
     for spot in &s.hotspots {
         let worst = spot
@@ -298,24 +457,24 @@ fn hotspots(h: &mut String, s: &ProjectSummary) {
             .as_ref()
             .map(|f| {
                 format!(
-                    "<code>{}</code> (line {}, {})",
+                    "<code>{}</code> — line {}, cyclomatic {}",
                     escape(&f.name),
-                    f.line,
-                    f.cyclomatic
+                    thousands(f.line),
+                    thousands(f.cyclomatic)
                 )
             })
             .unwrap_or_default();
         let _ = write!(
             h,
-            "<tr><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td>{worst}</td>\
-             <td class=\"n\">{}</td></tr>",
+            "<tr><td><code>{}</code></td><td class=\"wide\">{}</td><td class=\"n\">{}</td><td>{worst}</td>\
+             <td class=\"n wide\">{}</td></tr>",
             escape(&spot.path),
             escape(spot.language.as_deref().unwrap_or("")),
             thousands(spot.cyclomatic),
             thousands(spot.code),
         );
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
 }
 
 fn licenses(h: &mut String, s: &ProjectSummary) {
@@ -325,7 +484,7 @@ fn licenses(h: &mut String, s: &ProjectSummary) {
         return;
     }
     h.push_str(
-        "<table id=\"licenses\"><tr><th>SPDX</th><th class=\"n\">files</th><th>found in</th></tr>",
+        "<div class=\"scroll\"><table id=\"licenses\"><tr><th>SPDX</th><th class=\"n\">files</th><th>found in</th></tr>",
     );
     for l in &s.licenses {
         let examples: Vec<String> = l
@@ -341,7 +500,7 @@ fn licenses(h: &mut String, s: &ProjectSummary) {
             examples.join(", ")
         );
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
 }
 
 fn secrets(h: &mut String, s: &ProjectSummary) {
@@ -354,7 +513,8 @@ fn secrets(h: &mut String, s: &ProjectSummary) {
     let _ = write!(
         h,
         "<p class=\"warn\">{} findings in {} files (rule and count only; see each file's \
-         document for lines).</p><table id=\"secrets\"><tr><th>rule</th><th class=\"n\">findings</th></tr>",
+         document for lines).</p><div class=\"scroll\"><table id=\"secrets\"><tr><th>rule</th>\
+         <th class=\"n\">findings</th></tr>",
         thousands(total),
         thousands(s.files_with_secrets)
     );
@@ -366,5 +526,148 @@ fn secrets(h: &mut String, s: &ProjectSummary) {
             thousands(*n)
         );
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
 }
+
+/// One run's report as the index lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexRun {
+    /// The report's file name in its project's folder: `<run id>.html`.
+    pub file: String,
+    pub run_id: String,
+    /// When the run started, from its UUIDv7 run id (none for other ids).
+    pub started_at: Option<OffsetDateTime>,
+}
+
+/// A project's folder of reports as the index lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexProject {
+    /// The folder's name (the project name made key-safe).
+    pub folder: String,
+    /// Newest first.
+    pub runs: Vec<IndexRun>,
+    /// Whether the folder holds `latest.html`.
+    pub latest: bool,
+}
+
+/// The index of report keys (relative to the reports' prefix: `<folder>/<run id>.html`
+/// and `<folder>/latest.html`; anything else is ignored), by folder name, each
+/// project's runs newest first.
+pub fn index_projects<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<IndexProject> {
+    let mut by_folder: std::collections::BTreeMap<&str, IndexProject> = Default::default();
+    for key in keys {
+        let Some((folder, file)) = key.split_once('/') else {
+            continue;
+        };
+        if folder.is_empty() || file.contains('/') {
+            continue;
+        }
+        let Some(stem) = file.strip_suffix(".html") else {
+            continue;
+        };
+        let entry = by_folder.entry(folder).or_insert_with(|| IndexProject {
+            folder: folder.to_owned(),
+            runs: Vec::new(),
+            latest: false,
+        });
+        if stem == "latest" {
+            entry.latest = true;
+            continue;
+        }
+        let Ok(id) = uuid::Uuid::parse_str(stem) else {
+            continue;
+        };
+        let started_at = id.get_timestamp().and_then(|ts| {
+            let (secs, nanos) = ts.to_unix();
+            OffsetDateTime::from_unix_timestamp(i64::try_from(secs).ok()?)
+                .ok()
+                .map(|t| t + time::Duration::nanoseconds(i64::from(nanos)))
+        });
+        entry.runs.push(IndexRun {
+            file: file.to_owned(),
+            run_id: id.to_string(),
+            started_at,
+        });
+    }
+    let mut projects: Vec<IndexProject> = by_folder.into_values().collect();
+    for p in &mut projects {
+        // UUIDv7 ids sort by time; ids without a time go last
+        p.runs.sort_by(|a, b| {
+            b.started_at
+                .cmp(&a.started_at)
+                .then_with(|| b.run_id.cmp(&a.run_id))
+        });
+    }
+    projects
+}
+
+/// Renders the index page: every project (its latest report, how many runs, when the
+/// newest started) and each project's newest runs.
+pub fn index_html(projects: &[IndexProject]) -> String {
+    let mut h = String::with_capacity(8 * 1024);
+    page_start(&mut h, "Tributary reports");
+    let runs: usize = projects.iter().map(|p| p.runs.len()).sum();
+    let _ = write!(
+        h,
+        "<h1>Tributary reports</h1><p class=\"meta\" id=\"index-meta\">{} projects · {} runs</p>",
+        thousands(projects.len() as u64),
+        thousands(runs as u64)
+    );
+    if projects.is_empty() {
+        h.push_str("<p>No report yet.</p></body></html>");
+        return h;
+    }
+    h.push_str(
+        "<div class=\"scroll\"><table id=\"projects\"><tr><th>project</th><th class=\"n\">runs</th>\
+         <th class=\"n\">newest run</th></tr>",
+    );
+    for p in projects {
+        let folder = escape(&p.folder);
+        let newest = p
+            .runs
+            .first()
+            .and_then(|r| r.started_at)
+            .map(rfc3339)
+            .unwrap_or_default();
+        let name = if p.latest {
+            format!("<a href=\"{folder}/latest.html\">{folder}</a>")
+        } else {
+            folder.clone()
+        };
+        let _ = write!(
+            h,
+            "<tr><td><code>{name}</code></td><td class=\"n\">{}</td><td class=\"n\">{newest}</td></tr>",
+            thousands(p.runs.len() as u64)
+        );
+    }
+    h.push_str("</table></div>");
+    for p in projects {
+        let folder = escape(&p.folder);
+        let _ = write!(
+            h,
+            "<h2 id=\"p-{folder}\"><code>{folder}</code></h2><ul class=\"runs\">"
+        );
+        for r in p.runs.iter().take(INDEX_RUNS) {
+            let when = r.started_at.map(rfc3339).unwrap_or_else(|| "—".into());
+            let _ = write!(
+                h,
+                "<li><a href=\"{folder}/{}\">{when}</a> <code class=\"meta\">{}</code></li>",
+                escape(&r.file),
+                escape(&r.run_id)
+            );
+        }
+        if p.runs.len() > INDEX_RUNS {
+            let _ = write!(
+                h,
+                "<li class=\"meta\">and {} older runs</li>",
+                thousands((p.runs.len() - INDEX_RUNS) as u64)
+            );
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("</body></html>");
+    h
+}
+
+#[cfg(test)]
+mod tests;

@@ -195,4 +195,4 @@ impl Rollup {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -77,6 +77,7 @@ pub fn register_ingestion() {
         "Times the object store answered again after being unavailable"
     );
     tributary_runtime::CostEstimated::register(tributary_events::cost::Component::Publisher);
+    tributary_runtime::kafka::register_metrics();
     describe_counter!(
         "tributary_git_fallbacks_total",
         "Files sent as git references because the object store was unavailable"

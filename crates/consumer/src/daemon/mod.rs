@@ -149,6 +149,7 @@ impl ClientContext for RebalanceContext {
     /// librdkafka's statistics (every `statistics.interval.ms`): the group's lag, in
     /// messages, summed over the partitions this instance owns.
     fn stats(&self, stats: rdkafka::Statistics) {
+        self.kafka.on_stats(&stats);
         let lag: i64 = stats
             .topics
             .values()
@@ -201,7 +202,10 @@ fn group_consumer(
     c.set("partition.assignment.strategy", "cooperative-sticky")
         .set("session.timeout.ms", k.session_timeout_ms.to_string())
         .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
-        .set("statistics.interval.ms", "5000")
+        .set(
+            "statistics.interval.ms",
+            tributary_runtime::kafka::STATISTICS_INTERVAL_MS.to_string(),
+        )
         // prefetched input, at most (librdkafka's default is 64 MiB): the partition
         // queues and analysis hold the rest of the working set, and 8 MiB is still
         // several seconds of input at full analysis speed (benches/soak.sh)

@@ -1,6 +1,12 @@
 //! The opt-in report sink: each project summary also written as a self-contained HTML
-//! page (`tributary_intel::report`) to a local folder or the object store. A failed write
-//! is logged and counted; the pipeline never waits on it or fails because of it.
+//! page (`tributary_intel::report`) to a local folder or the object store, and the index
+//! page across projects and runs rebuilt beside them. A failed write is logged and
+//! counted; the pipeline never waits on it or fails because of it.
+//!
+//! The index is rebuilt from a listing of the reports, not kept as state: replicas that
+//! write at the same moment may each miss the other's newest run, and the next report
+//! written puts it back. Past `INDEX_MAX_KEYS` reports the index is left as it is (and
+//! the listing's cost stays bounded).
 
 use bytes::Bytes;
 use tributary_content::store::{ObjectStore, StoreConfig};
@@ -9,9 +15,15 @@ use tributary_events::intelligence::ProjectSummary;
 
 use crate::config::{Config, ReportConfig};
 use crate::error::{ConfigError, ConsumerError};
-use crate::internal_events::ReportWritten;
+use crate::internal_events::{ReportIndexSkipped, ReportWritten};
 
-/// Where reports go: `{prefix}{project}/{run_id}.html`, and `latest.html` beside it.
+/// Reports listed for the index at most; past that the index is not rebuilt.
+pub const INDEX_MAX_KEYS: usize = 50_000;
+/// The index page's key under the prefix.
+pub const INDEX_KEY: &str = "index.html";
+
+/// Where reports go: `{prefix}{project}/{run_id}.html`, `latest.html` beside it, and
+/// `{prefix}index.html` across projects.
 #[derive(Debug)]
 pub struct ReportSink {
     pub store: ObjectStore,
@@ -24,7 +36,8 @@ pub struct ReportSink {
 pub fn project_segment(project: &str) -> String {
     let safe = tributary_content::store::key_safe_chars(project);
     let safe = safe.trim_start_matches('.');
-    if safe == project && !safe.is_empty() {
+    // a folder named like the index page would collide with it on a file system
+    if safe == project && !safe.is_empty() && safe != INDEX_KEY {
         return safe.to_owned();
     }
     let hash = Sha256Hex::of(project.as_bytes()).to_string();
@@ -79,6 +92,46 @@ impl ReportSink {
                 return;
             }
         }
+        self.write_index().await;
+    }
+
+    /// Rebuilds `index.html` from a listing of the reports under the prefix.
+    pub async fn write_index(&self) {
+        let key = format!("{}{INDEX_KEY}", self.prefix);
+        let keys = match self.store.list_keys(&self.prefix, INDEX_MAX_KEYS).await {
+            Ok(Some(keys)) => keys,
+            Ok(None) => {
+                ReportIndexSkipped {
+                    max_keys: INDEX_MAX_KEYS,
+                }
+                .emit();
+                return;
+            }
+            Err(e) => {
+                ReportWritten {
+                    key: &key,
+                    bytes: 0,
+                    error: Some(&e),
+                }
+                .emit();
+                return;
+            }
+        };
+        let projects = tributary_intel::report::index_projects(
+            keys.iter()
+                .filter_map(|(k, _)| k.strip_prefix(self.prefix.as_str())),
+        );
+        let html = Bytes::from(tributary_intel::report::index_html(&projects));
+        let result = self
+            .store
+            .put(&key, html.clone(), "text/html; charset=utf-8")
+            .await;
+        ReportWritten {
+            key: &key,
+            bytes: html.len(),
+            error: result.as_ref().err(),
+        }
+        .emit();
     }
 }
 
@@ -96,6 +149,11 @@ mod tests {
             "{a}"
         );
         assert_ne!(project_segment("a/b"), project_segment("a?b"));
+        assert_ne!(
+            project_segment("index.html"),
+            "index.html",
+            "the index's own name"
+        );
         for hostile in ["..", "../../etc", "", "/abs", "a\\b"] {
             let s = project_segment(hostile);
             assert!(

@@ -64,6 +64,28 @@ async fn listings_see_keys_and_sizes_under_a_prefix() {
         store.put(key, bytes).await.expect("put");
     }
     std::fs::write(dir.path().join("projects/p/.tmp-1-2"), b"half").expect("write");
+    let store = crate::ObjectStore::Local(store);
+    let mut keys = store
+        .list_keys("projects/p/", 10)
+        .await
+        .expect("list")
+        .expect("listed");
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            ("projects/p/a.txt".to_owned(), 3),
+            ("projects/p/deep/b.txt".to_owned(), 5)
+        ]
+    );
+    assert!(
+        store
+            .list_keys("projects/", 2)
+            .await
+            .expect("list")
+            .is_none(),
+        "three keys are more than two"
+    );
     let l = store
         .list("projects/p/", 10)
         .await

@@ -231,8 +231,8 @@ fn the_report_escapes_repository_strings_and_shows_the_numbers() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;.rs"));
     assert!(html.contains("12,345"));
     assert!(html.contains("aws-access-token"));
-    assert!(html.contains("id=\"chart\""));
-    assert!(!html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(html.contains("id=\"language-bar\""));
+    assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(
         !html.contains("src=\"http"),
         "self-contained: nothing fetched"

@@ -75,6 +75,19 @@ impl ProducerOptions {
     }
 }
 
+/// Describes the Kafka clients' own metrics; call once, after the recorder is installed.
+pub fn register_metrics() {
+    metrics::describe_gauge!(
+        "tributary_kafka_brokers_connected",
+        "Kafka brokers this process's clients are connected to, at the last statistics report"
+    );
+    metrics::gauge!("tributary_kafka_brokers_connected").set(0.0);
+}
+
+/// How often librdkafka reports statistics to long-lived clients (producers and the
+/// consumer daemon): the bound on how late a lost broker connection is logged.
+pub const STATISTICS_INTERVAL_MS: u64 = 5_000;
+
 fn base(conn: &Connection) -> ClientConfig {
     let mut c = ClientConfig::new();
     conn.apply(&mut c);
@@ -87,7 +100,9 @@ pub fn producer(conn: &Connection, opts: ProducerOptions) -> ClientConfig {
     let mut c = base(conn);
     c.set("enable.idempotence", "true")
         .set("compression.type", opts.compression.as_str())
-        .set("linger.ms", opts.linger_ms.to_string());
+        .set("linger.ms", opts.linger_ms.to_string())
+        // broker states every few seconds: a lost connection is logged when it happens
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS.to_string());
     if let Some(ms) = opts.message_timeout_ms {
         c.set("message.timeout.ms", ms.to_string());
     }
@@ -128,6 +143,75 @@ pub fn group_consumer(conn: &Connection, group: &str, mode: OffsetMode) -> Clien
 pub struct Context {
     msk_iam: Option<Arc<MskIam>>,
     last_error: Arc<Mutex<Option<(RDKafkaErrorCode, String)>>>,
+    brokers: Arc<Mutex<BrokerStates>>,
+}
+
+/// A broker connection's change between two statistics reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrokerChange {
+    /// Was up, is not: the connection was lost (`state` is librdkafka's new state).
+    Lost { broker: String, state: String },
+    /// Up again after a loss.
+    Restored { broker: String },
+}
+
+/// Which brokers' connections were up at the last statistics report.
+#[derive(Debug, Default)]
+pub struct BrokerStates {
+    brokers: std::collections::HashMap<String, Link>,
+}
+
+/// A broker connection as the statistics have shown it so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// Not up yet (connecting, or a broker this client has no reason to talk to).
+    NeverUp,
+    Up,
+    /// Was up, is not.
+    Lost,
+}
+
+impl BrokerStates {
+    /// Folds in one report's `(broker, state)` pairs (librdkafka's states: `UP`,
+    /// `DOWN`, `CONNECT`, `INIT` ...; bootstrap entries are left out by the caller) and
+    /// returns what changed: a broker that was up and is not, or is up again after
+    /// that. A broker never seen up is nothing to report.
+    pub fn observe<'a>(
+        &mut self,
+        report: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Vec<BrokerChange> {
+        let mut changes = Vec::new();
+        for (broker, state) in report {
+            let up = state == "UP";
+            let link = self
+                .brokers
+                .entry(broker.to_owned())
+                .or_insert(Link::NeverUp);
+            *link = match (*link, up) {
+                (Link::Up, false) => {
+                    changes.push(BrokerChange::Lost {
+                        broker: broker.to_owned(),
+                        state: state.to_owned(),
+                    });
+                    Link::Lost
+                }
+                (Link::Lost, true) => {
+                    changes.push(BrokerChange::Restored {
+                        broker: broker.to_owned(),
+                    });
+                    Link::Up
+                }
+                (_, true) => Link::Up,
+                (unchanged, false) => unchanged,
+            };
+        }
+        changes
+    }
+
+    /// Brokers whose connection is up.
+    pub fn connected(&self) -> usize {
+        self.brokers.values().filter(|l| **l == Link::Up).count()
+    }
 }
 
 impl Context {
@@ -135,7 +219,32 @@ impl Context {
         Self {
             msk_iam: conn.msk_iam().cloned(),
             last_error: Arc::default(),
+            brokers: Arc::default(),
         }
+    }
+
+    /// For contexts of their own: logs a broker connection lost or restored since the
+    /// last statistics report, and sets `tributary_kafka_brokers_connected`.
+    pub fn on_stats(&self, stats: &rdkafka::Statistics) {
+        let report = stats
+            .brokers
+            .values()
+            .filter(|b| b.nodeid >= 0)
+            .map(|b| (b.name.as_str(), b.state.as_str()));
+        let mut brokers = self.brokers.lock().unwrap_or_else(|e| e.into_inner());
+        for change in brokers.observe(report) {
+            match change {
+                BrokerChange::Lost { broker, state } => tracing::warn!(
+                    %broker,
+                    %state,
+                    "lost the connection to a Kafka broker; librdkafka reconnects, requests to it wait"
+                ),
+                BrokerChange::Restored { broker } => {
+                    tracing::info!(%broker, "connection to the Kafka broker restored");
+                }
+            }
+        }
+        metrics::gauge!("tributary_kafka_brokers_connected").set(brokers.connected() as f64);
     }
 
     /// The last error librdkafka reported on this client.
@@ -209,6 +318,10 @@ impl ClientContext for Context {
 
     fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
         self.on_log(level, fac, log_message);
+    }
+
+    fn stats(&self, stats: rdkafka::Statistics) {
+        self.on_stats(&stats);
     }
 }
 

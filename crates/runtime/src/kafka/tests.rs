@@ -473,7 +473,7 @@ async fn msk_iam_source_signs_with_credentials_from_its_provider() {
     iam.start().await.expect("credentials");
     let conn_ctx = Context {
         msk_iam: Some(iam.clone()),
-        last_error: Arc::default(),
+        ..Context::default()
     };
     let t = conn_ctx.oauth_token().expect("token");
     let url = decode(&t.token);
@@ -492,4 +492,43 @@ async fn msk_iam_source_signs_with_credentials_from_its_provider() {
         panic!("a token without a source")
     };
     assert!(none.to_string().contains("AWS_MSK_IAM"));
+}
+
+#[test]
+fn broker_connections_lost_and_restored_are_reported_once_each() {
+    let mut states = BrokerStates::default();
+    let lost = |b: &str, s: &str| BrokerChange::Lost {
+        broker: b.into(),
+        state: s.into(),
+    };
+    let restored = |b: &str| BrokerChange::Restored { broker: b.into() };
+    // (report, what it changes)
+    type Step<'a> = (Vec<(&'a str, &'a str)>, Vec<BrokerChange>);
+    let steps: Vec<Step<'_>> = vec![
+        // connecting, then up: nothing to report (never lost)
+        (
+            vec![("k1:9092/1", "CONNECT"), ("k2:9092/2", "INIT")],
+            vec![],
+        ),
+        (vec![("k1:9092/1", "UP"), ("k2:9092/2", "INIT")], vec![]),
+        (vec![("k1:9092/1", "UP"), ("k2:9092/2", "INIT")], vec![]),
+        // k1 drops: reported once, not again while it stays down
+        (
+            vec![("k1:9092/1", "DOWN"), ("k2:9092/2", "INIT")],
+            vec![lost("k1:9092/1", "DOWN")],
+        ),
+        (
+            vec![("k1:9092/1", "CONNECT"), ("k2:9092/2", "INIT")],
+            vec![],
+        ),
+        // back up; k2 (never up) stays unreported
+        (
+            vec![("k1:9092/1", "UP"), ("k2:9092/2", "DOWN")],
+            vec![restored("k1:9092/1")],
+        ),
+    ];
+    for (i, (report, want)) in steps.into_iter().enumerate() {
+        assert_eq!(states.observe(report), want, "step {i}");
+    }
+    assert_eq!(states.connected(), 1);
 }
