@@ -270,3 +270,65 @@ fn completions_parse_in_bash_and_the_man_page_renders() {
         );
     }
 }
+
+/// `--progress log` on a run of a second or less still says how far it got: a line at
+/// the first file and a last line with the total, 100 %, throughput; the summary gives
+/// sizes in binary units and the run's throughput.
+#[test]
+fn progress_logs_a_short_run_with_its_total_and_the_summary_its_throughput() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    for i in 0..40 {
+        std::fs::write(
+            repo.path().join(format!("f{i}.rs")),
+            format!("fn f{i}() {{}}\n").repeat(200),
+        )
+        .expect("write");
+    }
+    let out = publisher()
+        .args(["publish", "--repo"])
+        .arg(repo.path())
+        .args(["--dry-run", "--progress", "log", "--log-format", "json"])
+        .args(["--brokers", "127.0.0.1:1", "--storage-provider", "none"])
+        .output()
+        .expect("publisher runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &Value| {
+            v["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("progress"))
+        })
+        .collect();
+    assert!(lines.len() >= 2, "a first and a last line: {stderr}");
+    let last = &lines[lines.len() - 1]["fields"];
+    assert!(
+        last["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("progress: done: 40/40 files (100.0%)"),
+        "{last}"
+    );
+    assert_eq!(last["items"], 40);
+    assert_eq!(last["total"], 40);
+    assert_eq!(last["percent"], 100.0);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    let first = summary
+        .lines()
+        .find(|l| l.starts_with("run "))
+        .expect("summary");
+    assert!(
+        first.contains("40 files planned") && first.contains(" KiB ("),
+        "{first}"
+    );
+    let took = summary
+        .lines()
+        .find(|l| l.starts_with("took "))
+        .expect("took line");
+    assert!(
+        took.contains("/s, ") && took.ends_with(" files/s)"),
+        "{took}"
+    );
+}

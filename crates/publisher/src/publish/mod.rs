@@ -9,6 +9,7 @@
 //! every batch was acknowledged.
 
 pub mod batch;
+pub mod count;
 pub mod filter;
 pub mod plan;
 pub mod report;
@@ -118,6 +119,12 @@ pub async fn run(
     // Boxed so that dropping it below really drops the receiver and frees the walker.
     let mut planned = Box::pin(planned);
     let mut progress = Progress::new(target.progress);
+    if progress.shown() {
+        progress.expect(count::spawn_count(
+            resolved.kind.clone(),
+            settings.filter.clone(),
+        ));
+    }
     loop {
         let next = tokio::select! {
             biased;
@@ -130,11 +137,7 @@ pub async fn run(
         {
             produce(&mut sink, &mut report, batch).await;
         }
-        progress.update(
-            report.files.total(),
-            report.bytes.total(),
-            report.batches_produced,
-        );
+        progress.update(report.progress());
     }
     drop(planned);
     join_walker(walker, &mut report).await;
@@ -143,7 +146,7 @@ pub async fn run(
     {
         produce(&mut sink, &mut report, batch).await;
     }
-    progress.finish();
+    progress.finish(report.progress());
     report.usage.add(
         &planner
             .usage

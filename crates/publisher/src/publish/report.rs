@@ -203,12 +203,22 @@ impl RunReport {
     }
 
     /// A human summary, several lines.
+    /// How far the run is, for the progress display.
+    #[must_use]
+    pub fn progress(&self) -> crate::telemetry::Snapshot {
+        crate::telemetry::Snapshot {
+            items: self.files.total() + self.skipped_total + self.failed_total + self.deleted,
+            bytes: self.bytes.total(),
+            batches: self.batches_produced,
+        }
+    }
+
     pub fn summary(&self) -> String {
         let mut s = String::new();
         let verb = if self.dry_run { "planned" } else { "published" };
         let _ = writeln!(
             s,
-            "run {} of {}{}: {} files {verb} ({} inline, {} object storage, {} git reference), {} bytes",
+            "run {} of {}{}: {} files {verb} ({} inline, {} object storage, {} git reference), {} ({} bytes)",
             self.run_id,
             self.project,
             self.commit
@@ -219,6 +229,7 @@ impl RunReport {
             self.files.inline,
             self.files.object_storage,
             self.files.git_reference,
+            crate::telemetry::human_size(self.bytes.total()),
             self.bytes.total(),
         );
         if let Some(f) = &self.git_fallback {
@@ -258,7 +269,7 @@ impl RunReport {
             let u = &self.usage;
             let _ = writeln!(
                 s,
-                "cost{}: ${:.6} (price table {}): {} PUT/LIST and {} GET/HEAD requests, {} bytes stored, {} bytes to Kafka, {:.2} CPU seconds",
+                "cost{}: ${:.6} (price table {}): {} PUT/LIST and {} GET/HEAD requests, {} stored, {} to Kafka, {:.2} CPU seconds",
                 if self.dry_run {
                     " estimate (every object assumed new)"
                 } else {
@@ -268,8 +279,8 @@ impl RunReport {
                 cost.price_table,
                 u.object_puts,
                 u.object_gets,
-                u.bytes_stored,
-                u.kafka_bytes_produced,
+                crate::telemetry::human_size(u.bytes_stored),
+                crate::telemetry::human_size(u.kafka_bytes_produced),
                 u.cpu_seconds,
             );
         }
@@ -311,7 +322,16 @@ impl RunReport {
                  --message-timeout-ms sets how long an outage is ridden out"
             );
         }
-        let _ = write!(s, "took {:.3} s", self.duration_ms as f64 / 1000.0);
+        let secs = self.duration_ms as f64 / 1000.0;
+        let _ = write!(s, "took {secs:.3} s");
+        if secs > 0.0 {
+            let _ = write!(
+                s,
+                " ({}/s, {:.0} files/s)",
+                crate::telemetry::human_size((self.bytes.total() as f64 / secs) as u64),
+                self.progress().items as f64 / secs
+            );
+        }
         s
     }
 }

@@ -98,3 +98,90 @@ fn watch_metrics_are_described_zeroed_and_histograms() {
     assert!(undescribed.is_empty(), "no HELP text: {undescribed:?}");
     assert!(body.contains("# TYPE "), "families were exported: {body}");
 }
+
+#[test]
+fn progress_lines_show_total_percentage_throughput_and_eta() {
+    let mib = 1024 * 1024;
+    let snap = |items, bytes| Snapshot {
+        items,
+        bytes,
+        batches: 3,
+    };
+    let secs = Duration::from_secs;
+    // (snapshot, counted total, elapsed) → (text, percent, eta)
+    type Case = (
+        Snapshot,
+        Option<u64>,
+        Duration,
+        &'static str,
+        Option<f64>,
+        Option<u64>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            snap(250, 10 * mib),
+            Some(1000),
+            secs(10),
+            "250/1000 files (25.0%) · 10 MiB · 1 MiB/s · 3 batches · ETA 30s",
+            Some(25.0),
+            Some(30),
+        ),
+        (
+            snap(10, 0),
+            Some(1000),
+            secs(100),
+            "10/1000 files (1.0%) · 0 B · 0 B/s · 3 batches · ETA 2h 45m",
+            Some(1.0),
+            Some(9900),
+        ),
+        // no count yet: the count alone
+        (
+            snap(40, 3 * mib / 2),
+            None,
+            secs(1),
+            "40 files · 1.5 MiB · 1.5 MiB/s · 3 batches",
+            None,
+            None,
+        ),
+        // a folder that grew past its count: 100 %, no ETA
+        (
+            snap(1001, mib),
+            Some(1000),
+            secs(2),
+            "1001/1000 files (100.0%) · 1 MiB · 512 KiB/s · 3 batches",
+            Some(100.0),
+            None,
+        ),
+        (
+            snap(999, mib),
+            Some(1000),
+            secs(999),
+            "999/1000 files (99.9%) · 1 MiB · 1.0 KiB/s · 3 batches · ETA 1s",
+            Some(99.9),
+            Some(1),
+        ),
+        (
+            snap(0, 0),
+            Some(0),
+            secs(0),
+            "0 files (100.0%) · 0 B · 0 B/s · 3 batches",
+            Some(100.0),
+            None,
+        ),
+    ];
+    for (now, total, elapsed, text, percent, eta) in cases {
+        let line = describe(now, total, elapsed);
+        assert_eq!(line.text, text);
+        assert_eq!(line.percent, percent, "{text}");
+        assert_eq!(line.eta.map(|d| d.as_secs()), eta, "{text}");
+    }
+    for (d, want) in [
+        (0, "0s"),
+        (59, "59s"),
+        (65, "1m 05s"),
+        (3600, "1h 00m"),
+        (7620, "2h 07m"),
+    ] {
+        assert_eq!(short_duration(secs(d)), want);
+    }
+}
