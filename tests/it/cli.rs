@@ -332,3 +332,132 @@ fn progress_logs_a_short_run_with_its_total_and_the_summary_its_throughput() {
         "{took}"
     );
 }
+
+/// `dlq list` and `dlq show` against a real dead-letter topic: filters, the newest
+/// records, hostile records shown escaped (never as terminal control), nothing committed
+/// for anyone, and the exit codes of a missing record and a malformed position.
+#[tokio::test]
+async fn dead_letters_are_listed_and_shown_without_kcat() {
+    use tributary_events::dlq::{
+        DLQ_SCHEMA_VERSION, DeadLetter, Payload, Reason, SourceRecord, Stage,
+    };
+    let svc = Services::require();
+    let topic = tributary_tests::unique("dlq-inspect");
+    tributary_tests::create_topic(&svc.kafka_brokers, &topic, 1, &[]).await;
+    let record = |reason: Reason, project: &str, message: &str| -> Vec<u8> {
+        serde_json::to_vec(&DeadLetter {
+            schema_version: DLQ_SCHEMA_VERSION.into(),
+            reason,
+            message: message.into(),
+            stage: Stage::Resolve,
+            source: SourceRecord {
+                topic: "index".into(),
+                partition: 0,
+                offset: 1,
+            },
+            event_id: None,
+            run_id: None,
+            project: Some(project.into()),
+            path: Some("src/lib.rs".into()),
+            attempts: 2,
+            failed_at: time::OffsetDateTime::now_utc(),
+            payload: Payload::Event {
+                event: serde_json::json!({"event_type": "index_batch"}),
+            },
+        })
+        .expect("serialize")
+    };
+    crate::consumer::produce_to(
+        &svc.kafka_brokers,
+        &topic,
+        &[
+            record(Reason::ObjectMissing, "alpha", "object gone"),
+            record(Reason::ChecksumMismatch, "beta", "bytes differ"),
+            b"\x1b[2J\x1b]0;pwned\x07 not a record".to_vec(),
+            record(
+                Reason::ObjectMissing,
+                "beta",
+                "\x1b[31mred\x1b[0m object gone",
+            ),
+        ],
+    )
+    .await;
+    let dlq = |args: &[&str]| {
+        Command::new(workspace_bin("tributary-consumer"))
+            .arg("dlq")
+            .args(args)
+            .args(["--brokers", &svc.kafka_brokers, "--dlq-topic", &topic])
+            .output()
+            .expect("consumer runs")
+    };
+
+    let out = dlq(&["list", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(listing["read"], 4);
+    assert_eq!(listing["unreadable"], 1);
+    assert_eq!(listing["complete"], true);
+    assert_eq!(listing["by_reason"]["object_missing"], 2);
+    let entries = listing["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 4);
+    assert_eq!(entries[1]["record"]["reason"], "checksum_mismatch");
+    assert!(entries[2]["unreadable"].is_string());
+    assert!(entries.iter().all(|e| e.get("payload").is_none()));
+
+    let out = dlq(&["list", "--reason", "object_missing", "--project", "beta"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{table}");
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{7}'),
+        "control characters reach the terminal: {table:?}"
+    );
+    assert!(table.contains("\\u{1b}[31mred"), "{table}");
+    assert!(table.contains("0:3 ") && !table.contains("0:0 "), "{table}");
+    assert!(
+        table.contains("1 of 1 matching records shown (4 read, 1 unreadable)"),
+        "{table}"
+    );
+
+    let out = dlq(&["list", "--limit", "1"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("1 of 4 matching records shown") && table.contains("0:3 "),
+        "the newest: {table}"
+    );
+    assert!(!table.contains('\u{1b}'), "{table:?}");
+
+    let out = dlq(&["show", "0:1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: Value = serde_json::from_slice(&out.stdout).expect("the record as JSON");
+    assert_eq!(shown["reason"], "checksum_mismatch");
+    assert_eq!(
+        shown["payload"]["event"]["event_type"], "index_batch",
+        "show prints the payload"
+    );
+    let out = dlq(&["show", "0:2"]);
+    let raw = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && raw.contains("not a record") && !raw.contains('\u{1b}'),
+        "{raw:?}"
+    );
+
+    for (args, code, says) in [
+        (&["show", "0:99"][..], 1, "no record at 0:99"),
+        (&["show", "7:0"][..], 1, "no record at 7:0"),
+        (&["show", "zero"][..], 2, "PARTITION:OFFSET"),
+        (&["list", "--limit", "0"][..], 2, "--limit"),
+    ] {
+        let out = dlq(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}

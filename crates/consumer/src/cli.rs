@@ -22,6 +22,8 @@ use crate::error::ConfigError;
     after_help = "Exit codes:
   run          0 stopped (SIGTERM, or idle with --exit-when-idle); 1 failed while running; 2 bad settings or could not start
   check        0 every check passed; 1 a check failed; 2 bad settings
+  dlq list     0 listed (even none); 1 Kafka failed; 2 bad settings (e.g. an unknown --reason)
+  dlq show     0 printed; 1 no record there (never written, or past retention) or Kafka failed; 2 bad settings
   dlq replay   0 replayed; 1 failed while replaying; 2 bad settings (e.g. an unknown --reason)
   healthcheck  0 the daemon answered 200; 1 it did not",
     about = "Turn Tributary index events into intelligence documents"
@@ -66,17 +68,60 @@ pub struct CheckCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum DlqCommand {
+    /// List dead-letter records (newest last): where each is, when and why it failed,
+    /// its project and path. Reads the topic without joining a group or committing.
+    List(Box<ListArgs>),
+    /// Print one dead-letter record whole (JSON, payload included), by the
+    /// PARTITION:OFFSET that `dlq list` shows.
+    Show(Box<ShowArgs>),
     /// Re-publish dead-lettered events to the input topic (after fixing the cause).
     Replay(Box<ReplayArgs>),
 }
 
+/// The dead-letter topic and how to reach it: what every `dlq` command needs.
 #[derive(Debug, Args)]
-pub struct ReplayArgs {
+pub struct DlqSource {
     #[command(flatten)]
     pub kafka: tributary_runtime::KafkaArgs,
     /// Topic of dead-letter records.
     #[arg(help_heading = "Kafka", long, env = "TRIBUTARY_DLQ_TOPIC", default_value = tributary_events::topics::DLQ)]
     pub dlq_topic: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub source: DlqSource,
+    /// Only records with this reason (repeatable), e.g. object_missing.
+    #[arg(long = "reason", value_parser = reason_parser())]
+    pub reasons: Vec<tributary_events::dlq::Reason>,
+    /// Only records of this project.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Show at most this many records: the newest that match.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// One JSON document on stdout (records without payloads, and the counts) instead
+    /// of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Stop reading after this long and list what was read.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub source: DlqSource,
+    /// The record's PARTITION:OFFSET, as `dlq list` shows it (e.g. 3:1042).
+    pub at: crate::inspect::Coordinates,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub source: DlqSource,
     /// Topic of index events (the publisher's `--topic`).
     #[arg(help_heading = "Kafka", long, env = "TRIBUTARY_INDEX_TOPIC", default_value = tributary_events::topics::INDEX_V2)]
     pub input_topic: String,
@@ -84,43 +129,50 @@ pub struct ReplayArgs {
     #[arg(help_heading = "Kafka", long, default_value = "tributary-dlq-replay")]
     pub group: String,
     /// Only records with this reason (repeatable), e.g. object_missing.
-    #[arg(long = "reason", value_parser = reason_names())]
-    pub reasons: Vec<String>,
+    #[arg(long = "reason", value_parser = reason_parser())]
+    pub reasons: Vec<tributary_events::dlq::Reason>,
     /// Stop after this long without a new record.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub idle: Duration,
 }
 
-/// Every dead-letter reason, as `--reason` accepts it (a typo is refused with the list).
-fn reason_names() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(
-        tributary_events::dlq::Reason::ALL.map(tributary_events::dlq::Reason::as_str),
-    )
+/// Every dead-letter reason, as `--reason` accepts it: a typo is refused with the list
+/// (exit 2), a valid name becomes its [`Reason`](tributary_events::dlq::Reason).
+fn reason_parser() -> impl clap::builder::TypedValueParser<Value = tributary_events::dlq::Reason> {
+    use clap::builder::TypedValueParser as _;
+    use tributary_events::dlq::Reason;
+    clap::builder::PossibleValuesParser::new(Reason::ALL.map(Reason::as_str)).try_map(|name| {
+        Reason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == name)
+            .ok_or("not a dead-letter reason")
+    })
+}
+
+impl ListArgs {
+    pub fn into_config(self) -> Result<crate::inspect::ListConfig, ConfigError> {
+        if self.limit == 0 {
+            return Err(ConfigError::ListLimit);
+        }
+        Ok(crate::inspect::ListConfig {
+            connection: self.source.kafka.connection()?,
+            dlq_topic: self.source.dlq_topic,
+            reasons: self.reasons,
+            project: self.project,
+            limit: self.limit,
+            timeout: self.timeout,
+        })
+    }
 }
 
 impl ReplayArgs {
     pub fn into_config(self) -> Result<crate::replay::ReplayConfig, ConfigError> {
-        let reasons = self
-            .reasons
-            .iter()
-            .map(|r| {
-                tributary_events::dlq::Reason::ALL
-                    .into_iter()
-                    .find(|x| x.as_str() == r)
-                    .ok_or_else(|| ConfigError::UnknownReason {
-                        given: r.clone(),
-                        valid: tributary_events::dlq::Reason::ALL
-                            .map(|x| x.as_str())
-                            .join(", "),
-                    })
-            })
-            .collect::<Result<_, _>>()?;
         Ok(crate::replay::ReplayConfig {
-            connection: self.kafka.connection()?,
-            dlq_topic: self.dlq_topic,
+            connection: self.source.kafka.connection()?,
+            dlq_topic: self.source.dlq_topic,
             input_topic: self.input_topic,
             group: self.group,
-            reasons,
+            reasons: self.reasons,
             idle: self.idle,
         })
     }

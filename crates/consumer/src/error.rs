@@ -39,8 +39,8 @@ pub enum ConfigError {
     },
     #[error("http client: {0}")]
     HttpClient(#[source] reqwest::Error),
-    #[error("unknown reason {given:?}; one of: {valid}")]
-    UnknownReason { given: String, valid: String },
+    #[error("--limit must be at least 1")]
+    ListLimit,
     #[error("SSH host keys: {0}")]
     HostKeys(#[source] ContentError),
 }

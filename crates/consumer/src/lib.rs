@@ -14,6 +14,7 @@ pub mod config;
 mod daemon;
 pub mod error;
 mod file;
+pub mod inspect;
 mod internal_events;
 pub mod replay;
 pub mod summary;

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 use tributary_consumer::ConsumerError;
 use tributary_consumer::cli::{Cli, Command, DlqCommand, RunArgs};
+use tributary_consumer::error::ConfigError;
 
 /// jemalloc, not glibc's malloc: under sustained load glibc's per-thread arenas kept
 /// freed memory (the consumer's RSS grew past 0.5 GiB with a 64 MiB cache; see
@@ -100,6 +101,48 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Dlq(DlqCommand::List(args)) => {
+            let json = args.json;
+            let config = args.into_config().map_err(ConsumerError::from)?;
+            let listing = tributary_consumer::inspect::list(&config).await?;
+            let text = if json {
+                let mut t = serde_json::to_string(&listing)?;
+                t.push('\n');
+                t
+            } else {
+                format!("{}\n", listing.table())
+            };
+            tributary_runtime::print_stdout(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dlq(DlqCommand::Show(args)) => {
+            let conn = args
+                .source
+                .kafka
+                .connection()
+                .map_err(ConfigError::from)
+                .map_err(ConsumerError::from)?;
+            let Some(bytes) =
+                tributary_consumer::inspect::show(&conn, &args.source.dlq_topic, args.at).await?
+            else {
+                anyhow::bail!(
+                    "no record at {} on {} (never written, or past the topic's retention)",
+                    args.at,
+                    args.source.dlq_topic
+                );
+            };
+            // a dead-letter record is printed as indented JSON; anything else as it is,
+            // escaped so a terminal shows it and does not act on it
+            let text = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(v) => serde_json::to_string_pretty(&v)?,
+                Err(_) => tributary_consumer::inspect::printable(
+                    &String::from_utf8_lossy(&bytes),
+                    usize::MAX,
+                ),
+            };
+            tributary_runtime::print_stdout(&format!("{text}\n"))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Dlq(DlqCommand::Replay(args)) => {
             let config = args.into_config().map_err(ConsumerError::from)?;

@@ -3,6 +3,7 @@
 //! is; raw records go back when they were kept whole. Progress is a consumer group's
 //! committed offsets, so a replay never sends the same record twice.
 
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -15,6 +16,7 @@ use tributary_events::dlq::{DeadLetter, Payload, RawEncoding, Reason, SourceReco
 use tributary_runtime::kafka::{self, Compression, OffsetMode, ProducerOptions};
 
 use crate::error::ConsumerError;
+use crate::inspect::{Start, scan};
 
 #[derive(Debug, Clone)]
 pub struct ReplayConfig {
@@ -189,46 +191,22 @@ async fn completion(
     let consumer = source_reader(conn)?;
     let topic = topic.to_owned();
     tokio::task::spawn_blocking(move || {
-        let md = consumer
-            .fetch_metadata(Some(&topic), Duration::from_secs(10))
-            .ok()?;
-        let mut tpl = TopicPartitionList::new();
-        let mut ends = std::collections::HashMap::new();
-        for p in md.topics().iter().flat_map(|t| t.partitions()) {
-            tpl.add_partition_offset(&topic, p.id(), Offset::Offset(start_ms))
-                .ok()?;
-            let (_, high) = consumer
-                .fetch_watermarks(&topic, p.id(), Duration::from_secs(10))
-                .ok()?;
-            ends.insert(p.id(), high);
-        }
-        let tpl = consumer
-            .offsets_for_times(tpl, Duration::from_secs(10))
-            .ok()?;
-        consumer.assign(&tpl).ok()?;
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        let mut done = std::collections::HashSet::new();
-        // partitions with nothing at or after the start time are done already
-        for e in tpl.elements() {
-            if matches!(e.offset(), Offset::End) {
-                done.insert(e.partition());
-            }
-        }
-        while done.len() < ends.len() && std::time::Instant::now() < deadline {
-            let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) else {
-                continue;
-            };
-            if m.offset() + 1 >= ends.get(&m.partition()).copied().unwrap_or(0) {
-                done.insert(m.partition());
-            }
-            if let Some(Ok(tributary_events::IndexEvent::Completed(c))) =
-                m.payload().map(tributary_events::decode)
-                && c.run_id == run_id
-            {
-                return Some(c);
-            }
-        }
-        None
+        let mut found = None;
+        scan(
+            &consumer,
+            &topic,
+            Start::TimeMs(start_ms),
+            Duration::from_secs(60),
+            |m| match m.payload().map(tributary_events::decode) {
+                Some(Ok(tributary_events::IndexEvent::Completed(c))) if c.run_id == run_id => {
+                    found = Some(c);
+                    ControlFlow::Break(())
+                }
+                _ => ControlFlow::Continue(()),
+            },
+        )
+        .ok()?;
+        found
     })
     .await
     .ok()
