@@ -120,6 +120,8 @@ pub enum InvalidFile {
     BadCommit(String),
     #[error("git url has a password in it; credentials travel only as a reference")]
     CredentialsInUrl,
+    #[error("invalid linguist attributes: {0}")]
+    Linguist(String),
 }
 
 impl InvalidFile {
@@ -136,7 +138,8 @@ impl InvalidFile {
             InvalidFile::MissingSize
             | InvalidFile::UnknownChange(_)
             | InvalidFile::MissingField { .. }
-            | InvalidFile::UnknownEncoding(_) => Reason::Malformed,
+            | InvalidFile::UnknownEncoding(_)
+            | InvalidFile::Linguist(_) => Reason::Malformed,
         }
     }
 
@@ -166,6 +169,7 @@ impl InvalidFile {
             InvalidFile::BadObjectKey(_) => "object_key_invalid",
             InvalidFile::BadCommit(_) => "commit_invalid",
             InvalidFile::CredentialsInUrl => "credentials_in_url",
+            InvalidFile::Linguist(_) => "linguist_invalid",
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::path::RelPath;
 use crate::v2::ContentStrategy;
 
 /// 1.3 added `timing.cpu_us`, `timing.resolved_from` and the summary's `cost`.
-pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.3.0";
+pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.4.0";
 pub const DOC_TYPE_FILE: &str = "file_intelligence";
 
 /// Code, comment and blank line counts.

@@ -17,7 +17,7 @@ use crate::error::{InvalidEvent, InvalidFile};
 use crate::path::RelPath;
 
 /// The v2 minor version written: 2.1 added `replayed`, 2.2 the completion event's `cost`.
-pub const V2_SCHEMA_VERSION: &str = "2.2.0";
+pub const V2_SCHEMA_VERSION: &str = "2.3.0";
 pub const EVENT_INDEX_PROJECT_REQUESTED: &str = "index_project_requested";
 pub const EVENT_INDEX_RUN_COMPLETED: &str = "index_run_completed";
 
@@ -285,6 +285,11 @@ pub struct WireFile {
     pub git_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git_ref: Option<String>,
+    /// The repository's `.gitattributes` overrides of Linguist's detection for this
+    /// file (since 2.3). Kept as JSON here, so that a bad value rejects this entry
+    /// alone, not the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linguist: Option<serde_json::Value>,
 }
 
 /// A validated file entry.
@@ -294,6 +299,66 @@ pub struct FileSpec {
     pub change: Change,
     /// `None` for deleted files, which carry no content.
     pub body: Option<FileBody>,
+    /// What the repository's `.gitattributes` say about this file's language and kind.
+    pub linguist: Linguist,
+}
+
+/// Longest `linguist-language` value accepted (Linguist's longest name is far shorter).
+pub const MAX_LANGUAGE_NAME: usize = 100;
+
+/// GitHub Linguist's overrides in `.gitattributes` (`linguist-language=Perl`,
+/// `linguist-vendored`, `-linguist-generated`, `linguist-documentation`), as the
+/// publisher read them with the tree; `None` where the attributes say nothing. Unknown
+/// keys are ignored (later versions may add some).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Linguist {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendored: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documentation: Option<bool>,
+}
+
+impl Linguist {
+    /// Whether the attributes say nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Linguist::default()
+    }
+
+    /// The overrides as one short string, for cache keys: a change of attributes is a
+    /// change of analysis.
+    pub fn key(&self) -> String {
+        let b = |v: Option<bool>| match v {
+            None => '-',
+            Some(true) => '1',
+            Some(false) => '0',
+        };
+        format!(
+            "{}{}{}|{}",
+            b(self.vendored),
+            b(self.generated),
+            b(self.documentation),
+            self.language.as_deref().unwrap_or("")
+        )
+    }
+
+    fn from_wire(v: &serde_json::Value) -> Result<Self, InvalidFile> {
+        let l: Linguist =
+            serde_json::from_value(v.clone()).map_err(|e| InvalidFile::Linguist(e.to_string()))?;
+        if let Some(lang) = &l.language
+            && (lang.is_empty()
+                || lang.chars().count() > MAX_LANGUAGE_NAME
+                || lang.chars().any(char::is_control))
+        {
+            return Err(InvalidFile::Linguist(format!(
+                "language must be 1 to {MAX_LANGUAGE_NAME} printable characters"
+            )));
+        }
+        Ok(l)
+    }
 }
 
 /// A present file: its size, checksum and where its bytes are.
@@ -421,8 +486,13 @@ impl WireFile {
                 path,
                 change,
                 body: None,
+                linguist: Linguist::default(),
             });
         }
+        let linguist = match &self.linguist {
+            None => Linguist::default(),
+            Some(v) => Linguist::from_wire(v)?,
+        };
         let checksum = self
             .checksum
             .as_deref()
@@ -487,6 +557,7 @@ impl WireFile {
                 checksum,
                 content,
             }),
+            linguist,
         })
     }
 }
@@ -499,6 +570,9 @@ impl From<&FileSpec> for WireFile {
             ..WireFile::default()
         };
         let Some(body) = &spec.body else { return w };
+        if !spec.linguist.is_empty() {
+            w.linguist = serde_json::to_value(&spec.linguist).ok();
+        }
         w.size = Some(body.size);
         w.checksum = Some(body.checksum.to_string());
         w.content_strategy = Some(body.content.strategy().as_str().to_owned());

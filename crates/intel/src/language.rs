@@ -31,6 +31,8 @@ pub enum Method {
     Heuristic,
     /// Several candidates and no heuristic decided: the most common one.
     Default,
+    /// The repository's `.gitattributes` named it (`linguist-language`).
+    Attribute,
 }
 
 impl Method {
@@ -42,6 +44,7 @@ impl Method {
             Method::Modeline => "modeline",
             Method::Heuristic => "heuristic",
             Method::Default => "default",
+            Method::Attribute => "gitattributes",
         }
     }
 }
@@ -265,6 +268,22 @@ pub fn detect(path: &str, text: &str) -> Option<Detected> {
     }
     let name = heuristics::most_common(&candidates);
     found(name, Method::Default)
+}
+
+/// The language a `linguist-language` attribute names: a Linguist name exactly
+/// (`Objective-C`), else a name or alias in any case (`perl`, `cpp`); `None` for a name
+/// Linguist does not know.
+pub fn by_attribute(value: &str) -> Option<Detected> {
+    let l = linguist();
+    let name = match l.by_name.get_key_value(value) {
+        Some((name, _)) => name.as_str(),
+        None => l.by_alias(value)?,
+    };
+    Some(Detected {
+        name,
+        kind: l.kind(name),
+        method: Method::Attribute,
+    })
 }
 
 /// The interpreter a `#!` line names: `#!/usr/bin/env -S python3 -u` → `python3`.

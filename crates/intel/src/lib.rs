@@ -26,6 +26,7 @@ use tributary_events::RelPath;
 use tributary_events::intelligence::{
     Complexity, Flags, License, Lines, SecretFinding, Symbol, TokenEstimate,
 };
+use tributary_events::v2::Linguist;
 
 pub use syntax::SyntaxLimits;
 
@@ -113,6 +114,8 @@ pub struct Prepared<'a> {
     flags: Flags,
     license_file: bool,
     options: Options,
+    /// What the path-dependent part has to say (an attribute it could not follow).
+    notes: Vec<String>,
 }
 
 /// The expensive, content-only part of an analysis: the same for the same bytes and
@@ -139,9 +142,29 @@ fn yes() -> bool {
 
 /// The path-dependent part of an analysis.
 pub fn prepare<'a>(path: &RelPath, bytes: &'a [u8], options: &Options) -> Prepared<'a> {
+    prepare_with(path, bytes, options, &Linguist::default())
+}
+
+/// [`prepare`] with the repository's `.gitattributes` overrides: `linguist-language`
+/// names the language (a name Linguist does not know is noted and detection goes on as
+/// usual); `linguist-vendored`, `linguist-generated` and `linguist-documentation` set or
+/// unset those flags whatever the path and content suggest.
+pub fn prepare_with<'a>(
+    path: &RelPath,
+    bytes: &'a [u8],
+    options: &Options,
+    attributes: &Linguist,
+) -> Prepared<'a> {
     let path_str = path.as_str();
     let file_name = path_str.rsplit('/').next().unwrap_or(path_str);
     let license_file = license::is_license_file(file_name);
+    let mut notes = Vec::new();
+    let apply = |mut f: Flags| {
+        f.vendored = attributes.vendored.unwrap_or(f.vendored);
+        f.generated = attributes.generated.unwrap_or(f.generated);
+        f.documentation = attributes.documentation.unwrap_or(f.documentation);
+        f
+    };
     if flags::is_binary(bytes) {
         return Prepared {
             bytes,
@@ -149,14 +172,30 @@ pub fn prepare<'a>(path: &RelPath, bytes: &'a [u8], options: &Options) -> Prepar
             binary: true,
             detected: None,
             tokei: None,
-            flags: flags::flags(path_str, bytes, "", None),
+            flags: apply(flags::flags(path_str, bytes, "", None)),
             license_file,
             options: *options,
+            notes,
         };
     }
     let text = String::from_utf8_lossy(bytes);
-    let detected = language::detect(path_str, &text);
-    let flags = flags::flags(path_str, bytes, &text, detected.map(|d| d.kind));
+    let named = attributes.language.as_deref().and_then(|value| {
+        let found = language::by_attribute(value);
+        if found.is_none() {
+            notes.push(format!(
+                "gitattributes: linguist-language={} is not a language Linguist knows; detected as usual",
+                value.escape_debug()
+            ));
+        }
+        found
+    });
+    let detected = named.or_else(|| language::detect(path_str, &text));
+    let flags = apply(flags::flags(
+        path_str,
+        bytes,
+        &text,
+        detected.map(|d| d.kind),
+    ));
     Prepared {
         bytes,
         tokei: tokei_type(path, detected),
@@ -166,6 +205,7 @@ pub fn prepare<'a>(path: &RelPath, bytes: &'a [u8], options: &Options) -> Prepar
         flags,
         license_file,
         options: *options,
+        notes,
     }
 }
 
@@ -278,9 +318,11 @@ impl Prepared<'_> {
                 secrets: Vec::new(),
                 flags: self.flags,
                 tokens: None,
-                diagnostics: Vec::new(),
+                diagnostics: self.notes,
             };
         }
+        let mut diagnostics = self.notes;
+        diagnostics.extend(computed.diagnostics);
         Analysis {
             language: self.detected.map(|d| d.name),
             language_method: self.detected.map(|d| d.method),
@@ -292,7 +334,7 @@ impl Prepared<'_> {
             secrets: computed.secrets,
             flags: self.flags,
             tokens: computed.tokens,
-            diagnostics: computed.diagnostics,
+            diagnostics,
         }
     }
 }
@@ -312,7 +354,10 @@ fn tokei_type(path: &RelPath, detected: Option<language::Detected>) -> Option<to
     let evidence = detected.is_some_and(|d| {
         matches!(
             d.method,
-            language::Method::Heuristic | language::Method::Shebang | language::Method::Modeline
+            language::Method::Heuristic
+                | language::Method::Shebang
+                | language::Method::Modeline
+                | language::Method::Attribute
         )
     });
     match (by_path, by_name) {

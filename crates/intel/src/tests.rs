@@ -337,3 +337,99 @@ fn computed_results_are_path_independent_under_one_key() {
         "limits"
     );
 }
+
+#[test]
+fn gitattributes_overrides_name_the_language_and_set_the_flags() {
+    let path = |p: &str| RelPath::new(p).expect("path");
+    let attrs = |language: Option<&str>, vendored, generated, documentation| Linguist {
+        language: language.map(str::to_owned),
+        vendored,
+        generated,
+        documentation,
+    };
+    // (path, text, attributes) → (language, method (None: as without attributes),
+    // vendored, generated, documentation)
+    let cases = [
+        (
+            "a.x",
+            "program P {} = 1;\n",
+            attrs(Some("RPC"), None, None, None),
+            (Some("RPC"), Some("gitattributes"), false, false, false),
+        ),
+        (
+            "lib.pl",
+            "print 1;\n",
+            attrs(Some("perl"), None, None, None),
+            (Some("Perl"), Some("gitattributes"), false, false, false),
+        ),
+        (
+            "lib.pl",
+            "print 1;\n",
+            attrs(Some("Klingon"), None, None, None),
+            (Some("Perl"), None, false, false, false),
+        ),
+        (
+            "vendor/x.js",
+            "var x;\n",
+            attrs(None, Some(false), None, None),
+            (Some("JavaScript"), None, false, false, false),
+        ),
+        (
+            "src/x.js",
+            "var x;\n",
+            attrs(None, Some(true), Some(true), None),
+            (Some("JavaScript"), None, true, true, false),
+        ),
+        (
+            "docs/x.md",
+            "# x\n",
+            attrs(None, None, None, Some(false)),
+            (Some("Markdown"), None, false, false, false),
+        ),
+        (
+            "src/x.c",
+            "int x;\n",
+            attrs(None, None, None, Some(true)),
+            (Some("C"), None, false, false, true),
+        ),
+    ];
+    for (p, text, a, (language, method, vendored, generated, documentation)) in cases {
+        let prepared = prepare_with(&path(p), text.as_bytes(), &Options::default(), &a);
+        let computed = prepared.compute();
+        let analysis = prepared.finish(computed);
+        assert_eq!(analysis.language, language, "{p} {a:?}");
+        // `None`: whatever detection says without attributes
+        let without = prepare(&path(p), text.as_bytes(), &Options::default());
+        let want = method.or(without.detected.map(|d| d.method.as_str()));
+        assert_eq!(
+            analysis.language_method.map(|m| m.as_str()),
+            want,
+            "{p} {a:?}"
+        );
+        assert_eq!(
+            (
+                analysis.flags.vendored,
+                analysis.flags.generated,
+                analysis.flags.documentation
+            ),
+            (vendored, generated, documentation),
+            "{p} {a:?}"
+        );
+        assert_eq!(
+            analysis.diagnostics.iter().any(|d| d.contains("Klingon")),
+            a.language.as_deref() == Some("Klingon"),
+            "{p}: {:?}",
+            analysis.diagnostics
+        );
+    }
+    // the attributes change what is cached: a different language, a different key
+    let plain = prepare(&path("a.x"), b"x", &Options::default()).memo_key();
+    let named = prepare_with(
+        &path("a.x"),
+        b"x",
+        &Options::default(),
+        &attrs(Some("RPC"), None, None, None),
+    )
+    .memo_key();
+    assert_ne!(plain, named);
+}

@@ -20,7 +20,9 @@ use tributary_events::intelligence::{
     DOC_TYPE_FILE, DocSource, FileIntelligence, INTELLIGENCE_SCHEMA_VERSION, Timing, doc_key,
 };
 use tributary_events::v1::V1Event;
-use tributary_events::v2::{Change, FileSpec, IndexProjectRequested, IndexRunCompleted, WireFile};
+use tributary_events::v2::{
+    Change, FileSpec, IndexProjectRequested, IndexRunCompleted, Linguist, WireFile,
+};
 use tributary_events::{IndexEvent, RelPath, Sha256Hex};
 
 use crate::analysis_cache::{self, AnalysisCache, Recalled};
@@ -87,6 +89,15 @@ pub struct Processor {
 }
 
 /// A file of an event as the analysis cache knows it.
+/// What a document is about: the file, its verified checksum, and what the repository's
+/// `.gitattributes` say of it.
+#[derive(Debug)]
+struct Subject {
+    path: RelPath,
+    checksum: Sha256Hex,
+    linguist: Linguist,
+}
+
 #[derive(Default)]
 struct Seen {
     /// Where its whole analysis is kept once made; `None`: not kept (no cache, no bytes).
@@ -224,13 +235,19 @@ impl Processor {
                 Ok(FileSpec {
                     path,
                     body: Some(body),
+                    linguist,
                     ..
                 }) => Seen {
+                    // the attributes are part of what the analysis depends on
                     key: Some(analysis_cache::file_key(
                         &ev.project,
                         path.as_str(),
                         &body.checksum,
-                        &revision,
+                        &if linguist.is_empty() {
+                            revision.clone()
+                        } else {
+                            format!("{revision}|{}", linguist.key())
+                        },
                     )),
                     kept: None,
                 },
@@ -314,8 +331,11 @@ impl Processor {
         };
         self.document(
             &ev.project,
-            spec.path,
-            body.checksum,
+            Subject {
+                path: spec.path,
+                checksum: body.checksum,
+                linguist: spec.linguist,
+            },
             resolved,
             source,
             seen.key,
@@ -374,7 +394,12 @@ impl Processor {
                 git_url: None,
                 git_ref: None,
             };
-            self.document(&ev.project, spec.path, checksum, resolved, source, None)
+            let subject = Subject {
+                path: spec.path,
+                checksum,
+                linguist: Linguist::default(),
+            };
+            self.document(&ev.project, subject, resolved, source, None)
                 .await
         }
     }
@@ -384,12 +409,16 @@ impl Processor {
     async fn document(
         &self,
         project: &str,
-        path: RelPath,
-        checksum: Sha256Hex,
+        subject: Subject,
         resolved: Resolved,
         source: DocSource,
         file_key: Option<analysis_cache::Key>,
     ) -> Result<Output, Failure> {
+        let Subject {
+            path,
+            checksum,
+            linguist,
+        } = subject;
         let bytes = resolved.bytes.clone();
         let p = path.clone();
         let options = self.analysis_options;
@@ -401,7 +430,7 @@ impl Processor {
             .run(move || {
                 let t = Instant::now();
                 let cpu = tributary_runtime::thread_cpu_seconds();
-                let prepared = tributary_intel::prepare(&p, &bytes, &options);
+                let prepared = tributary_intel::prepare_with(&p, &bytes, &options, &linguist);
                 let computed = match &cache {
                     // a binary file has nothing worth keeping
                     Some(cache) if !prepared.is_binary() => {

@@ -8,6 +8,7 @@
 //! references it can enter a batch, and `index_run_completed` is produced only after
 //! every batch was acknowledged.
 
+pub mod attributes;
 pub mod batch;
 pub mod count;
 pub mod filter;

@@ -167,6 +167,7 @@ impl Planner {
             path,
             bytes,
             checksum,
+            linguist,
             permit,
         } = file;
         let size = bytes.len() as u64;
@@ -215,6 +216,7 @@ impl Planner {
                     checksum,
                     content,
                 }),
+                linguist: linguist.clone(),
             };
             let entry = Entry::new(&spec, put);
             if entry.wire_bytes <= self.max_entry_bytes {
@@ -438,6 +440,7 @@ fn deleted(path: RelPath) -> FileSpec {
         path,
         change: Change::Deleted,
         body: None,
+        linguist: Default::default(),
     }
 }
 

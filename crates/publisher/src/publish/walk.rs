@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tributary_events::v2::Linguist;
 use tributary_events::{RelPath, Sha256Hex};
 
+use super::attributes::Attributes;
 use super::filter::Filter;
 use super::source::{Kind, git_err};
 use crate::error::PublishError;
@@ -58,6 +60,8 @@ pub struct SourceFile {
     pub path: RelPath,
     pub bytes: Bytes,
     pub checksum: Sha256Hex,
+    /// What the repository's `.gitattributes` say of it.
+    pub linguist: Linguist,
     /// Holds this file's share of the read budget until the file is batched.
     pub permit: OwnedSemaphorePermit,
 }
@@ -89,6 +93,7 @@ struct Emitter {
     budget_kib: u32,
     rt: tokio::runtime::Handle,
     max_file_size: u64,
+    attributes: Arc<Attributes>,
 }
 
 impl Emitter {
@@ -120,10 +125,12 @@ impl Emitter {
             }),
             Ok(bytes) => {
                 let checksum = Sha256Hex::of(&bytes);
+                let linguist = self.attributes.linguist(path.as_str());
                 self.send(Item::File(SourceFile {
                     path,
                     bytes: Bytes::from(bytes),
                     checksum,
+                    linguist,
                     permit,
                 }))
             }
@@ -151,36 +158,49 @@ pub fn spawn_walk(
     let budget_kib = u32::try_from(read_budget_bytes / 1024)
         .unwrap_or(u32::MAX)
         .max(1);
-    let emitter = Emitter {
+    let mut emitter = Emitter {
         tx,
         budget: Arc::new(Semaphore::new(budget_kib as usize)),
         budget_kib,
         rt: tokio::runtime::Handle::current(),
         max_file_size,
+        attributes: Arc::default(),
     };
     let handle = std::thread::Builder::new()
         .name("tributary-walk".into())
-        .spawn(move || match kind {
-            Kind::Folder { root } => walk_folder(&root, &filter, &emitter),
-            Kind::Commit {
-                repo_dir,
-                commit,
-                base: Some(base),
-                ..
-            } => walk_delta(&repo_dir, base, commit, &filter, &emitter, false),
-            Kind::Commit {
-                repo_dir,
-                commit,
-                base: None,
-                replaced,
-            } => walk_commit(&repo_dir, commit, &filter, &emitter).and_then(|()| match replaced {
-                // what the replaced history had and the new one has not
-                Some(old) => walk_delta(&repo_dir, old, commit, &filter, &emitter, true),
-                None => Ok(()),
-            }),
+        .spawn(move || {
+            // the attributes first: every file carries what they say of it
+            emitter.attributes = Arc::new(Attributes::load(&kind).unwrap_or_else(|e| {
+                tracing::warn!(error = %tributary_runtime::chain(&e), "files go without their .gitattributes overrides");
+                Attributes::default()
+            }));
+            walk(kind, &filter, &emitter)
         })
         .expect("spawn walker thread");
     (rx, handle)
+}
+
+/// Walks what `kind` names, handing items to `emitter`.
+fn walk(kind: Kind, filter: &Filter, emitter: &Emitter) -> Result<(), PublishError> {
+    match kind {
+        Kind::Folder { root } => walk_folder(&root, filter, emitter),
+        Kind::Commit {
+            repo_dir,
+            commit,
+            base: Some(base),
+            ..
+        } => walk_delta(&repo_dir, base, commit, filter, emitter, false),
+        Kind::Commit {
+            repo_dir,
+            commit,
+            base: None,
+            replaced,
+        } => walk_commit(&repo_dir, commit, filter, emitter).and_then(|()| match replaced {
+            // what the replaced history had and the new one has not
+            Some(old) => walk_delta(&repo_dir, old, commit, filter, emitter, true),
+            None => Ok(()),
+        }),
+    }
 }
 
 fn walk_folder(root: &Path, filter: &Filter, out: &Emitter) -> Result<(), PublishError> {
