@@ -7,7 +7,7 @@
 //! is a diagnostic in the result.
 
 pub mod flags;
-mod heuristics;
+pub mod heuristics;
 pub mod language;
 mod license;
 #[cfg(feature = "jemalloc")]
@@ -98,7 +98,7 @@ pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis
 /// analyser's output for the same input — language detection and flags included (a
 /// test fingerprints the analyses of a fixed corpus and names this constant when the
 /// fingerprint moves).
-pub const ANALYSIS_REVISION: u32 = 3;
+pub const ANALYSIS_REVISION: u32 = 4;
 
 /// The cheap, path-dependent part of an analysis — binary or text, language, the line
 /// counter's grammar, flags, whether the name is a license file's — done before the

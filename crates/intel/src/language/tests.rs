@@ -144,7 +144,7 @@ fn heuristics_choose_among_ambiguous_extensions() {
         ),
         (
             "a.pro",
-            "QT += core gui\nTARGET = app\nSOURCES += main.cpp\n",
+            "QT += core gui\nTARGET = app\nHEADERS += main.h\nSOURCES += main.cpp\n",
             "QMake",
         ),
         ("a.pro", "-keep class com.example.** { *; }\n", "Proguard"),
@@ -169,7 +169,7 @@ fn heuristics_choose_among_ambiguous_extensions() {
         ("a.fs", "let x = 1\nprintfn \"%d\" x\n", "F#"),
         (
             "a.l",
-            "%{\n#include <stdio.h>\n%}\n%%\n[0-9]+ { return 1; }\n%%\n",
+            "%{\n#include <stdio.h>\n%}\n%x COMMENT\n%%\n<COMMENT>\"*/\" { BEGIN(INITIAL); }\n%%\n",
             "Lex",
         ),
         (
