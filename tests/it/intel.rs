@@ -511,7 +511,6 @@ const MIT: &str = "MIT License\n\nCopyright (c) 2026 Example\n\nPermission is he
 #[tokio::test]
 async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
     use crate::consumer::{Setup, outputs, run_consumer};
-    use crate::publisher::{config as publish_config, publish};
     let svc = tributary_tests::Services::require();
     let repo = tempfile::tempdir().expect("tempdir");
     let secrets = seeded_secrets();
@@ -534,20 +533,7 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
     }
     let setup = Setup::new("report");
     let project = tributary_tests::unique("report-project");
-    let report = publish(publish_config(&[
-        "--repo",
-        repo.path().to_str().expect("utf-8"),
-        "--project",
-        &project,
-        "--brokers",
-        &svc.kafka_brokers,
-        "--topic",
-        &setup.input,
-        "--storage-provider",
-        "none",
-    ]))
-    .await;
-    assert!(report.ok(), "{}", report.summary());
+    crate::publisher::publish_inline(&svc, repo.path(), &project, &setup.input).await;
     let reports = tempfile::tempdir().expect("tempdir");
     let reports_dir = reports.path().to_str().expect("utf-8");
     run_consumer(setup.config(
@@ -879,7 +865,6 @@ async fn reports_go_to_the_object_store_as_html_and_a_failed_write_does_not_fail
 #[tokio::test]
 async fn gitattributes_overrides_travel_with_the_files_and_the_consumer_applies_them() {
     use crate::consumer::{Setup, outputs, run_consumer};
-    use crate::publisher::{config as publish_config, publish};
     let svc = tributary_tests::Services::require();
     let repo = tempfile::tempdir().expect("tempdir");
     let files: Vec<(&str, &str)> = vec![
@@ -914,20 +899,7 @@ async fn gitattributes_overrides_travel_with_the_files_and_the_consumer_applies_
     tributary_tests::git(repo.path(), &["commit", "-q", "-m", "attributes"]);
     let setup = Setup::new("gitattributes");
     let project = tributary_tests::unique("gitattributes");
-    let report = publish(publish_config(&[
-        "--repo",
-        repo.path().to_str().expect("utf-8"),
-        "--project",
-        &project,
-        "--brokers",
-        &svc.kafka_brokers,
-        "--topic",
-        &setup.input,
-        "--storage-provider",
-        "none",
-    ]))
-    .await;
-    assert!(report.ok(), "{}", report.summary());
+    crate::publisher::publish_inline(&svc, repo.path(), &project, &setup.input).await;
 
     // on the wire: the overrides travel with the files they name, and only with those
     let events = tributary_tests::consume_until(

@@ -105,6 +105,31 @@ pub(crate) fn config(argv: &[&str]) -> Config {
     args.into_config().expect("valid config")
 }
 
+/// Publishes the folder (or repository) `repo` as `project` to `topic`, every file
+/// inline (no object store); the run must succeed.
+pub(crate) async fn publish_inline(
+    svc: &Services,
+    repo: &std::path::Path,
+    project: &str,
+    topic: &str,
+) -> RunReport {
+    let report = publish(config(&[
+        "--repo",
+        repo.to_str().expect("utf-8"),
+        "--project",
+        project,
+        "--brokers",
+        &svc.kafka_brokers,
+        "--topic",
+        topic,
+        "--storage-provider",
+        "none",
+    ]))
+    .await;
+    assert!(report.ok(), "{}", report.summary());
+    report
+}
+
 /// `base` then the local S3 server's flags.
 pub(crate) fn with_s3(base: &[&str], svc: &Services) -> Args {
     Args::new(base).with(svc.s3_args())

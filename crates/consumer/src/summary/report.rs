@@ -78,21 +78,24 @@ impl ReportSink {
     pub async fn write(&self, s: &ProjectSummary) {
         let html = Bytes::from(tributary_intel::report::html(s));
         for key in self.keys(s) {
-            let result = self
-                .store
-                .put(&key, html.clone(), "text/html; charset=utf-8")
-                .await;
-            ReportWritten {
-                key: &key,
-                bytes: html.len(),
-                error: result.as_ref().err(),
-            }
-            .emit();
-            if result.is_err() {
+            if !self.put(&key, html.clone()).await {
                 return;
             }
         }
         self.write_index().await;
+    }
+
+    /// Writes one page, logged and counted; whether it was written.
+    async fn put(&self, key: &str, html: Bytes) -> bool {
+        let bytes = html.len();
+        let result = self.store.put(key, html, "text/html; charset=utf-8").await;
+        ReportWritten {
+            key,
+            bytes,
+            error: result.as_ref().err(),
+        }
+        .emit();
+        result.is_ok()
     }
 
     /// Rebuilds `index.html` from a listing of the reports under the prefix.
@@ -122,16 +125,7 @@ impl ReportSink {
                 .filter_map(|(k, _)| k.strip_prefix(self.prefix.as_str())),
         );
         let html = Bytes::from(tributary_intel::report::index_html(&projects));
-        let result = self
-            .store
-            .put(&key, html.clone(), "text/html; charset=utf-8")
-            .await;
-        ReportWritten {
-            key: &key,
-            bytes: html.len(),
-            error: result.as_ref().err(),
-        }
-        .emit();
+        self.put(&key, html).await;
     }
 }
 

@@ -166,17 +166,7 @@ impl Attributes {
 /// A folder's `.gitattributes` files, walked as the publisher walks it (its ignore
 /// files obeyed, `.git` skipped, links not followed).
 fn folder_files(root: &Path) -> Vec<(String, Vec<u8>)> {
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .parents(true)
-        .ignore(true)
-        .git_ignore(true)
-        .git_exclude(true)
-        .git_global(false)
-        .require_git(false)
-        .follow_links(false)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build();
+    let walker = super::walk::folder_walker(root).build();
     let mut files = Vec::new();
     for entry in walker.flatten() {
         if entry.file_name() != FILE_NAME || !entry.file_type().is_some_and(|t| t.is_file()) {

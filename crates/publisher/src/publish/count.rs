@@ -62,17 +62,7 @@ pub fn spawn_count(kind: Kind, filter: Filter) -> Arc<Expected> {
 }
 
 fn count_folder(root: &Path, filter: &Filter) -> u64 {
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .parents(true)
-        .ignore(true)
-        .git_ignore(true)
-        .git_exclude(true)
-        .git_global(false)
-        .require_git(false)
-        .follow_links(false)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build();
+    let walker = super::walk::folder_walker(root).build();
     let mut n = 0;
     for entry in walker {
         let Ok(entry) = entry else {

@@ -203,12 +203,12 @@ fn walk(kind: Kind, filter: &Filter, emitter: &Emitter) -> Result<(), PublishErr
     }
 }
 
-fn walk_folder(root: &Path, filter: &Filter, out: &Emitter) -> Result<(), PublishError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(8);
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
+/// How every walk of a folder sees it (the walk, its count, its `.gitattributes`):
+/// hidden files included, `.gitignore`/`.ignore` obeyed (not the user's global
+/// excludes), `.git` skipped, links not followed.
+pub fn folder_walker(root: &Path) -> ignore::WalkBuilder {
+    let mut b = ignore::WalkBuilder::new(root);
+    b.hidden(false)
         .parents(true)
         .ignore(true)
         .git_ignore(true)
@@ -216,9 +216,15 @@ fn walk_folder(root: &Path, filter: &Filter, out: &Emitter) -> Result<(), Publis
         .git_global(false)
         .require_git(false)
         .follow_links(false)
-        .threads(threads)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build_parallel();
+        .filter_entry(|e| e.file_name() != ".git");
+    b
+}
+
+fn walk_folder(root: &Path, filter: &Filter, out: &Emitter) -> Result<(), PublishError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
+    let walker = folder_walker(root).threads(threads).build_parallel();
     walker.run(|| {
         let out = out.clone();
         Box::new(move |entry| {
