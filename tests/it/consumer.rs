@@ -590,22 +590,14 @@ async fn publish_folder(
     topic: &str,
     batch_max_files: &str,
 ) {
-    let report = publish(publish_config(&[
-        "--repo",
-        dir.to_str().expect("utf-8"),
-        "--project",
+    crate::publisher::publish_inline(
+        svc,
+        dir,
         project,
-        "--brokers",
-        &svc.kafka_brokers,
-        "--topic",
         topic,
-        "--storage-provider",
-        "none",
-        "--batch-max-files",
-        batch_max_files,
-    ]))
+        &["--batch-max-files", batch_max_files],
+    )
     .await;
-    assert!(report.ok(), "{}", report.summary());
 }
 
 /// Starts the consumer binary on a setup, with a fixed group and extra flags.

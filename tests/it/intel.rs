@@ -533,7 +533,7 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
     }
     let setup = Setup::new("report");
     let project = tributary_tests::unique("report-project");
-    crate::publisher::publish_inline(&svc, repo.path(), &project, &setup.input).await;
+    crate::publisher::publish_inline(&svc, repo.path(), &project, &setup.input, &[]).await;
     let reports = tempfile::tempdir().expect("tempdir");
     let reports_dir = reports.path().to_str().expect("utf-8");
     run_consumer(setup.config(
@@ -899,7 +899,7 @@ async fn gitattributes_overrides_travel_with_the_files_and_the_consumer_applies_
     tributary_tests::git(repo.path(), &["commit", "-q", "-m", "attributes"]);
     let setup = Setup::new("gitattributes");
     let project = tributary_tests::unique("gitattributes");
-    crate::publisher::publish_inline(&svc, repo.path(), &project, &setup.input).await;
+    crate::publisher::publish_inline(&svc, repo.path(), &project, &setup.input, &[]).await;
 
     // on the wire: the overrides travel with the files they name, and only with those
     let events = tributary_tests::consume_until(

@@ -106,14 +106,15 @@ pub(crate) fn config(argv: &[&str]) -> Config {
 }
 
 /// Publishes the folder (or repository) `repo` as `project` to `topic`, every file
-/// inline (no object store); the run must succeed.
+/// inline (no object store), with `extra` flags; the run must succeed.
 pub(crate) async fn publish_inline(
     svc: &Services,
     repo: &std::path::Path,
     project: &str,
     topic: &str,
+    extra: &[&str],
 ) -> RunReport {
-    let report = publish(config(&[
+    let mut argv = vec![
         "--repo",
         repo.to_str().expect("utf-8"),
         "--project",
@@ -124,8 +125,9 @@ pub(crate) async fn publish_inline(
         topic,
         "--storage-provider",
         "none",
-    ]))
-    .await;
+    ];
+    argv.extend_from_slice(extra);
+    let report = publish(config(&argv)).await;
     assert!(report.ok(), "{}", report.summary());
     report
 }
