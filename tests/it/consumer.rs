@@ -607,6 +607,17 @@ pub(crate) fn spawn_daemon(
     group: &str,
     extra: &[&str],
 ) -> std::process::Child {
+    spawn_daemon_logging_to(svc, setup, group, extra, std::process::Stdio::null())
+}
+
+/// [`spawn_daemon`] with its standard error (its log) going to `log`.
+pub(crate) fn spawn_daemon_logging_to(
+    svc: &Services,
+    setup: &Setup,
+    group: &str,
+    extra: &[&str],
+    log: std::process::Stdio,
+) -> std::process::Child {
     let cache = setup.caches.path().join("content");
     let git = setup.caches.path().join("git");
     let analysis = setup.caches.path().join("analysis");
@@ -623,7 +634,7 @@ pub(crate) fn spawn_daemon(
     std::process::Command::new(tributary_tests::workspace_bin("tributary-consumer"))
         .args(&args)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("start consumer")
 }
@@ -748,19 +759,20 @@ async fn kill_and_sigterm_lose_nothing() {
     assert!(got.len() >= n);
 }
 
-/// Scrapes `url` every 200 ms until the body contains `needle`; panics with the last
-/// body after `tries` attempts.
-async fn scrape_until(http: &reqwest::Client, url: &str, needle: &str, tries: usize) -> String {
+/// Scrapes `url` every 200 ms until the body contains `needle` (a server not listening
+/// yet is tried again); panics with the last body after `tries` attempts.
+pub(crate) async fn scrape_until(
+    http: &reqwest::Client,
+    url: &str,
+    needle: &str,
+    tries: usize,
+) -> String {
     let mut body = String::new();
     for _ in 0..tries {
-        body = http
-            .get(url)
-            .send()
-            .await
-            .expect("scrape")
-            .text()
-            .await
-            .expect("body");
+        body = match http.get(url).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(e) => format!("(no answer: {e})"),
+        };
         if body.contains(needle) {
             return body;
         }

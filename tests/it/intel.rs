@@ -936,8 +936,9 @@ async fn gitattributes_overrides_travel_with_the_files_and_the_consumer_applies_
     for (path, language, method) in [
         ("proto/nfs.x", "RPC", "gitattributes"),
         ("unicore/Name.pl", "Perl", "gitattributes"),
-        // no attribute: Linguist's own choice (`.rs` is Rust or RenderScript)
-        ("src/main.rs", "Rust", "default"),
+        // no attribute: Linguist's own choice (`.rs` is Rust or RenderScript: its
+        // heuristic decides)
+        ("src/main.rs", "Rust", "heuristic"),
     ] {
         assert_eq!(doc(path)["language"], language, "{path}");
         assert_eq!(doc(path)["language_method"], method, "{path}");

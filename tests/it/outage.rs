@@ -485,3 +485,137 @@ async fn a_store_down_during_a_consume_dead_letters_then_replays_and_expired_url
     assert_eq!(after["complete"], true);
     s3.kill();
 }
+
+/// A broker that stops answering and one that goes away are logged when it happens
+/// (from librdkafka's statistics, every 5 s), not after a minute and a half of silence,
+/// and so is their return; the daemon is the real binary, against a broker of the
+/// test's own that is frozen (SIGSTOP: connections stay open, nothing answers, as in a
+/// hung broker or a partitioned network), thawed, killed and restarted.
+#[tokio::test]
+async fn a_silent_or_lost_broker_is_logged_at_once_and_its_return_too() {
+    let svc = Services::require();
+    let mut kafka = tokio::task::spawn_blocking(PrivateKafka::start)
+        .await
+        .expect("kafka");
+    let setup = Setup::new("broker-lost-log");
+    let project = unique("broker-lost-log");
+    let text = "x\n";
+    let file = serde_json::json!([{"path": "x.txt", "size": text.len(),
+        "checksum": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
+        "content_strategy": "inline", "content": text, "content_encoding": "utf-8"}]);
+    produce_to(
+        &kafka.brokers,
+        &setup.input,
+        &[serde_json::to_vec(&event(&project, file)).expect("json")],
+    )
+    .await;
+    let log_dir = tempfile::tempdir().expect("tempdir");
+    let log_path = log_dir.path().join("consumer.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let port = tributary_tests::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut daemon = crate::consumer::spawn_daemon_logging_to(
+        &svc,
+        &setup,
+        &unique("broker-lost-log"),
+        &[
+            "--brokers",
+            &kafka.brokers,
+            "--storage-provider",
+            "none",
+            "--log-format",
+            "json",
+            "--metrics-addr",
+            &addr,
+        ],
+        log.into(),
+    );
+    // connected, as its own statistics say
+    let http = reqwest::Client::new();
+    crate::consumer::scrape_until(
+        &http,
+        &format!("http://{addr}/metrics"),
+        "tributary_kafka_brokers_connected 1",
+        300,
+    )
+    .await;
+    let logged = |needle: &'static str, within: Duration| {
+        let path = log_path.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + within;
+            loop {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if let Some(line) = text
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                    .find(|v| {
+                        v["fields"]["message"]
+                            .as_str()
+                            .is_some_and(|m| m.contains(needle))
+                    })
+                {
+                    return line;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "no {needle:?} within {within:?}:\n{text}"
+                );
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    };
+    // frozen: up but silent, reported once the silence passes 30 s (statistics every 5 s)
+    signal(kafka.pid(), "STOP");
+    let line = logged("no answer from a Kafka broker", Duration::from_secs(60)).await;
+    assert_eq!(line["level"], "WARN", "{line}");
+    assert!(
+        line["fields"]["broker"]
+            .as_str()
+            .is_some_and(|b| b.contains(&kafka.brokers)),
+        "{line}"
+    );
+    signal(kafka.pid(), "CONT");
+    logged(
+        "connection to the Kafka broker restored",
+        Duration::from_secs(60),
+    )
+    .await;
+    // gone: reported at the next statistics
+    kafka.kill();
+    let line = logged(
+        "lost the connection to a Kafka broker",
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(line["level"], "WARN", "{line}");
+    kafka = tokio::task::spawn_blocking(move || {
+        kafka.restart();
+        kafka
+    })
+    .await
+    .expect("restart");
+    let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let restored_before = text
+        .matches("connection to the Kafka broker restored")
+        .count();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .matches("connection to the Kafka broker restored")
+        .count()
+        <= restored_before
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no second 'restored' within 60 s: {}",
+            kafka.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    signal(daemon.id(), "TERM");
+    let status = tokio::task::spawn_blocking(move || daemon.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(status.success(), "{status:?}");
+}

@@ -360,8 +360,13 @@ fn tokei_type(path: &RelPath, detected: Option<language::Detected>) -> Option<to
                 | language::Method::Attribute
         )
     });
+    // dialects of one language (assembly flavours): tokei's choice for the path knows the
+    // dialect's comments better than the family's generic grammar
+    let dialects = |p: tokei::LanguageType, n: tokei::LanguageType| {
+        p.name().contains("Assembly") && n.name().contains("Assembly")
+    };
     match (by_path, by_name) {
-        (Some(p), Some(n)) if evidence && !same_syntax(p, n) => Some(n),
+        (Some(p), Some(n)) if evidence && !same_syntax(p, n) && !dialects(p, n) => Some(n),
         (Some(p), _) => Some(p),
         (None, n) => n,
     }

@@ -151,9 +151,28 @@ pub struct Context {
 pub enum BrokerChange {
     /// Was up, is not: the connection was lost (`state` is librdkafka's new state).
     Lost { broker: String, state: String },
-    /// Up again after a loss.
+    /// Up, with requests waiting, and nothing received for `secs` seconds: a broker
+    /// that hangs, or a network that drops packets without closing the connection
+    /// (librdkafka itself gives up on the requests only after `socket.timeout.ms`).
+    Silent { broker: String, secs: u64 },
+    /// Answering again after a loss or a silence.
     Restored { broker: String },
 }
+
+/// One broker in one statistics report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrokerReport<'a> {
+    pub name: &'a str,
+    /// librdkafka's state: `UP`, `DOWN`, `CONNECT`, `INIT` ...
+    pub state: &'a str,
+    /// Microseconds since the last byte received (negative: nothing yet).
+    pub rxidle_us: i64,
+    /// Requests sent and waiting for their response.
+    pub waiting: i64,
+}
+
+/// A broker with requests waiting and nothing received for this long is reported silent.
+pub const SILENT_AFTER: Duration = Duration::from_secs(30);
 
 /// Which brokers' connections were up at the last statistics report.
 #[derive(Debug, Default)]
@@ -167,48 +186,65 @@ enum Link {
     /// Not up yet (connecting, or a broker this client has no reason to talk to).
     NeverUp,
     Up,
+    /// Up, but not answering (reported once).
+    Silent,
     /// Was up, is not.
     Lost,
 }
 
 impl BrokerStates {
-    /// Folds in one report's `(broker, state)` pairs (librdkafka's states: `UP`,
-    /// `DOWN`, `CONNECT`, `INIT` ...; bootstrap entries are left out by the caller) and
-    /// returns what changed: a broker that was up and is not, or is up again after
-    /// that. A broker never seen up is nothing to report.
+    /// Folds in one report's brokers (bootstrap entries are left out by the caller) and
+    /// returns what changed: a broker that was up and is not, that stopped answering,
+    /// or that answers again after either. A broker never seen up is nothing to report.
     pub fn observe<'a>(
         &mut self,
-        report: impl IntoIterator<Item = (&'a str, &'a str)>,
+        report: impl IntoIterator<Item = BrokerReport<'a>>,
     ) -> Vec<BrokerChange> {
         let mut changes = Vec::new();
-        for (broker, state) in report {
-            let up = state == "UP";
+        for b in report {
+            let up = b.state == "UP";
+            let silent_us = i64::try_from(SILENT_AFTER.as_micros()).unwrap_or(i64::MAX);
+            let silent = up && b.waiting > 0 && b.rxidle_us >= silent_us;
             let link = self
                 .brokers
-                .entry(broker.to_owned())
+                .entry(b.name.to_owned())
                 .or_insert(Link::NeverUp);
-            *link = match (*link, up) {
-                (Link::Up, false) => {
+            let broker = || b.name.to_owned();
+            *link = match (*link, up, silent) {
+                (Link::Up | Link::Silent, false, _) => {
                     changes.push(BrokerChange::Lost {
-                        broker: broker.to_owned(),
-                        state: state.to_owned(),
+                        broker: broker(),
+                        state: b.state.to_owned(),
                     });
                     Link::Lost
                 }
-                (Link::Lost, true) => {
-                    changes.push(BrokerChange::Restored {
-                        broker: broker.to_owned(),
+                (Link::Up, true, true) => {
+                    changes.push(BrokerChange::Silent {
+                        broker: broker(),
+                        secs: u64::try_from(b.rxidle_us / 1_000_000).unwrap_or(0),
                     });
+                    Link::Silent
+                }
+                (Link::Silent | Link::Lost, true, false) => {
+                    changes.push(BrokerChange::Restored { broker: broker() });
                     Link::Up
                 }
-                (_, true) => Link::Up,
-                (unchanged, false) => unchanged,
+                (Link::Silent, true, true) => Link::Silent,
+                (Link::Lost, true, true) => {
+                    changes.push(BrokerChange::Silent {
+                        broker: broker(),
+                        secs: u64::try_from(b.rxidle_us / 1_000_000).unwrap_or(0),
+                    });
+                    Link::Silent
+                }
+                (Link::NeverUp, true, _) | (Link::Up, true, false) => Link::Up,
+                (unchanged, false, _) => unchanged,
             };
         }
         changes
     }
 
-    /// Brokers whose connection is up.
+    /// Brokers whose connection is up and answering.
     pub fn connected(&self) -> usize {
         self.brokers.values().filter(|l| **l == Link::Up).count()
     }
@@ -230,7 +266,12 @@ impl Context {
             .brokers
             .values()
             .filter(|b| b.nodeid >= 0)
-            .map(|b| (b.name.as_str(), b.state.as_str()));
+            .map(|b| BrokerReport {
+                name: &b.name,
+                state: &b.state,
+                rxidle_us: b.rxidle,
+                waiting: b.waitresp_cnt,
+            });
         let mut brokers = self.brokers.lock().unwrap_or_else(|e| e.into_inner());
         for change in brokers.observe(report) {
             match change {
@@ -238,6 +279,11 @@ impl Context {
                     %broker,
                     %state,
                     "lost the connection to a Kafka broker; librdkafka reconnects, requests to it wait"
+                ),
+                BrokerChange::Silent { broker, secs } => tracing::warn!(
+                    %broker,
+                    secs,
+                    "no answer from a Kafka broker for {secs} s with requests waiting; the connection is up but silent"
                 ),
                 BrokerChange::Restored { broker } => {
                     tracing::info!(%broker, "connection to the Kafka broker restored");

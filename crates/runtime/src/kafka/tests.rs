@@ -495,40 +495,83 @@ async fn msk_iam_source_signs_with_credentials_from_its_provider() {
 }
 
 #[test]
-fn broker_connections_lost_and_restored_are_reported_once_each() {
+fn broker_connections_lost_silent_and_restored_are_reported_once_each() {
     let mut states = BrokerStates::default();
     let lost = |b: &str, s: &str| BrokerChange::Lost {
         broker: b.into(),
         state: s.into(),
     };
+    let silent = |b: &str, secs| BrokerChange::Silent {
+        broker: b.into(),
+        secs,
+    };
     let restored = |b: &str| BrokerChange::Restored { broker: b.into() };
+    let quiet_us = i64::try_from(SILENT_AFTER.as_micros()).expect("fits");
+    let b = |name, state, rxidle_us, waiting| BrokerReport {
+        name,
+        state,
+        rxidle_us,
+        waiting,
+    };
     // (report, what it changes)
-    type Step<'a> = (Vec<(&'a str, &'a str)>, Vec<BrokerChange>);
+    type Step<'a> = (Vec<BrokerReport<'a>>, Vec<BrokerChange>);
     let steps: Vec<Step<'_>> = vec![
         // connecting, then up: nothing to report (never lost)
         (
-            vec![("k1:9092/1", "CONNECT"), ("k2:9092/2", "INIT")],
+            vec![b("k1/1", "CONNECT", -1, 0), b("k2/2", "INIT", -1, 0)],
             vec![],
         ),
-        (vec![("k1:9092/1", "UP"), ("k2:9092/2", "INIT")], vec![]),
-        (vec![("k1:9092/1", "UP"), ("k2:9092/2", "INIT")], vec![]),
-        // k1 drops: reported once, not again while it stays down
         (
-            vec![("k1:9092/1", "DOWN"), ("k2:9092/2", "INIT")],
-            vec![lost("k1:9092/1", "DOWN")],
+            vec![b("k1/1", "UP", 1_000, 1), b("k2/2", "INIT", -1, 0)],
+            vec![],
+        ),
+        // idle for long but nothing asked: not silent (a quiet producer)
+        (
+            vec![b("k1/1", "UP", quiet_us * 4, 0), b("k2/2", "INIT", -1, 0)],
+            vec![],
+        ),
+        // requests waiting, nothing back: silent, once
+        (
+            vec![b("k1/1", "UP", quiet_us, 3), b("k2/2", "INIT", -1, 0)],
+            vec![silent("k1/1", 30)],
         ),
         (
-            vec![("k1:9092/1", "CONNECT"), ("k2:9092/2", "INIT")],
+            vec![b("k1/1", "UP", quiet_us * 2, 3), b("k2/2", "INIT", -1, 0)],
+            vec![],
+        ),
+        // answering again
+        (
+            vec![b("k1/1", "UP", 2_000, 1), b("k2/2", "INIT", -1, 0)],
+            vec![restored("k1/1")],
+        ),
+        // k1 drops: reported once, not again while it stays down
+        (
+            vec![b("k1/1", "DOWN", -1, 0), b("k2/2", "INIT", -1, 0)],
+            vec![lost("k1/1", "DOWN")],
+        ),
+        (
+            vec![b("k1/1", "CONNECT", -1, 0), b("k2/2", "INIT", -1, 0)],
             vec![],
         ),
         // back up; k2 (never up) stays unreported
         (
-            vec![("k1:9092/1", "UP"), ("k2:9092/2", "DOWN")],
-            vec![restored("k1:9092/1")],
+            vec![b("k1/1", "UP", 100, 0), b("k2/2", "DOWN", -1, 0)],
+            vec![restored("k1/1")],
+        ),
+        // silent, then gone
+        (
+            vec![b("k1/1", "UP", quiet_us + 5_000_000, 1)],
+            vec![silent("k1/1", 35)],
+        ),
+        (
+            vec![b("k1/1", "TRY_CONNECT", -1, 0)],
+            vec![lost("k1/1", "TRY_CONNECT")],
         ),
     ];
     for (i, (report, want)) in steps.into_iter().enumerate() {
         assert_eq!(states.observe(report), want, "step {i}");
     }
+    assert_eq!(states.connected(), 0);
+    assert!(states.observe([b("k1/1", "UP", 10, 0)]).len() == 1);
     assert_eq!(states.connected(), 1);
 }
