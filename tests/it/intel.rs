@@ -786,6 +786,7 @@ async fn reports_go_to_the_object_store_as_html_and_a_failed_write_does_not_fail
         commit: None,
         replayed: false,
         cost: None,
+        portfolio_id: None,
     };
     let summary =
         tributary_intel::rollup::summarise(&run, &docs, 0, true, time::OffsetDateTime::now_utc());

@@ -8,6 +8,7 @@ mod container;
 mod cost;
 mod git;
 mod hostile;
+mod hub;
 mod intel;
 mod manifests;
 mod monitoring;

@@ -416,6 +416,22 @@ pub struct RunArgs {
         env = "TRIBUTARY_REPORT_OBJECT_PREFIX"
     )]
     pub report_object_prefix: Option<String>,
+    /// Write the knowledge hub (summaries as JSON, files as Parquet, portfolio rollups;
+    /// docs/hub.md) into this folder.
+    #[arg(
+        help_heading = "Telemetry and reports",
+        long,
+        env = "TRIBUTARY_HUB_DIR",
+        conflicts_with = "hub_object_prefix"
+    )]
+    pub hub_dir: Option<PathBuf>,
+    /// Write the knowledge hub to the object store under this key prefix (e.g. `hub/`).
+    #[arg(
+        help_heading = "Telemetry and reports",
+        long,
+        env = "TRIBUTARY_HUB_OBJECT_PREFIX"
+    )]
+    pub hub_object_prefix: Option<String>,
     /// Files larger than this get no parse (no symbols, imports, complexity); lines,
     /// language, licenses and secrets still.
     #[arg(help_heading = "Analysis", long, env = "TRIBUTARY_PARSE_MAX_SIZE", default_value = "2MiB", value_parser = tributary_runtime::parse_size)]
@@ -502,9 +518,14 @@ impl RunArgs {
             shutdown_grace: self.shutdown_grace,
             summary_wait: self.summary_wait,
             prices: tributary_runtime::load_price_table(self.price_table.as_deref())?,
+            hub: match (self.hub_dir, self.hub_object_prefix) {
+                (Some(dir), _) => Some(crate::config::SinkLocation::Dir(dir)),
+                (None, Some(prefix)) => Some(crate::config::SinkLocation::ObjectStore { prefix }),
+                (None, None) => None,
+            },
             report: match (self.report_dir, self.report_object_prefix) {
-                (Some(dir), _) => Some(crate::config::ReportConfig::Dir(dir)),
-                (None, Some(prefix)) => Some(crate::config::ReportConfig::ObjectStore { prefix }),
+                (Some(dir), _) => Some(crate::config::SinkLocation::Dir(dir)),
+                (None, Some(prefix)) => Some(crate::config::SinkLocation::ObjectStore { prefix }),
                 (None, None) => None,
             },
             analysis: tributary_intel::Options {

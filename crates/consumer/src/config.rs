@@ -86,22 +86,44 @@ pub struct Config {
     /// What summaries price a run's usage with.
     pub prices: tributary_events::cost::PriceTable,
     /// Where HTML reports of project summaries go; `None` writes none.
-    pub report: Option<ReportConfig>,
+    pub report: Option<SinkLocation>,
+    /// Where the knowledge hub goes (summaries as JSON, files as Parquet, portfolio
+    /// rollups); `None` writes none.
+    pub hub: Option<SinkLocation>,
     /// Limits of the analysers (parse size and time, symbols per file).
     pub analysis: tributary_intel::Options,
     pub metrics_addr: Option<SocketAddr>,
 }
 
-/// The opt-in report sink.
+/// Where an opt-in sink (reports, the hub) writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReportConfig {
+pub enum SinkLocation {
     /// A local folder.
     Dir(PathBuf),
-    /// The configured object store, under this key prefix (`reports/`).
+    /// The configured object store, under this key prefix (`reports/`, `hub/`).
     ObjectStore { prefix: String },
 }
 
 impl Config {
+    /// An object-store sink needs a store and a relative prefix without `..`.
+    fn check_sink(
+        &self,
+        sink: Option<&SinkLocation>,
+        without_store: ConfigError,
+        bad_prefix: ConfigError,
+    ) -> Result<(), ConfigError> {
+        let Some(SinkLocation::ObjectStore { prefix }) = sink else {
+            return Ok(());
+        };
+        if matches!(self.store, StoreConfig::None) {
+            return Err(without_store);
+        }
+        if prefix.starts_with('/') || prefix.split('/').any(|s| s == "..") {
+            return Err(bad_prefix);
+        }
+        Ok(())
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let k = &self.kafka;
         if k.input_topic.is_empty() || k.output_topic.is_empty() || k.dlq_topic.is_empty() {
@@ -113,16 +135,21 @@ impl Config {
         if k.group.is_empty() {
             return Err(ConfigError::EmptyGroup);
         }
-        if let Some(ReportConfig::ObjectStore { prefix }) = &self.report {
-            if matches!(self.store, StoreConfig::None) {
-                return Err(ConfigError::ReportPrefixWithoutStore);
-            }
-            if prefix.starts_with('/') || prefix.split('/').any(|s| s == "..") {
-                return Err(ConfigError::ReportPrefix);
-            }
-        }
+        self.check_sink(
+            self.report.as_ref(),
+            ConfigError::ReportPrefixWithoutStore,
+            ConfigError::ReportPrefix,
+        )?;
         if self.report.is_some() && self.summary_wait.is_zero() {
             return Err(ConfigError::ReportsWithoutSummaries);
+        }
+        self.check_sink(
+            self.hub.as_ref(),
+            ConfigError::HubPrefixWithoutStore,
+            ConfigError::HubPrefix,
+        )?;
+        if self.hub.is_some() && self.summary_wait.is_zero() {
+            return Err(ConfigError::HubWithoutSummaries);
         }
         if self.file_concurrency == 0 || self.analysis_threads == 0 || self.partition_queue == 0 {
             return Err(ConfigError::Concurrency);

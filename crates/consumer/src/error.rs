@@ -23,6 +23,12 @@ pub enum ConfigError {
     ReportPrefix,
     #[error("reports are written from summaries; --summary-wait 0 turns both off")]
     ReportsWithoutSummaries,
+    #[error("--hub-object-prefix needs an object store (--storage-provider)")]
+    HubPrefixWithoutStore,
+    #[error("--hub-object-prefix must be a relative key prefix without '..'")]
+    HubPrefix,
+    #[error("the hub is written from summaries; --summary-wait 0 turns both off")]
+    HubWithoutSummaries,
     #[error("concurrency limits must be at least 1")]
     Concurrency,
     #[error("max attempts must be at least 1")]

@@ -47,6 +47,14 @@ pub fn register() {
         "Project reports written to the object store, by result"
     );
     describe_counter!(
+        "tributary_hub_writes_total",
+        "Knowledge hub objects written, or not written after their retries, by result"
+    );
+    describe_counter!(
+        "tributary_hub_rollups_skipped_total",
+        "Portfolio rollups not rebuilt: more projects than one rollup reads"
+    );
+    describe_counter!(
         "tributary_cache_hits_total",
         "Content lookups answered by a cache tier"
     );
@@ -173,6 +181,10 @@ pub fn register() {
     for result in ["written", "failed", "index_skipped"] {
         counter!("tributary_consumer_reports_total", "result" => result).absolute(0);
     }
+    for result in ["written", "failed"] {
+        counter!("tributary_hub_writes_total", "result" => result).absolute(0);
+    }
+    counter!("tributary_hub_rollups_skipped_total").absolute(0);
     for cache in Cache::ALL {
         for name in [
             "tributary_cache_hits_total",
@@ -451,6 +463,51 @@ impl ReportWritten<'_> {
                 counter!("tributary_consumer_reports_total", "result" => "failed").increment(1);
             }
         }
+    }
+}
+
+/// One write to the knowledge hub, after its attempts.
+#[derive(Debug)]
+pub struct HubWritten<'a> {
+    pub key: &'a str,
+    pub bytes: usize,
+    pub attempts: u32,
+    pub error: Option<&'a tributary_content::ContentError>,
+}
+
+impl HubWritten<'_> {
+    pub fn emit(&self) {
+        match self.error {
+            None => {
+                tracing::debug!(
+                    key = self.key,
+                    bytes = self.bytes,
+                    attempts = self.attempts,
+                    "hub object written"
+                );
+                counter!("tributary_hub_writes_total", "result" => "written").increment(1);
+            }
+            Some(e) => {
+                tracing::warn!(key = self.key, attempts = self.attempts, error = %crate::error::chain(e), "hub object not written; the pipeline goes on");
+                counter!("tributary_hub_writes_total", "result" => "failed").increment(1);
+            }
+        }
+    }
+}
+
+/// A portfolio's rollup was not rebuilt: more projects than one rollup reads.
+#[derive(Debug)]
+pub struct HubRollupSkipped {
+    pub max_projects: usize,
+}
+
+impl HubRollupSkipped {
+    pub fn emit(&self) {
+        tracing::warn!(
+            max_projects = self.max_projects,
+            "portfolio summary not rebuilt: more projects under the portfolio than a rollup reads"
+        );
+        counter!("tributary_hub_rollups_skipped_total").increment(1);
     }
 }
 

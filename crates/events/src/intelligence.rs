@@ -357,6 +357,91 @@ pub struct ProjectSummary {
     /// 1.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<crate::cost::RunCost>,
+    /// The portfolio run the run belongs to (since 1.4; absent: a run of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portfolio_id: Option<Uuid>,
+}
+
+impl ProjectSummary {
+    /// The portfolio the summary belongs to: its portfolio run, or the run itself.
+    pub fn portfolio(&self) -> Uuid {
+        self.portfolio_id.unwrap_or(self.run_id)
+    }
+}
+
+/// `doc_type` of a portfolio summary.
+pub const DOC_TYPE_PORTFOLIO_SUMMARY: &str = "portfolio_summary";
+
+/// A portfolio: the projects of one portfolio run (several repositories published
+/// together), or the latest state of every project, rolled up (since 1.4). Written to
+/// the knowledge hub, never to Kafka.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioSummary {
+    pub schema_version: String,
+    pub doc_type: String,
+    /// The portfolio run; `None` for the latest state across every project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portfolio_id: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+    pub projects: u64,
+    /// Projects whose summary is complete.
+    pub complete_projects: u64,
+    pub totals: LanguageTotals,
+    /// By language: its totals and in how many projects it is.
+    pub languages: std::collections::BTreeMap<String, PortfolioLanguage>,
+    /// By SPDX id: files, the projects it is in, and whether it is copyleft.
+    pub licenses: std::collections::BTreeMap<String, PortfolioLicense>,
+    /// Projects with at least one copyleft license (GPL, AGPL, LGPL, MPL ...): the list
+    /// to look at in a permissive organisation.
+    pub copyleft_projects: Vec<String>,
+    /// Findings per secret rule, and per project. Never a value.
+    pub secrets: std::collections::BTreeMap<String, u64>,
+    pub secrets_by_project: std::collections::BTreeMap<String, u64>,
+    /// The most complex files across projects.
+    pub hotspots: Vec<PortfolioHotspot>,
+    pub flags: FlagCounts,
+    pub shares: Shares,
+    pub dead_lettered: u64,
+    /// When each project was last indexed, and at which commit.
+    pub freshness: Vec<Freshness>,
+}
+
+/// A language across a portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PortfolioLanguage {
+    #[serde(flatten)]
+    pub totals: LanguageTotals,
+    pub projects: u64,
+}
+
+/// A license across a portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PortfolioLicense {
+    pub files: u64,
+    pub projects: Vec<String>,
+    pub copyleft: bool,
+}
+
+/// A hotspot across a portfolio: which project's file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortfolioHotspot {
+    pub project: String,
+    #[serde(flatten)]
+    pub hotspot: Hotspot,
+}
+
+/// A project's last indexing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Freshness {
+    pub project: String,
+    pub run_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+    pub files: u64,
+    pub complete: bool,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::dlq::{DeadLetter, Reason};
-use crate::intelligence::{FileIntelligence, ProjectSummary};
+use crate::intelligence::{FileIntelligence, PortfolioSummary, ProjectSummary};
 use crate::path::PathError;
 use crate::v2::{ContentRef, WireFile, url_has_password};
 
@@ -84,6 +84,10 @@ fn rust_verdict(schema: &str, bytes: &[u8]) -> Result<Value, String> {
         }
         "project-summary.v1.json" => {
             let d: ProjectSummary = serde_json::from_slice(bytes).map_err(malformed)?;
+            Ok(serde_json::to_value(d).expect("serialize"))
+        }
+        "portfolio-summary.v1.json" => {
+            let d: PortfolioSummary = serde_json::from_slice(bytes).map_err(malformed)?;
             Ok(serde_json::to_value(d).expect("serialize"))
         }
         "dead-letter.v1.json" => {

@@ -747,6 +747,10 @@ pub struct IndexRunCompleted {
     /// completion event's own bytes are not in it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<crate::cost::RunCost>,
+    /// The portfolio run this run belongs to: several repositories published together
+    /// under one id (since 2.3; absent: a portfolio of this run alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portfolio_id: Option<Uuid>,
 }
 
 impl IndexRunCompleted {

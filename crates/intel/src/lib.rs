@@ -12,6 +12,7 @@ pub mod language;
 mod license;
 #[cfg(feature = "jemalloc")]
 pub mod parser_memory;
+pub mod portfolio;
 pub mod report;
 pub mod rollup;
 mod secrets;

@@ -190,6 +190,7 @@ impl Rollup {
             generated_at,
             // priced by the consumer, which knows what the run did
             cost: None,
+            portfolio_id: run.portfolio_id,
         }
     }
 }

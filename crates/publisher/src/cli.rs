@@ -178,6 +178,14 @@ pub struct PublishArgs {
     /// Print the run report as JSON on stdout instead of the summary.
     #[arg(help_heading = "Telemetry and reports", long)]
     pub report_json: bool,
+    /// Publish as part of this portfolio run (a UUID shared by several publishes): the
+    /// knowledge hub rolls their summaries up together under it.
+    #[arg(
+        help_heading = "Telemetry and reports",
+        long,
+        env = "TRIBUTARY_PORTFOLIO_ID"
+    )]
+    pub portfolio_id: Option<uuid::Uuid>,
     #[command(flatten)]
     pub settings: RunSettings,
     #[command(flatten)]
@@ -421,6 +429,7 @@ impl PublishArgs {
             git_url: self.git.git_url.clone(),
             git_credentials: self.git.credentials()?,
             dry_run: self.dry_run,
+            portfolio_id: self.portfolio_id,
             progress: match self.progress {
                 ProgressArg::Auto => ProgressMode::Auto,
                 ProgressArg::Bar => ProgressMode::Bar,

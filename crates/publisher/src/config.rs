@@ -106,6 +106,9 @@ pub struct RunTarget {
     pub base_commit: Option<String>,
     pub dry_run: bool,
     pub progress: ProgressMode,
+    /// The portfolio run this run belongs to (several repositories published under
+    /// one id); `None`: a portfolio of this run alone.
+    pub portfolio_id: Option<uuid::Uuid>,
 }
 
 /// A git credential and the name events give it.
@@ -131,6 +134,7 @@ impl RunTarget {
             base_commit: None,
             dry_run: false,
             progress: ProgressMode::Off,
+            portfolio_id: None,
         }
     }
 }

@@ -64,7 +64,7 @@ fn analysis_limits_have_defaults_and_flags() {
 fn reports_are_off_unless_asked_for() {
     assert_eq!(config(&[]).expect("valid").report, None);
     let c = config(&["--report-dir", "/tmp/reports"]).expect("valid");
-    assert_eq!(c.report, Some(ReportConfig::Dir("/tmp/reports".into())));
+    assert_eq!(c.report, Some(SinkLocation::Dir("/tmp/reports".into())));
     let c = config(&[
         "--storage-provider",
         "local",
@@ -74,7 +74,7 @@ fn reports_are_off_unless_asked_for() {
     .expect("valid");
     assert_eq!(
         c.report,
-        Some(ReportConfig::ObjectStore {
+        Some(SinkLocation::ObjectStore {
             prefix: "reports/".into()
         })
     );

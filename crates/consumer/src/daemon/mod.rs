@@ -452,6 +452,7 @@ pub async fn run(
     cfg.validate()?;
     let resolver = Arc::new(Resolver::open(&cfg).await?);
     let reports = ReportSink::open(&cfg).await?;
+    let hub = crate::summary::hub::HubSink::open(cfg.hub.as_ref(), &cfg.store).await?;
     let analysis_cache = match cfg.analysis_cache.clone() {
         Some(c) => match tokio::task::spawn_blocking(move || AnalysisCache::open(&c))
             .await
@@ -531,6 +532,7 @@ pub async fn run(
                     prices: cfg.prices.clone(),
                 },
                 reports,
+                hub,
             )
         }),
         offsets,

@@ -7,6 +7,7 @@
 //! folded into the summary as they are read (`tributary_intel::rollup::Rollup`); only
 //! their paths are kept, to count each file once.
 
+pub mod hub;
 pub mod report;
 
 use std::collections::HashSet;
@@ -25,6 +26,7 @@ use tributary_intel::rollup::Rollup;
 use tributary_runtime::kafka::{self, OffsetMode};
 
 use crate::file::{Origin, Output};
+use hub::{FileTable, HubSink};
 use report::ReportSink;
 
 /// How far before the run's start reading begins (clock skew between machines).
@@ -51,6 +53,8 @@ pub struct Summaries {
     pub config: SummaryConfig,
     /// HTML reports of summaries; `None` writes none.
     pub reports: Option<Arc<ReportSink>>,
+    /// The knowledge hub; `None` writes none.
+    pub hub: Option<Arc<HubSink>>,
     /// Summaries being built at once, at most: beyond that, the partition whose
     /// completion event is next waits for a slot.
     pub slots: Arc<tokio::sync::Semaphore>,
@@ -60,10 +64,11 @@ pub struct Summaries {
 pub const MAX_SUMMARIES_IN_FLIGHT: usize = 16;
 
 impl Summaries {
-    pub fn new(config: SummaryConfig, reports: Option<ReportSink>) -> Self {
+    pub fn new(config: SummaryConfig, reports: Option<ReportSink>, hub: Option<HubSink>) -> Self {
         Self {
             config,
             reports: reports.map(Arc::new),
+            hub: hub.map(Arc::new),
             slots: Arc::new(tokio::sync::Semaphore::new(MAX_SUMMARIES_IN_FLIGHT)),
         }
     }
@@ -72,10 +77,16 @@ impl Summaries {
     /// when stopped first or when the summary could not be built.
     pub async fn summarise(&self, run: IndexRunCompleted) -> Option<Output> {
         let cfg = self.config.clone();
-        let summary = tokio::task::spawn_blocking(move || collect(&cfg, &run)).await;
+        // the hub's table of the run's files, filled as the documents are read back
+        let mut table = self.hub.is_some().then(FileTable::default);
+        let summary = tokio::task::spawn_blocking(move || {
+            let summary = collect(&cfg, &run, table.as_mut());
+            (summary, table)
+        })
+        .await;
         match summary {
-            Ok(None) => None,
-            Ok(Some(s)) => {
+            Ok((None, _)) => None,
+            Ok((Some(s), table)) => {
                 let cost = s.cost.as_ref();
                 tracing::info!(
                     project = s.project.as_str(),
@@ -94,6 +105,16 @@ impl Summaries {
                 }
                 if let Some(sink) = &self.reports {
                     sink.write(&s).await;
+                }
+                if let Some(hub) = &self.hub {
+                    let parquet = match table.map(FileTable::finish).transpose() {
+                        Ok(p) => p,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the run's files table could not be encoded; the hub goes without it");
+                            None
+                        }
+                    };
+                    hub.write(&s, parquet).await;
                 }
                 let key = tributary_events::intelligence::summary_key(&s.project);
                 Some(Output::Document {
@@ -121,9 +142,14 @@ pub(crate) fn read_from_ms(run_id: uuid::Uuid) -> Option<i64> {
     Some(s as i64 * 1000 + i64::from(n / 1_000_000) - SKEW_MS)
 }
 
-/// Reads the run's documents and dead letters, then builds its summary; `None` when
-/// stopped first. Blocking: call on a blocking thread.
-pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSummary> {
+/// Reads the run's documents and dead letters, then builds its summary (and fills
+/// `files` with a row per document, when given); `None` when stopped first. Blocking:
+/// call on a blocking thread.
+pub fn collect(
+    cfg: &SummaryConfig,
+    run: &IndexRunCompleted,
+    mut files: Option<&mut FileTable>,
+) -> Option<ProjectSummary> {
     let expected = run.files.total() as usize;
     let mut rollup = Rollup::default();
     let mut docs: HashSet<String> = HashSet::new();
@@ -199,6 +225,9 @@ pub fn collect(cfg: &SummaryConfig, run: &IndexRunCompleted) -> Option<ProjectSu
                 && docs.insert(doc.path.to_string())
             {
                 rollup.add(&doc);
+                if let Some(t) = files.as_deref_mut() {
+                    t.add(&doc);
+                }
                 usage.document(&doc, msg.key().map_or(0, <[u8]>::len) + payload.len());
             }
         } else if let Ok(rec) = serde_json::from_slice::<DeadLetter>(payload)

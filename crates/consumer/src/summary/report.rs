@@ -13,7 +13,7 @@ use tributary_content::store::{ObjectStore, StoreConfig};
 use tributary_events::Sha256Hex;
 use tributary_events::intelligence::ProjectSummary;
 
-use crate::config::{Config, ReportConfig};
+use crate::config::{Config, SinkLocation};
 use crate::error::{ConfigError, ConsumerError};
 use crate::internal_events::{ReportIndexSkipped, ReportWritten};
 
@@ -53,10 +53,10 @@ impl ReportSink {
     pub async fn open(cfg: &Config) -> Result<Option<Self>, ConsumerError> {
         let (store_cfg, prefix) = match &cfg.report {
             None => return Ok(None),
-            Some(ReportConfig::Dir(dir)) => {
+            Some(SinkLocation::Dir(dir)) => {
                 (StoreConfig::Local { root: dir.clone() }, String::new())
             }
-            Some(ReportConfig::ObjectStore { prefix }) => (cfg.store.clone(), prefix.clone()),
+            Some(SinkLocation::ObjectStore { prefix }) => (cfg.store.clone(), prefix.clone()),
         };
         let store = ObjectStore::open(&store_cfg)
             .await

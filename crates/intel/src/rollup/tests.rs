@@ -84,6 +84,7 @@ pub(crate) fn run(files: u64) -> IndexRunCompleted {
         commit: None,
         replayed: false,
         cost: None,
+        portfolio_id: None,
     }
 }
 

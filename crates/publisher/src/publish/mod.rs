@@ -98,6 +98,7 @@ pub async fn run(
         dry_run,
         delta: resolved.is_delta(),
         git_fallback,
+        portfolio_id: target.portfolio_id,
         ..RunReport::default()
     };
 

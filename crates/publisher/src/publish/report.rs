@@ -82,6 +82,9 @@ pub struct RunReport {
     /// its own CPU standing in for a real run's), and what that costs.
     pub usage: Usage,
     pub cost: Option<RunCost>,
+    /// The portfolio run this run belongs to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub portfolio_id: Option<Uuid>,
 }
 
 impl RunReport {
@@ -191,6 +194,7 @@ impl RunReport {
             commit: self.commit.clone(),
             replayed: false,
             cost: self.cost.clone(),
+            portfolio_id: self.portfolio_id,
         }
     }
 

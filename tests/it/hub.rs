@@ -1,0 +1,360 @@
+//! The knowledge hub against the real services: a portfolio run of three repositories
+//! lands in MinIO at the documented keys as schema-valid JSON and Parquet; DuckDB (from
+//! PyPI, installed by deploy/local/services) runs docs/hub.md's queries over it and
+//! finds the summaries' totals; a hub that cannot be written costs nothing but counted
+//! failures.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use tributary_tests::{Services, schema, unique};
+
+use crate::consumer::{Setup, outputs, run_consumer, scrape_until, spawn_daemon_logging_to};
+use crate::publisher::publish_inline;
+
+/// Three small git repositories: Rust with a GPL license, Python with a secret, Go.
+fn repos(root: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let gpl = "GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007\n\nSPDX-License-Identifier: GPL-3.0-only\n";
+    let sets: [(&str, &[(&str, &str)]); 3] = [
+        (
+            "api",
+            &[
+                (
+                    "src/main.rs",
+                    "// SPDX-License-Identifier: GPL-3.0-only\nfn main() {\n    if true { println!(\"x\"); }\n}\n",
+                ),
+                (
+                    "src/lib.rs",
+                    "pub fn f(a: u8) -> u8 {\n    match a { 0 => 1, 1 => 2, _ => 3 }\n}\n",
+                ),
+                ("COPYING", gpl),
+            ],
+        ),
+        (
+            "web",
+            &[
+                (
+                    "app.py",
+                    "import os\n\ndef handler(e):\n    if e:\n        return 1\n    return 0\n",
+                ),
+                (
+                    "settings.py",
+                    "TOKEN = \"ghp_0123456789abcdefghijABCDEFGHIJ012345\"\n",
+                ),
+                ("vendor/lib.js", "function v() { return 1; }\n"),
+            ],
+        ),
+        (
+            "infra",
+            &[
+                (
+                    "main.go",
+                    "package main\n\nfunc main() {\n\tfor i := 0; i < 3; i++ {\n\t}\n}\n",
+                ),
+                ("README.md", "# infra\n"),
+            ],
+        ),
+    ];
+    sets.iter()
+        .map(|(name, files)| {
+            let dir = root.join(name);
+            for (p, text) in *files {
+                let path = dir.join(p);
+                std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+                std::fs::write(path, text).expect("write");
+            }
+            tributary_tests::git(&dir, &["init", "-q"]);
+            tributary_tests::git(&dir, &["add", "-A"]);
+            tributary_tests::git(&dir, &["commit", "-q", "-m", "first"]);
+            ((*name).to_owned(), dir)
+        })
+        .collect()
+}
+
+/// Every object under `prefix` in the test bucket, saved under `into` by its key less
+/// the prefix.
+async fn download(svc: &Services, prefix: &str, into: &Path) -> Vec<String> {
+    let client = svc.s3_config().client().await.expect("client");
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client
+            .list_objects_v2()
+            .bucket(&svc.s3_bucket)
+            .prefix(prefix)
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .expect("list");
+        for o in page.contents() {
+            keys.push(o.key().expect("key").to_owned());
+        }
+        match page.next_continuation_token() {
+            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    for key in &keys {
+        let body = client
+            .get_object()
+            .bucket(&svc.s3_bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("get")
+            .body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes();
+        let path = into.join(key.strip_prefix(prefix).expect("under the prefix"));
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, body).expect("write");
+    }
+    keys.iter()
+        .map(|k| k.strip_prefix(prefix).expect("prefix").to_owned())
+        .collect()
+}
+
+/// Runs SQL through DuckDB; each query's rows as JSON objects.
+fn duckdb(queries: &[String]) -> Vec<Vec<Value>> {
+    let python = std::env::var("TRIBUTARY_DUCKDB_PYTHON")
+        .expect("TRIBUTARY_DUCKDB_PYTHON (eval \"$(deploy/local/services env)\")");
+    const SCRIPT: &str = r#"
+import datetime, decimal, json, sys, duckdb
+def plain(v):
+    if isinstance(v, (datetime.date, datetime.datetime)): return v.isoformat()
+    if isinstance(v, decimal.Decimal): return int(v) if v == int(v) else float(v)
+    return v
+out = []
+con = duckdb.connect()
+for q in json.load(sys.stdin):
+    cur = con.execute(q)
+    cols = [d[0] for d in cur.description]
+    out.append([{c: plain(v) for c, v in zip(cols, row)} for row in cur.fetchall()])
+print(json.dumps(out, default=str))
+"#;
+    let mut child = Command::new(python)
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("duckdb's python runs");
+    serde_json::to_writer(child.stdin.take().expect("stdin"), queries).expect("queries");
+    let out = child.wait_with_output().expect("duckdb");
+    assert!(
+        out.status.success(),
+        "duckdb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("duckdb's JSON")
+}
+
+/// The SQL blocks of docs/hub.md, in order.
+fn documented_queries() -> Vec<String> {
+    let doc = include_str!("../../docs/hub.md");
+    doc.split("```sql\n")
+        .skip(1)
+        .map(|b| b.split("```").next().expect("block").trim().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_portfolio_run_lands_in_the_hub_and_duckdb_reads_the_same_totals() {
+    let svc = Services::require();
+    let root = tempfile::tempdir().expect("tempdir");
+    let setup = Setup::new("hub");
+    let portfolio = uuid::Uuid::now_v7().to_string();
+    let org = unique("org");
+    let mut projects = Vec::new();
+    for (name, dir) in repos(root.path()) {
+        let project = format!("{org}/{name}");
+        publish_inline(
+            &svc,
+            &dir,
+            &project,
+            &setup.input,
+            &["--portfolio-id", &portfolio],
+        )
+        .await;
+        projects.push(project);
+    }
+    let prefix = format!("{}/", unique("hub"));
+    run_consumer(setup.config(
+        &svc,
+        &["--hub-object-prefix", &prefix, "--summary-wait", "60s"],
+    ))
+    .await;
+    let (docs, summaries) = outputs(&svc, &setup.output, 8, 3).await;
+    assert_eq!(docs.len(), 8);
+
+    let hub = tempfile::tempdir().expect("tempdir");
+    let keys = download(&svc, &prefix, hub.path()).await;
+    let run = format!("portfolio/runs/{portfolio}");
+    let seg = |p: &str| tributary_consumer::summary::report::project_segment(p);
+    for p in &projects {
+        for key in [
+            format!("{run}/per-repo/{}.json", seg(p)),
+            format!("{run}/files/{}.parquet", seg(p)),
+            format!("portfolio/latest/per-repo/{}.json", seg(p)),
+        ] {
+            assert!(keys.contains(&key), "{key} missing from the hub: {keys:#?}");
+        }
+    }
+    assert!(keys.contains(&format!("{run}/summary.json")));
+    let read = |key: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(hub.path().join(key)).expect("read")).expect("JSON")
+    };
+    let project_schema = schema("project-summary.v1.json");
+    for key in keys
+        .iter()
+        .filter(|k| k.ends_with(".json") && k.contains("per-repo"))
+    {
+        let v = read(key);
+        assert!(
+            project_schema.is_valid(&v),
+            "{key}: {:?}",
+            project_schema
+                .iter_errors(&v)
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(v["portfolio_id"], portfolio.as_str());
+    }
+    let rolled = read(&format!("{run}/summary.json"));
+    let portfolio_schema = schema("portfolio-summary.v1.json");
+    assert!(
+        portfolio_schema.is_valid(&rolled),
+        "{:?}",
+        portfolio_schema
+            .iter_errors(&rolled)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(rolled["projects"], 3, "{rolled}");
+    let files: u64 = summaries
+        .iter()
+        .map(|s| s["totals"]["files"].as_u64().expect("files"))
+        .sum();
+    assert_eq!(rolled["totals"]["files"], files);
+    assert_eq!(
+        rolled["copyleft_projects"],
+        serde_json::json!([format!("{org}/api")])
+    );
+    assert_eq!(rolled["secrets_by_project"][format!("{org}/web")], 1);
+    assert_eq!(rolled["freshness"].as_array().expect("freshness").len(), 3);
+
+    // docs/hub.md's queries, run as written against the hub's files
+    let root = hub.path().to_str().expect("utf-8");
+    let queries: Vec<String> = documented_queries()
+        .iter()
+        .map(|q| q.replace("{hub}", root))
+        .collect();
+    assert_eq!(queries.len(), 6, "docs/hub.md's SQL blocks");
+    let results = duckdb(&queries);
+    // per project (the second query): DuckDB over Parquet equals each summary
+    let by_project: BTreeMap<String, (u64, u64, u64)> = results[1]
+        .iter()
+        .map(|r| {
+            (
+                r["project"].as_str().expect("project").to_owned(),
+                (
+                    r["files"].as_u64().expect("files"),
+                    r["code"].as_u64().expect("code"),
+                    r["bytes"].as_u64().expect("bytes"),
+                ),
+            )
+        })
+        .collect();
+    for s in &summaries {
+        let t = &s["totals"];
+        let want = (
+            t["files"].as_u64().expect("files"),
+            t["code"].as_u64().expect("code"),
+            t["bytes"].as_u64().expect("bytes"),
+        );
+        assert_eq!(
+            by_project[s["project"].as_str().expect("project")],
+            want,
+            "{}",
+            s["project"]
+        );
+    }
+    let languages: Vec<&str> = results[0]
+        .iter()
+        .filter_map(|r| r["language"].as_str())
+        .collect();
+    for l in ["Rust", "Python", "Go"] {
+        assert!(languages.contains(&l), "{l} in {languages:?}");
+    }
+    assert!(
+        results[3]
+            .iter()
+            .any(|r| r["project"] == format!("{org}/web") && r["findings"] == 1),
+        "{:?}",
+        results[3]
+    );
+    assert!(
+        results[4]
+            .iter()
+            .any(|r| r["project"] == format!("{org}/api"))
+    );
+    assert_eq!(results[5].len(), 3, "every project's latest state");
+}
+
+/// A hub that cannot be written (its disk full): every summary is still produced, the
+/// daemon keeps going, and the failed writes are counted.
+#[tokio::test]
+async fn a_hub_that_cannot_be_written_costs_counted_failures_only() {
+    let svc = Services::require();
+    let root = tempfile::tempdir().expect("tempdir");
+    let setup = Setup::new("hub-full");
+    let project = unique("hub-full");
+    let (_, dir) = repos(root.path()).remove(2);
+    publish_inline(&svc, &dir, &project, &setup.input, &[]).await;
+    let full = tributary_tests::Tmpfs::mount("64k");
+    // fill it: nothing more fits
+    let mut filler = std::fs::File::create(full.path().join("filler")).expect("filler");
+    let chunk = vec![0u8; 4096];
+    while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
+    drop(filler);
+    let port = tributary_tests::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let hub_dir = full.path().join("hub");
+    let mut daemon = spawn_daemon_logging_to(
+        &svc,
+        &setup,
+        &unique("hub-full"),
+        &[
+            "--storage-provider",
+            "none",
+            "--hub-dir",
+            hub_dir.to_str().expect("utf-8"),
+            "--summary-wait",
+            "60s",
+            "--metrics-addr",
+            &addr,
+        ],
+        std::process::Stdio::null(),
+    );
+    let (_, summaries) = outputs(&svc, &setup.output, 2, 1).await;
+    assert_eq!(summaries[0]["project"], project.as_str());
+    let http = reqwest::Client::new();
+    // per-repo, files, latest and the rollup, each after its retries
+    scrape_until(
+        &http,
+        &format!("http://{addr}/metrics"),
+        "tributary_hub_writes_total{result=\"failed\"} 4",
+        300,
+    )
+    .await;
+    tributary_tests::signal(daemon.id(), "TERM");
+    let status = tokio::task::spawn_blocking(move || daemon.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(status.success(), "{status:?}");
+}
