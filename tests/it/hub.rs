@@ -204,7 +204,34 @@ async fn a_portfolio_run_lands_in_the_hub_and_duckdb_reads_the_same_totals() {
             assert!(keys.contains(&key), "{key} missing from the hub: {keys:#?}");
         }
     }
-    assert!(keys.contains(&format!("{run}/summary.json")));
+    for key in [
+        format!("{run}/summary.json"),
+        format!("{run}/index.html"),
+        "portfolio/latest/summary.json".to_owned(),
+        "portfolio/latest/index.html".to_owned(),
+    ] {
+        assert!(keys.contains(&key), "{key} missing from the hub: {keys:#?}");
+    }
+    // the portfolio's page, laid out in Chromium at a phone's width: every project linked
+    let page = std::fs::read_to_string(hub.path().join(format!("{run}/index.html"))).expect("page");
+    let probe = crate::intel::probe_in_chromium(&page, 420);
+    let links = probe["links"].as_array().expect("links");
+    for p in &projects {
+        let want = format!("per-repo/{}.html", seg(p));
+        assert!(
+            links.iter().any(|l| l.as_str() == Some(want.as_str())),
+            "{want} not linked: {probe}"
+        );
+        assert!(
+            keys.contains(&format!("{run}/{want}")),
+            "{want} not written"
+        );
+    }
+    assert_eq!(probe["scripts"], 0);
+    assert!(
+        probe["scroll_width"].as_f64().expect("width") <= 420.0,
+        "{probe}"
+    );
     let read = |key: &str| -> Value {
         serde_json::from_slice(&std::fs::read(hub.path().join(key)).expect("read")).expect("JSON")
     };
@@ -343,11 +370,12 @@ async fn a_hub_that_cannot_be_written_costs_counted_failures_only() {
     let (_, summaries) = outputs(&svc, &setup.output, 2, 1).await;
     assert_eq!(summaries[0]["project"], project.as_str());
     let http = reqwest::Client::new();
-    // per-repo, files, latest and the rollup, each after its retries
+    // the summary and report page per run and latest, the files table, and both
+    // rollups' summary and page: nine objects, each failed after its retries
     scrape_until(
         &http,
         &format!("http://{addr}/metrics"),
-        "tributary_hub_writes_total{result=\"failed\"} 4",
+        "tributary_hub_writes_total{result=\"failed\"} 9",
         300,
     )
     .await;

@@ -682,7 +682,7 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
 /// Lays `html` out in headless Chromium in a frame `width` px wide and reads back, through
 /// its DOM, what the tests check. The page is placed in the frame's `srcdoc` (same origin
 /// as the probe), so the probe's script reads it while the page itself carries none.
-fn probe_in_chromium(html: &str, width: u32) -> Value {
+pub(crate) fn probe_in_chromium(html: &str, width: u32) -> Value {
     const PROBE: &str = r#"document.getElementById('f').addEventListener('load', function () {
   var d = this.contentDocument, w = this.contentWindow, r = {};
   r.scripts = d.scripts.length;

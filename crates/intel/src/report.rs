@@ -669,5 +669,130 @@ pub fn index_html(projects: &[IndexProject]) -> String {
     h
 }
 
+/// Renders a portfolio's page: its totals, languages, copyleft projects, secrets by
+/// project, the most complex files, and every project with when it was indexed, linked
+/// to its report (`link(project)` gives the report's URL relative to the page).
+pub fn portfolio_html(
+    p: &tributary_events::intelligence::PortfolioSummary,
+    link: &dyn Fn(&str, &uuid::Uuid) -> String,
+) -> String {
+    let mut h = String::with_capacity(16 * 1024);
+    let title = match p.portfolio_id {
+        Some(id) => format!("Portfolio run {id}"),
+        None => "Every project, latest".to_owned(),
+    };
+    page_start(&mut h, &format!("{} — Tributary", escape(&title)));
+    let _ = write!(
+        h,
+        "<h1>{}</h1><p class=\"meta\">generated {} · {} projects, {} complete</p>",
+        escape(&title),
+        rfc3339(p.generated_at),
+        thousands(p.projects),
+        thousands(p.complete_projects)
+    );
+    h.push_str("<div class=\"cards\">");
+    for (id, label, value) in [
+        ("projects", "projects", thousands(p.projects)),
+        ("files", "files", thousands(p.totals.files)),
+        ("code", "code lines", thousands(p.totals.code)),
+        ("bytes", "size", human_bytes(p.totals.bytes)),
+        (
+            "copyleft",
+            "copyleft projects",
+            thousands(p.copyleft_projects.len() as u64),
+        ),
+        (
+            "secrets",
+            "secret findings",
+            thousands(p.secrets.values().sum()),
+        ),
+        ("dead", "dead-lettered", thousands(p.dead_lettered)),
+    ] {
+        let _ = write!(
+            h,
+            "<div class=\"card\" id=\"card-{id}\"><b>{value}</b>{label}</div>"
+        );
+    }
+    h.push_str("</div><h2>Projects</h2><div class=\"scroll\"><table id=\"projects\"><tr><th>project</th>\
+        <th class=\"n\">files</th><th class=\"n wide\">commit</th><th class=\"n\">indexed</th><th>state</th></tr>");
+    for f in &p.freshness {
+        let _ = write!(
+            h,
+            "<tr><td><a href=\"{}\">{}</a></td><td class=\"n\">{}</td><td class=\"n wide\"><code>{}</code></td>\
+             <td class=\"n\">{}</td><td>{}</td></tr>",
+            escape(&link(&f.project, &f.run_id)),
+            escape(&f.project),
+            thousands(f.files),
+            escape(f.commit.as_deref().map_or("", |c| &c[..c.len().min(12)])),
+            rfc3339(f.generated_at),
+            if f.complete {
+                "<span class=\"ok\">complete</span>"
+            } else {
+                "<span class=\"warn\">incomplete</span>"
+            }
+        );
+    }
+    h.push_str("</table></div><h2>Languages</h2><div class=\"scroll\"><table id=\"languages\"><tr><th>language</th>\
+        <th class=\"n\">projects</th><th class=\"n\">files</th><th class=\"n\">code</th><th class=\"n\">size</th></tr>");
+    let mut langs: Vec<_> = p.languages.iter().collect();
+    langs.sort_by(|a, b| b.1.totals.code.cmp(&a.1.totals.code).then(a.0.cmp(b.0)));
+    for (name, l) in langs {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(name),
+            thousands(l.projects),
+            thousands(l.totals.files),
+            thousands(l.totals.code),
+            human_bytes(l.totals.bytes)
+        );
+    }
+    h.push_str("</table></div><h2>Licenses</h2><div class=\"scroll\"><table id=\"licenses\"><tr><th>SPDX</th>\
+        <th class=\"n\">files</th><th>projects</th><th>copyleft</th></tr>");
+    for (spdx, l) in &p.licenses {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            escape(spdx),
+            thousands(l.files),
+            escape(&l.projects.join(", ")),
+            if l.copyleft {
+                "<span class=\"warn\">copyleft</span>"
+            } else {
+                ""
+            }
+        );
+    }
+    h.push_str("</table></div><h2>Secrets</h2>");
+    if p.secrets_by_project.is_empty() {
+        h.push_str("<p id=\"secrets\" class=\"ok\">No secret found.</p>");
+    } else {
+        h.push_str("<div class=\"scroll\"><table id=\"secrets\"><tr><th>project</th><th class=\"n\">findings</th></tr>");
+        for (project, n) in &p.secrets_by_project {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+                escape(project),
+                thousands(*n)
+            );
+        }
+        h.push_str("</table></div>");
+    }
+    h.push_str("<h2>Complexity hotspots</h2><div class=\"scroll\"><table id=\"hotspots\"><tr><th>project</th>\
+        <th>file</th><th class=\"n\">cyclomatic</th><th class=\"n wide\">code lines</th></tr>");
+    for spot in &p.hotspots {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n wide\">{}</td></tr>",
+            escape(&spot.project),
+            escape(&spot.hotspot.path),
+            thousands(spot.hotspot.cyclomatic),
+            thousands(spot.hotspot.code)
+        );
+    }
+    h.push_str("</table></div></body></html>");
+    h
+}
+
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,11 @@
 //! - `portfolio/runs/{portfolio_id}/summary.json` — the portfolio rollup of the
 //!   `per-repo` summaries there (rebuilt after each; a run published alone is a
 //!   portfolio of one, its id the run's)
-//! - `portfolio/latest/per-repo/{project}.json` — each project's latest summary
+//! - `portfolio/runs/{portfolio_id}/per-repo/{project}.html` — the project's report,
+//!   and `portfolio/runs/{portfolio_id}/index.html` — the portfolio's page, linking them
+//! - `portfolio/latest/per-repo/{project}.json` (and `.html`) — each project's latest
+//!   summary (and report), with `portfolio/latest/summary.json` and `index.html`: the
+//!   rollup across every project's latest state
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +46,8 @@ pub const BACKOFF: Duration = Duration::from_millis(500);
 /// after every project (a GET each), and `tributary_hub_rollups_skipped_total` says so.
 pub const ROLLUP_MAX_PROJECTS: usize = 1_000;
 
+const HTML: &str = "text/html; charset=utf-8";
+
 /// Where hub objects go.
 #[derive(Debug)]
 pub struct HubSink {
@@ -56,7 +62,12 @@ pub struct HubKeys {
     pub files: String,
     pub latest: String,
     pub portfolio_summary: String,
-    pub portfolio_per_repo: String,
+    /// The portfolio run's folder (`.../portfolio/runs/{id}/`).
+    pub portfolio_dir: String,
+    /// The latest states' folder (`.../portfolio/latest/`).
+    pub latest_dir: String,
+    /// The project's file name in a `per-repo/` folder, without extension.
+    pub project: String,
 }
 
 impl HubSink {
@@ -83,12 +94,15 @@ impl HubSink {
     pub fn keys(&self, s: &ProjectSummary) -> HubKeys {
         let project = project_segment(&s.project);
         let run = format!("{}portfolio/runs/{}", self.prefix, s.portfolio());
+        let latest_dir = format!("{}portfolio/latest/", self.prefix);
         HubKeys {
             per_repo: format!("{run}/per-repo/{project}.json"),
             files: format!("{run}/files/{project}.parquet"),
-            latest: format!("{}portfolio/latest/per-repo/{project}.json", self.prefix),
+            latest: format!("{latest_dir}per-repo/{project}.json"),
             portfolio_summary: format!("{run}/summary.json"),
-            portfolio_per_repo: format!("{run}/per-repo/"),
+            portfolio_dir: format!("{run}/"),
+            latest_dir,
+            project,
         }
     }
 
@@ -97,21 +111,29 @@ impl HubSink {
     pub async fn write(&self, s: &ProjectSummary, files: Option<Bytes>) {
         let keys = self.keys(s);
         let json = Bytes::from(serde_json::to_vec(s).expect("summaries serialize"));
+        let html = Bytes::from(tributary_intel::report::html(s));
+        let page = |dir: &str| format!("{dir}per-repo/{}.html", keys.project);
         self.put(&keys.per_repo, json.clone(), "application/json")
+            .await;
+        self.put(&page(&keys.portfolio_dir), html.clone(), HTML)
             .await;
         if let Some(parquet) = files {
             self.put(&keys.files, parquet, "application/vnd.apache.parquet")
                 .await;
         }
         self.put(&keys.latest, json, "application/json").await;
-        self.rollup(s.portfolio(), &keys).await;
+        self.put(&page(&keys.latest_dir), html, HTML).await;
+        self.rollup(Some(s.portfolio()), &keys.portfolio_dir).await;
+        self.rollup(None, &keys.latest_dir).await;
     }
 
-    /// Rebuilds the portfolio's summary from the `per-repo` summaries under it.
-    async fn rollup(&self, portfolio: uuid::Uuid, keys: &HubKeys) {
+    /// Rebuilds a folder's `summary.json` and `index.html` from the `per-repo`
+    /// summaries under it: a portfolio run's, or (`None`) the latest states'.
+    async fn rollup(&self, portfolio: Option<uuid::Uuid>, dir: &str) {
+        let summary_key = format!("{dir}summary.json");
         let listed = match self
             .store
-            .list_keys(&keys.portfolio_per_repo, ROLLUP_MAX_PROJECTS)
+            .list_keys(&format!("{dir}per-repo/"), ROLLUP_MAX_PROJECTS * 2)
             .await
         {
             Ok(Some(listed)) => listed,
@@ -124,7 +146,7 @@ impl HubSink {
             }
             Err(e) => {
                 HubWritten {
-                    key: &keys.portfolio_summary,
+                    key: &summary_key,
                     bytes: 0,
                     attempts: 1,
                     error: Some(&e),
@@ -143,13 +165,17 @@ impl HubSink {
             }
         }
         let rolled = tributary_intel::portfolio::fold(
-            Some(portfolio),
+            portfolio,
             &summaries,
             time::OffsetDateTime::now_utc(),
         );
         let json = Bytes::from(serde_json::to_vec(&rolled).expect("portfolios serialize"));
-        self.put(&keys.portfolio_summary, json, "application/json")
-            .await;
+        self.put(&summary_key, json, "application/json").await;
+        // each project's row links its report page beside its summary
+        let link =
+            |project: &str, _: &uuid::Uuid| format!("per-repo/{}.html", project_segment(project));
+        let page = Bytes::from(tributary_intel::report::portfolio_html(&rolled, &link));
+        self.put(&format!("{dir}index.html"), page, HTML).await;
     }
 
     /// One object, tried [`ATTEMPTS`] times with doubling waits; logged and counted.

@@ -215,3 +215,20 @@ fn the_index_caps_runs_per_project_and_escapes_folders() {
     assert_eq!(page.matches("<li><a href").count(), INDEX_RUNS);
     assert!(page.contains("a&amp;b/") && !page.contains("a&b/"));
 }
+
+#[test]
+fn the_portfolio_page_links_every_project_and_escapes_names() {
+    let mut a = mixed();
+    a.project = "org/<script>alert(1)</script>".into();
+    let mut b = mixed();
+    b.project = "org/b".into();
+    let p = crate::portfolio::fold(None, &[a, b], OffsetDateTime::now_utc());
+    let page = portfolio_html(&p, &|project: &str, _: &uuid::Uuid| {
+        format!("per-repo/{}.html", project.replace('/', "_"))
+    });
+    assert!(!page.contains("<script>"), "escaped");
+    assert!(page.contains("href=\"per-repo/org_b.html\""));
+    assert!(page.contains("href=\"per-repo/org_&lt;script&gt;alert(1)&lt;_script&gt;.html\""));
+    assert!(page.contains("Every project, latest"));
+    assert!(page.contains("<b>2</b>projects"));
+}

@@ -151,4 +151,25 @@ async fn keys_are_stable_and_a_run_alone_is_a_portfolio_of_one() {
     assert_eq!(rolled["portfolio_id"], portfolio.to_string());
     assert!(read(&keys.files).starts_with(b"PAR1"));
     assert_eq!(read(&keys.per_repo), read(&keys.latest));
+    // the pages: the project's report beside its summary, the portfolio's linking it
+    let index =
+        String::from_utf8(read(&format!("{}index.html", keys.portfolio_dir))).expect("utf-8");
+    assert!(
+        index.contains(&format!("href=\"per-repo/{}.html\"", keys.project)),
+        "{index}"
+    );
+    assert!(
+        read(&format!(
+            "{}per-repo/{}.html",
+            keys.portfolio_dir, keys.project
+        ))
+        .starts_with(b"<!doctype html>")
+    );
+    let latest: serde_json::Value =
+        serde_json::from_slice(&read(&format!("{}summary.json", keys.latest_dir))).expect("json");
+    assert!(
+        latest.get("portfolio_id").is_none(),
+        "the latest states have no portfolio id"
+    );
+    assert_eq!(latest["projects"], 1);
 }
