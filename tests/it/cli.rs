@@ -461,3 +461,110 @@ async fn dead_letters_are_listed_and_shown_without_kcat() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
+
+/// `publish --repos-file`: every repository listed is published, under one portfolio
+/// id, with one report; a repository that cannot be read fails alone (exit 1) and the
+/// others are still published.
+#[tokio::test]
+async fn a_repositories_file_is_one_portfolio_run_with_one_report() {
+    let svc = Services::require();
+    let root = tempfile::tempdir().expect("tempdir");
+    let org = tributary_tests::unique("org");
+    for name in ["api", "web"] {
+        let dir = root.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("main.rs"), format!("fn {name}() {{}}\n")).expect("write");
+    }
+    let list = root.path().join("repos.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# the organisation\n{api} {org}/api\n{missing} {org}/gone\n{web} {org}/web\n",
+            api = root.path().join("api").display(),
+            web = root.path().join("web").display(),
+            missing = root.path().join("no-such-folder").display(),
+        ),
+    )
+    .expect("write");
+    let topic = tributary_tests::unique("portfolio-in");
+    tributary_tests::create_topic(&svc.kafka_brokers, &topic, 1, &[]).await;
+    let out = publisher()
+        .args(["publish", "--repos-file"])
+        .arg(&list)
+        .args([
+            "--report-json",
+            "--progress",
+            "off",
+            "--storage-provider",
+            "none",
+        ])
+        .args(["--brokers", &svc.kafka_brokers, "--topic", &topic])
+        .output()
+        .expect("publisher runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "one repository failed: {stderr}"
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
+    assert_eq!(report["ok"], false);
+    let runs = report["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 3);
+    let portfolio = report["portfolio_id"].as_str().expect("a portfolio id");
+    assert!(
+        runs[1]["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{}",
+        runs[1]
+    );
+    for i in [0, 2] {
+        assert_eq!(runs[i]["report"]["portfolio_id"], portfolio, "{}", runs[i]);
+        assert_eq!(runs[i]["report"]["files"]["inline"], 1);
+    }
+    // on the topic: each published repository's completion names the portfolio
+    let events = tributary_tests::consume_until(
+        &svc.kafka_brokers,
+        &topic,
+        std::time::Duration::from_secs(30),
+        |got| got.len() >= 4,
+    )
+    .await;
+    let completions: Vec<Value> = events
+        .iter()
+        .filter_map(|e| serde_json::from_slice::<Value>(e).ok())
+        .filter(|e| e["event_type"] == "index_run_completed")
+        .collect();
+    assert_eq!(completions.len(), 2);
+    for c in &completions {
+        assert_eq!(c["portfolio_id"], portfolio, "{c}");
+    }
+    let projects: std::collections::BTreeSet<&str> = completions
+        .iter()
+        .filter_map(|c| c["project"].as_str())
+        .collect();
+    assert_eq!(
+        projects,
+        [format!("{org}/api"), format!("{org}/web")]
+            .iter()
+            .map(String::as_str)
+            .collect()
+    );
+    // the human report ends with the portfolio's line
+    let out = publisher()
+        .args(["publish", "--repos-file"])
+        .arg(&list)
+        .args(["--dry-run", "--progress", "off", "--brokers", "127.0.0.1:1"])
+        .output()
+        .expect("publisher runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("== [2/3]") && text.contains("NOT published"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end().lines().last().is_some_and(
+            |l| l.starts_with("portfolio ") && l.contains("3 repositories, 2 ok, 1 failed")
+        ),
+        "{text}"
+    );
+}

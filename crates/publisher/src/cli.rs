@@ -24,7 +24,7 @@ use crate::error::ConfigError;
     version,
     long_version = tributary_runtime::long_version(),
     after_help = "Exit codes:
-  publish      0 every file published (or planned, --dry-run); 1 the run finished with failed files or batches; 2 bad settings or could not start
+  publish      0 every file published (or planned, --dry-run); 1 the run finished with failed files or batches (with --repos-file: any repository did, or could not start); 2 bad settings or could not start
   watch        0 stopped (SIGTERM); 2 bad settings, or a failure that stops the watcher
   check        0 every check passed; 1 a check failed; 2 bad settings
   learn        0 the model was updated; 2 bad settings or the topics could not be read
@@ -153,8 +153,17 @@ pub enum ProgressArg {
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// Repository: a local folder, a local git repository, or a git URL.
-    #[arg(long)]
-    pub repo: String,
+    #[arg(
+        long,
+        required_unless_present = "repos_file",
+        conflicts_with = "repos_file"
+    )]
+    pub repo: Option<String>,
+    /// Publish every repository listed in this file as one portfolio run: one
+    /// repository per line (`REPOSITORY [PROJECT]`; `#` starts a comment), published
+    /// one after the other under one portfolio id, with one report.
+    #[arg(long, value_name = "FILE", conflicts_with = "project")]
+    pub repos_file: Option<PathBuf>,
     /// Project name (default: the repository's folder or URL name).
     #[arg(long)]
     pub project: Option<String>,
@@ -414,17 +423,102 @@ pub fn default_project(repo: &str) -> String {
     }
 }
 
+/// A repositories file larger than this is refused (it lists repositories, not data).
+pub const MAX_REPOS_FILE_BYTES: u64 = 1 << 20;
+
+/// The `(repository, project)` lines of a repositories file: blank lines and `#`
+/// comments skipped; a project name is optional.
+pub fn parse_repos(text: &str) -> Result<Vec<(String, Option<String>)>, (usize, &'static str)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let repo = words.next().ok_or((i + 1, "no repository"))?;
+        let project = words.next().map(str::to_owned);
+        if words.next().is_some() {
+            return Err((i + 1, "more than a repository and a project name"));
+        }
+        out.push((repo.to_owned(), project));
+    }
+    if out.is_empty() {
+        return Err((0, "no repository listed"));
+    }
+    Ok(out)
+}
+
 impl PublishArgs {
+    /// One configuration per repository: the `--repo`, or every line of
+    /// `--repos-file` (one portfolio run: `--portfolio-id`, or a new one).
+    pub fn into_configs(mut self) -> Result<Vec<Config>, ConfigError> {
+        let Some(path) = self.repos_file.take() else {
+            return Ok(vec![self.into_config()?]);
+        };
+        let read = || -> Result<String, std::io::Error> {
+            let f = std::fs::File::open(&path)?;
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut std::io::Read::take(f, MAX_REPOS_FILE_BYTES + 1),
+                &mut text,
+            )?;
+            if text.len() as u64 > MAX_REPOS_FILE_BYTES {
+                return Err(std::io::Error::other(format!(
+                    "larger than {MAX_REPOS_FILE_BYTES} bytes"
+                )));
+            }
+            Ok(text)
+        };
+        let text = read().map_err(|source| ConfigError::ReposFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let repos = parse_repos(&text).map_err(|(line, why)| ConfigError::ReposFileLine {
+            path: path.display().to_string(),
+            line,
+            why,
+        })?;
+        let portfolio = self.portfolio_id.unwrap_or_else(uuid::Uuid::now_v7);
+        let mut targets = Vec::with_capacity(repos.len());
+        for (repo, project) in repos {
+            let mut target = self.target(repo, project)?;
+            target.portfolio_id = Some(portfolio);
+            targets.push(target);
+        }
+        let settings = self.settings.into_settings()?;
+        targets
+            .into_iter()
+            .map(|target| {
+                let cfg = Config {
+                    settings: settings.clone(),
+                    target,
+                };
+                cfg.validate()?;
+                Ok(cfg)
+            })
+            .collect()
+    }
+
     /// Validated configuration, or the first rule the flags break.
-    pub fn into_config(self) -> Result<Config, ConfigError> {
-        let name = self
-            .project
-            .clone()
-            .unwrap_or_else(|| default_project(&self.repo));
+    pub fn into_config(mut self) -> Result<Config, ConfigError> {
+        let repo = self.repo.take().ok_or(ConfigError::NoRepository)?;
+        let project = self.project.take();
+        let target = self.target(repo, project)?;
+        let cfg = Config {
+            settings: self.settings.into_settings()?,
+            target,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn target(&self, repo: String, project: Option<String>) -> Result<RunTarget, ConfigError> {
+        let name = project.unwrap_or_else(|| default_project(&repo));
         let project = ProjectName::new(name.clone())
             .map_err(|source| ConfigError::Project { name, source })?;
         let target = RunTarget {
-            git_ref: self.git_ref,
+            git_ref: self.git_ref.clone(),
             working_tree: self.working_tree,
             git_url: self.git.git_url.clone(),
             git_credentials: self.git.credentials()?,
@@ -436,14 +530,9 @@ impl PublishArgs {
                 ProgressArg::Log => ProgressMode::Log,
                 ProgressArg::Off => ProgressMode::Off,
             },
-            ..RunTarget::new(project, self.repo)
+            ..RunTarget::new(project, repo)
         };
-        let cfg = Config {
-            settings: self.settings.into_settings()?,
-            target,
-        };
-        cfg.validate()?;
-        Ok(cfg)
+        Ok(target)
     }
 }
 
@@ -495,6 +584,32 @@ impl RunSettings {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn repositories_files_list_one_repository_and_an_optional_project_a_line() {
+        let ok = super::parse_repos(
+            "# the organisation\n\ngit@example.com:org/api.git api\n  ./web   # local\nhttps://example.com/org/infra.git\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            ok,
+            [
+                (
+                    "git@example.com:org/api.git".to_owned(),
+                    Some("api".to_owned())
+                ),
+                ("./web".to_owned(), None),
+                ("https://example.com/org/infra.git".to_owned(), None),
+            ]
+        );
+        for (text, line) in [("", 0), ("# nothing\n\n", 0), ("a b\nc d e\n", 2)] {
+            assert_eq!(
+                super::parse_repos(text).expect_err(text).0,
+                line,
+                "{text:?}"
+            );
+        }
+    }
+
     use clap::CommandFactory as _;
 
     #[test]

@@ -9,6 +9,20 @@ use uuid::Uuid;
 /// before anything is read, uploaded or produced.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error("name a repository: --repo, or --repos-file")]
+    NoRepository,
+    #[error("cannot read the repositories file {path}")]
+    ReposFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("repositories file {path}, line {line}: {why}")]
+    ReposFileLine {
+        path: String,
+        line: usize,
+        why: &'static str,
+    },
     #[error("project name {name:?} must be 1-256 bytes without control characters")]
     Project {
         name: String,

@@ -19,5 +19,5 @@ pub use config::{Config, RunTarget, Settings};
 pub use error::{ConfigError, PublishError, WatchFileError};
 pub use publish::plan::LIST_AFTER_OBJECTS;
 pub use publish::report::{FailedFile, PlannedFile, RunReport};
-pub use publish::{publish, run};
+pub use publish::{PortfolioReport, PortfolioRun, portfolio, publish, run};
 pub use telemetry::{register_publish_metrics, register_watch_metrics, serve_metrics};

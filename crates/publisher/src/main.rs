@@ -105,6 +105,42 @@ async fn learn(args: tributary_publisher::cli::LearnArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+/// `publish --repos-file`: every repository listed, as one portfolio run, one report.
+async fn publish_portfolio(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let report_json = args.report_json;
+    let configs = args.into_configs().map_err(PublishError::from)?;
+    let cancel = CancellationToken::new();
+    let metrics = metrics_server(
+        configs[0].settings.metrics_addr,
+        &cancel,
+        tributary_publisher::register_publish_metrics,
+    )
+    .await?;
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::warn!("interrupted: stopping the portfolio run");
+            on_signal.cancel();
+        }
+    });
+    let report = tributary_publisher::portfolio(configs, cancel.clone()).await;
+    let text = if report_json {
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
+    } else {
+        format!("{}\n", report.summary())
+    };
+    tributary_runtime::print_stdout(&text)?;
+    cancel.cancel();
+    if let Some(server) = metrics {
+        let _ = server.await;
+    }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 async fn check(args: tributary_publisher::cli::CheckCommand) -> anyhow::Result<ExitCode> {
     let format = args.check.format;
     let config = args.publish.into_config().map_err(PublishError::from)?;
@@ -156,6 +192,9 @@ async fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn publish_run(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    if args.repos_file.is_some() {
+        return publish_portfolio(args).await;
+    }
     let report_json = args.report_json;
     let config = args.into_config().map_err(PublishError::from)?;
     let cancel = CancellationToken::new();

@@ -428,3 +428,100 @@ async fn complete(
         .emit(),
     }
 }
+
+/// One repository of a portfolio run: its report, or why it could not run.
+#[derive(Debug, serde::Serialize)]
+pub struct PortfolioRun {
+    pub repo: String,
+    pub project: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<RunReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What a portfolio run did: every repository's run, in order.
+#[derive(Debug, serde::Serialize)]
+pub struct PortfolioReport {
+    pub portfolio_id: Option<uuid::Uuid>,
+    pub ok: bool,
+    pub runs: Vec<PortfolioRun>,
+}
+
+impl PortfolioReport {
+    /// The runs' summaries, then one line for the portfolio.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let n = self.runs.len();
+        let (mut files, mut bytes, mut failed) = (0u64, 0u64, 0usize);
+        for (i, r) in self.runs.iter().enumerate() {
+            let _ = writeln!(s, "== [{}/{n}] {} ({})", i + 1, r.project, r.repo);
+            match (&r.report, &r.error) {
+                (Some(report), _) => {
+                    s.push_str(&report.summary());
+                    s.push('\n');
+                    files += report.files.total();
+                    bytes += report.bytes.total();
+                    failed += usize::from(!report.ok());
+                }
+                (None, error) => {
+                    let _ = writeln!(
+                        s,
+                        "NOT published: {}",
+                        error.as_deref().unwrap_or("no report")
+                    );
+                    failed += 1;
+                }
+            }
+        }
+        let _ = write!(
+            s,
+            "portfolio {}: {n} repositories, {} ok, {failed} failed; {files} files, {}",
+            self.portfolio_id.map(|p| p.to_string()).unwrap_or_default(),
+            n - failed,
+            crate::telemetry::human_size(bytes),
+        );
+        s
+    }
+}
+
+/// Publishes several repositories one after the other as one portfolio run. A
+/// repository that cannot be published fails alone; the others go on. Stops at the
+/// next repository when `cancel` fires.
+pub async fn portfolio(configs: Vec<Config>, cancel: CancellationToken) -> PortfolioReport {
+    let portfolio_id = configs.first().and_then(|c| c.target.portfolio_id);
+    let n = configs.len();
+    let mut runs = Vec::with_capacity(n);
+    for (i, cfg) in configs.into_iter().enumerate() {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let (repo, project) = (cfg.target.repo.clone(), cfg.target.project.to_string());
+        tracing::info!(repository = i + 1, of = n, %project, "publishing");
+        let result = publish(cfg, cancel.clone()).await;
+        runs.push(match result {
+            Ok(report) => PortfolioRun {
+                repo,
+                project,
+                report: Some(report),
+                error: None,
+            },
+            Err(e) => PortfolioRun {
+                repo,
+                project,
+                report: None,
+                error: Some(tributary_runtime::chain(&e)),
+            },
+        });
+    }
+    let ok = runs.len() == n
+        && runs
+            .iter()
+            .all(|r| r.report.as_ref().is_some_and(RunReport::ok));
+    PortfolioReport {
+        portfolio_id,
+        ok,
+        runs,
+    }
+}
