@@ -426,9 +426,12 @@ pub fn default_project(repo: &str) -> String {
 /// A repositories file larger than this is refused (it lists repositories, not data).
 pub const MAX_REPOS_FILE_BYTES: u64 = 1 << 20;
 
-/// The `(repository, project)` lines of a repositories file: blank lines and `#`
-/// comments skipped; a project name is optional.
-pub fn parse_repos(text: &str) -> Result<Vec<(String, Option<String>)>, (usize, &'static str)> {
+/// One line of a repositories file: a repository and, optionally, its project name.
+pub type RepoLine = (String, Option<String>);
+
+/// The lines of a repositories file (blank lines and `#` comments skipped), or the
+/// first bad line's number and what is wrong with it (0: the whole file).
+pub fn parse_repos(text: &str) -> Result<Vec<RepoLine>, (usize, &'static str)> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
