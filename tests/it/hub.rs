@@ -1,5 +1,6 @@
-//! The knowledge hub against the real services: a portfolio run of three repositories
-//! lands in MinIO at the documented keys as schema-valid JSON and Parquet; DuckDB (from
+//! The knowledge hub against the real services: a portfolio run of four repositories
+//! (three local, one private over SSH) lands in MinIO at the documented keys as
+//! schema-valid JSON and Parquet; DuckDB (from
 //! PyPI, installed by deploy/local/services) runs docs/hub.md's queries over it and
 //! finds the summaries' totals; a hub that cannot be written costs nothing but counted
 //! failures.
@@ -182,14 +183,36 @@ async fn a_portfolio_run_lands_in_the_hub_and_duckdb_reads_the_same_totals() {
         .await;
         projects.push(project);
     }
+    // and a private repository, fetched over SSH with a key and known hosts
+    let private = crate::private::Private::require();
+    let (name, private_files, _) = crate::private::private_repo(&svc);
+    let url = format!("{}/{name}", private.ssh_url);
+    let project = format!("{org}/private");
+    publish_inline(
+        &svc,
+        Path::new(&url),
+        &project,
+        &setup.input,
+        &[
+            "--portfolio-id",
+            &portfolio,
+            "--git-credential",
+            &format!("ssh-key:file:{}", private.file("client_ed25519")),
+            "--git-known-hosts",
+            &format!("file:{}", private.file("known_hosts")),
+        ],
+    )
+    .await;
+    projects.push(project);
     let prefix = format!("{}/", unique("hub"));
     run_consumer(setup.config(
         &svc,
         &["--hub-object-prefix", &prefix, "--summary-wait", "60s"],
     ))
     .await;
-    let (docs, summaries) = outputs(&svc, &setup.output, 8, 3).await;
-    assert_eq!(docs.len(), 8);
+    let files_published = 8 + private_files.len();
+    let (docs, summaries) = outputs(&svc, &setup.output, files_published, 4).await;
+    assert_eq!(docs.len(), files_published);
 
     let hub = tempfile::tempdir().expect("tempdir");
     let keys = download(&svc, &prefix, hub.path()).await;
@@ -261,7 +284,7 @@ async fn a_portfolio_run_lands_in_the_hub_and_duckdb_reads_the_same_totals() {
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
     );
-    assert_eq!(rolled["projects"], 3, "{rolled}");
+    assert_eq!(rolled["projects"], 4, "{rolled}");
     let files: u64 = summaries
         .iter()
         .map(|s| s["totals"]["files"].as_u64().expect("files"))
@@ -272,7 +295,7 @@ async fn a_portfolio_run_lands_in_the_hub_and_duckdb_reads_the_same_totals() {
         serde_json::json!([format!("{org}/api")])
     );
     assert_eq!(rolled["secrets_by_project"][format!("{org}/web")], 1);
-    assert_eq!(rolled["freshness"].as_array().expect("freshness").len(), 3);
+    assert_eq!(rolled["freshness"].as_array().expect("freshness").len(), 4);
 
     // docs/hub.md's queries, run as written against the hub's files
     let root = hub.path().to_str().expect("utf-8");
@@ -329,7 +352,7 @@ async fn a_portfolio_run_lands_in_the_hub_and_duckdb_reads_the_same_totals() {
             .iter()
             .any(|r| r["project"] == format!("{org}/api"))
     );
-    assert_eq!(results[5].len(), 3, "every project's latest state");
+    assert_eq!(results[5].len(), 4, "every project's latest state");
 }
 
 /// A hub that cannot be written (its disk full): every summary is still produced, the

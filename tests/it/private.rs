@@ -17,15 +17,15 @@ use tributary_tests::{
 use crate::consumer::{Setup, dead_letters, outputs};
 
 /// The private git servers' coordinates and test credentials.
-struct Private {
-    ssh_url: String,
+pub(crate) struct Private {
+    pub(crate) ssh_url: String,
     ssh_dir: PathBuf,
     http_url: String,
     token: String,
 }
 
 impl Private {
-    fn require() -> Self {
+    pub(crate) fn require() -> Self {
         let var = |n: &str| {
             std::env::var(n).unwrap_or_else(|_| {
                 panic!("{n} is not set; start deploy/local/services up and eval its env")
@@ -51,7 +51,7 @@ impl Private {
         p
     }
 
-    fn file(&self, name: &str) -> String {
+    pub(crate) fn file(&self, name: &str) -> String {
         self.ssh_dir.join(name).display().to_string()
     }
 
@@ -79,7 +79,7 @@ impl Private {
 }
 
 /// A private repository in the served root: (bare name, files, head commit).
-fn private_repo(svc: &Services) -> (String, Vec<(String, String)>, String) {
+pub(crate) fn private_repo(svc: &Services) -> (String, Vec<(String, String)>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let work = dir.path().join("w");
     let files: Vec<(String, String)> = vec![
