@@ -105,13 +105,14 @@ async fn learn(args: tributary_publisher::cli::LearnArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// `publish --repos-file`: every repository listed, as one portfolio run, one report.
-async fn publish_portfolio(args: PublishArgs) -> anyhow::Result<ExitCode> {
-    let report_json = args.report_json;
-    let configs = args.into_configs().map_err(PublishError::from)?;
+/// What a publish needs before it runs: its cancellation (Ctrl-C stops the run) and the
+/// metrics server, if asked for.
+async fn start_publishing(
+    metrics_addr: Option<std::net::SocketAddr>,
+) -> anyhow::Result<(CancellationToken, Option<tokio::task::JoinHandle<()>>)> {
     let cancel = CancellationToken::new();
     let metrics = metrics_server(
-        configs[0].settings.metrics_addr,
+        metrics_addr,
         &cancel,
         tributary_publisher::register_publish_metrics,
     )
@@ -119,10 +120,18 @@ async fn publish_portfolio(args: PublishArgs) -> anyhow::Result<ExitCode> {
     let on_signal = cancel.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::warn!("interrupted: stopping the portfolio run");
+            tracing::warn!("interrupted: stopping the run");
             on_signal.cancel();
         }
     });
+    Ok((cancel, metrics))
+}
+
+/// `publish --repos-file`: every repository listed, as one portfolio run, one report.
+async fn publish_portfolio(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let report_json = args.report_json;
+    let configs = args.into_configs().map_err(PublishError::from)?;
+    let (cancel, metrics) = start_publishing(configs[0].settings.metrics_addr).await?;
     let report = tributary_publisher::portfolio(configs, cancel.clone()).await;
     let text = if report_json {
         format!("{}\n", serde_json::to_string_pretty(&report)?)
@@ -197,20 +206,7 @@ async fn publish_run(args: PublishArgs) -> anyhow::Result<ExitCode> {
     }
     let report_json = args.report_json;
     let config = args.into_config().map_err(PublishError::from)?;
-    let cancel = CancellationToken::new();
-    let metrics = metrics_server(
-        config.settings.metrics_addr,
-        &cancel,
-        tributary_publisher::register_publish_metrics,
-    )
-    .await?;
-    let on_signal = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::warn!("interrupted: stopping the run");
-            on_signal.cancel();
-        }
-    });
+    let (cancel, metrics) = start_publishing(config.settings.metrics_addr).await?;
     let report = tributary_publisher::publish(config, cancel.clone()).await?;
     // stdout is the report alone: JSON (the plan is in it), or the plan's table and
     // the summary; a reader that stops early (`| head`) ends the output, not the run
