@@ -1041,3 +1041,87 @@ async fn hostile_linguist_overrides_cost_one_file_at_most() {
         );
     }
 }
+
+/// Duplicate files against fdupes, the tool users check this with: CMake's own data
+/// folder (cmake-data, installed by deploy/local/services) published and consumed; the
+/// summary's groups of identical files are fdupes' groups (non-empty files).
+#[tokio::test]
+async fn duplicate_file_groups_equal_fdupes_on_real_files() {
+    use crate::consumer::{Setup, outputs, run_consumer};
+    let svc = tributary_tests::Services::require();
+    let root = std::fs::read_dir("/usr/share")
+        .expect("/usr/share")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("/cmake-") && p.join("Modules").is_dir())
+        .expect("CMake's data (cmake-data)");
+    // fdupes: groups of identical non-empty files, blank-line separated
+    let listed = tributary_tests::run(Command::new("fdupes").args(["-r", "-n", "-q"]).arg(&root));
+    let mut want: Vec<Vec<String>> = listed
+        .split("\n\n")
+        .map(|g| {
+            let mut paths: Vec<String> = g
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(|l| rel(&root, Path::new(l)).to_string())
+                .collect();
+            paths.sort();
+            paths
+        })
+        .filter(|g| g.len() > 1)
+        .collect();
+    want.sort();
+    assert!(want.len() >= 10, "fdupes found {} groups", want.len());
+    let files = tributary_tests::run(
+        Command::new("find")
+            .arg(&root)
+            .args(["-type", "f", "-printf", "x"]),
+    )
+    .len();
+
+    let setup = Setup::new("duplicates");
+    let project = tributary_tests::unique("duplicates");
+    // the few large files go by object storage
+    let base = [
+        "--repo",
+        root.to_str().expect("utf-8"),
+        "--project",
+        &project,
+        "--brokers",
+        &svc.kafka_brokers,
+        "--topic",
+        &setup.input,
+    ];
+    let report = crate::publisher::publish(crate::publisher::config(
+        &crate::publisher::with_s3(&base, &svc).words(),
+    ))
+    .await;
+    assert!(report.ok(), "{}", report.summary());
+    assert_eq!(report.files.total() as usize, files, "{}", report.summary());
+    run_consumer(setup.config(&svc, &["--summary-wait", "120s"])).await;
+    let (_, summaries) = outputs(&svc, &setup.output, 0, 1).await;
+    let s = &summaries[0];
+    assert!(s["complete"] == true && s["dead_lettered"] == 0, "{s}");
+    assert_eq!(s["totals"]["files"], files);
+    let d = &s["duplicates"];
+    assert_eq!(d["groups"], want.len(), "{d}");
+    let copies: usize = want.iter().map(|g| g.len() - 1).sum();
+    assert_eq!(d["duplicate_files"], copies);
+    for g in d["largest"].as_array().expect("largest") {
+        let paths: Vec<String> = g["paths"]
+            .as_array()
+            .expect("paths")
+            .iter()
+            .map(|p| p.as_str().expect("path").to_owned())
+            .collect();
+        let fdupes = want
+            .iter()
+            .find(|w| w.contains(&paths[0]))
+            .unwrap_or_else(|| panic!("{paths:?} is no fdupes group"));
+        assert_eq!(g["files"], fdupes.len());
+        assert!(
+            paths.iter().all(|p| fdupes.contains(p)),
+            "{paths:?} vs {fdupes:?}"
+        );
+    }
+}

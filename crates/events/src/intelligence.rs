@@ -360,6 +360,35 @@ pub struct ProjectSummary {
     /// The portfolio run the run belongs to (since 1.4; absent: a run of its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portfolio_id: Option<Uuid>,
+    /// Files whose bytes another file of the project has too (since 1.4; absent when
+    /// every non-empty file is unique).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<Duplicates>,
+}
+
+/// Identical files within a project, found by content checksum (since 1.4).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Duplicates {
+    /// Groups of two or more non-empty files with the same bytes.
+    pub groups: u64,
+    /// Files beyond the first of each group: what removing the copies would remove.
+    pub duplicate_files: u64,
+    /// Their bytes.
+    pub duplicate_bytes: u64,
+    /// The groups that waste the most bytes, most first (at most 20).
+    pub largest: Vec<DuplicateGroup>,
+}
+
+/// One group of identical files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateGroup {
+    pub checksum: crate::Sha256Hex,
+    /// Bytes of each copy.
+    pub size: u64,
+    /// How many files have these bytes.
+    pub files: u64,
+    /// Their paths, sorted (at most 10).
+    pub paths: Vec<String>,
 }
 
 impl ProjectSummary {

@@ -189,6 +189,7 @@ pub fn html(s: &ProjectSummary) -> String {
     not_indexed(&mut h, s);
     languages(&mut h, s);
     hotspots(&mut h, s);
+    duplicates(&mut h, s);
     licenses(&mut h, s);
     secrets(&mut h, s);
     let _ = write!(
@@ -472,6 +473,40 @@ fn hotspots(h: &mut String, s: &ProjectSummary) {
             escape(spot.language.as_deref().unwrap_or("")),
             thousands(spot.cyclomatic),
             thousands(spot.code),
+        );
+    }
+    h.push_str("</table></div>");
+}
+
+/// Identical files: how many copies, what they weigh, the largest groups.
+fn duplicates(h: &mut String, s: &ProjectSummary) {
+    let Some(d) = &s.duplicates else { return };
+    let _ = write!(
+        h,
+        "<h2>Duplicate files</h2><p class=\"meta\" id=\"duplicates-total\">{} groups of identical files: \
+         {} copies, {} that removing them would save.</p><div class=\"scroll\"><table id=\"duplicates\">\
+         <tr><th class=\"n\">copies</th><th class=\"n\">size</th><th>files</th></tr>",
+        thousands(d.groups),
+        thousands(d.duplicate_files),
+        human_bytes(d.duplicate_bytes)
+    );
+    for g in &d.largest {
+        let paths: Vec<String> = g
+            .paths
+            .iter()
+            .map(|p| format!("<code>{}</code>", escape(p)))
+            .collect();
+        let more = if g.files > g.paths.len() as u64 {
+            format!(" and {} more", thousands(g.files - g.paths.len() as u64))
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            h,
+            "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}{more}</td></tr>",
+            thousands(g.files),
+            human_bytes(g.size),
+            paths.join(", ")
         );
     }
     h.push_str("</table></div>");

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use time::OffsetDateTime;
 use tributary_events::intelligence::{
-    DOC_TYPE_PROJECT_SUMMARY, FileIntelligence, FlagCounts, Hotspot, INTELLIGENCE_SCHEMA_VERSION,
-    LanguageTotals, LicenseCount, ProjectSummary, Shares,
+    DOC_TYPE_PROJECT_SUMMARY, DuplicateGroup, FileIntelligence, FlagCounts, Hotspot,
+    INTELLIGENCE_SCHEMA_VERSION, LanguageTotals, LicenseCount, ProjectSummary, Shares,
 };
 use tributary_events::v2::IndexRunCompleted;
 
@@ -14,6 +14,10 @@ use tributary_events::v2::IndexRunCompleted;
 pub const HOTSPOTS: usize = 10;
 /// Example paths kept per license.
 const LICENSE_EXAMPLES: usize = 3;
+/// Duplicate groups listed per summary.
+pub const DUPLICATE_GROUPS: usize = 20;
+/// Paths kept per duplicate group.
+const DUPLICATE_PATHS: usize = 10;
 
 /// Folds a run's documents into its summary. `dead` is the number of its files that
 /// were dead-lettered; `complete` whether every announced file is accounted for.
@@ -48,6 +52,16 @@ pub struct Rollup {
     files_with_secrets: u64,
     generated_bytes: u64,
     vendored_bytes: u64,
+    /// Every non-empty file's checksum, with its size, count and first paths: the one
+    /// part of the fold that grows with the files (about 80 bytes a distinct file).
+    by_content: HashMap<tributary_events::Sha256Hex, Copies>,
+}
+
+#[derive(Debug)]
+struct Copies {
+    size: u64,
+    files: u64,
+    paths: Vec<String>,
 }
 
 /// Hotspot order: the most complex first, then the largest, then by path.
@@ -82,6 +96,17 @@ impl Rollup {
         flags.test += u64::from(f.test);
         self.generated_bytes += if f.generated { d.size } else { 0 };
         self.vendored_bytes += if f.vendored { d.size } else { 0 };
+        if d.size > 0 {
+            let copies = self.by_content.entry(d.checksum).or_insert(Copies {
+                size: d.size,
+                files: 0,
+                paths: Vec::new(),
+            });
+            copies.files += 1;
+            if copies.paths.len() < DUPLICATE_PATHS {
+                copies.paths.push(d.path.to_string());
+            }
+        }
         let file_cc = d.complexity.as_ref().map_or(0, |c| c.cyclomatic);
         self.cyclomatic += file_cc;
         self.symbols += d.symbols.len() as u64;
@@ -158,6 +183,7 @@ impl Rollup {
             vendored_files: share(flags.vendored, totals.files),
             vendored_bytes: share(self.vendored_bytes, totals.bytes),
         };
+        let duplicates = duplicates(self.by_content);
         ProjectSummary {
             schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
             doc_type: DOC_TYPE_PROJECT_SUMMARY.to_owned(),
@@ -191,8 +217,48 @@ impl Rollup {
             // priced by the consumer, which knows what the run did
             cost: None,
             portfolio_id: run.portfolio_id,
+            duplicates,
         }
     }
+}
+
+/// The groups of identical files, the most wasteful first; `None` when there is none.
+fn duplicates(
+    by_content: HashMap<tributary_events::Sha256Hex, Copies>,
+) -> Option<tributary_events::intelligence::Duplicates> {
+    let mut groups: Vec<DuplicateGroup> = by_content
+        .into_iter()
+        .filter(|(_, c)| c.files > 1)
+        .map(|(checksum, mut c)| {
+            c.paths.sort();
+            DuplicateGroup {
+                checksum,
+                size: c.size,
+                files: c.files,
+                paths: c.paths,
+            }
+        })
+        .collect();
+    if groups.is_empty() {
+        return None;
+    }
+    let wasted = |g: &DuplicateGroup| g.size * (g.files - 1);
+    let out = tributary_events::intelligence::Duplicates {
+        groups: groups.len() as u64,
+        duplicate_files: groups.iter().map(|g| g.files - 1).sum(),
+        duplicate_bytes: groups.iter().map(wasted).sum(),
+        largest: Vec::new(),
+    };
+    groups.sort_by(|a, b| {
+        wasted(b)
+            .cmp(&wasted(a))
+            .then_with(|| a.paths.cmp(&b.paths))
+    });
+    groups.truncate(DUPLICATE_GROUPS);
+    Some(tributary_events::intelligence::Duplicates {
+        largest: groups,
+        ..out
+    })
 }
 
 #[cfg(test)]

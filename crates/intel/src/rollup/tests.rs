@@ -311,3 +311,58 @@ fn the_summary_and_report_show_what_the_publisher_did_not_publish() {
     assert!(html.contains("<span class=\"ok\">complete</span>"));
     assert!(!html.contains("not-indexed"));
 }
+
+#[test]
+fn identical_files_are_grouped_by_content_the_most_wasteful_first() {
+    let with_bytes = |path: &str, content: &str, size: u64| {
+        let mut d = doc(path, Some("Rust"), 1, 0, Flags::default());
+        d.checksum = Sha256Hex::of(content.as_bytes());
+        d.size = size;
+        d
+    };
+    let docs = [
+        with_bytes("a/lib.rs", "x", 100),
+        with_bytes("b/lib.rs", "x", 100),
+        with_bytes("c/lib.rs", "x", 100),
+        with_bytes("big1.bin", "y", 5000),
+        with_bytes("big2.bin", "y", 5000),
+        with_bytes("unique.rs", "z", 10),
+        // empty files are all alike and not worth a group
+        with_bytes("e1", "", 0),
+        with_bytes("e2", "", 0),
+    ];
+    let s = summarise(
+        &run(docs.len() as u64),
+        &docs,
+        0,
+        true,
+        OffsetDateTime::now_utc(),
+    );
+    let d = s.duplicates.expect("duplicates");
+    assert_eq!(
+        (d.groups, d.duplicate_files, d.duplicate_bytes),
+        (2, 3, 5200)
+    );
+    assert_eq!(d.largest[0].paths, ["big1.bin", "big2.bin"]);
+    assert_eq!(d.largest[1].paths, ["a/lib.rs", "b/lib.rs", "c/lib.rs"]);
+    assert_eq!(d.largest[1].files, 3);
+    let html = crate::report::html(&summarise(
+        &run(3),
+        &docs[..3],
+        0,
+        true,
+        OffsetDateTime::now_utc(),
+    ));
+    assert!(
+        html.contains("1 groups of identical files: 2 copies"),
+        "report section"
+    );
+    // nothing identical: no section, no field
+    let unique = summarise(&run(1), &docs[5..6], 0, true, OffsetDateTime::now_utc());
+    assert!(unique.duplicates.is_none());
+    assert!(
+        !serde_json::to_string(&unique)
+            .expect("json")
+            .contains("duplicates")
+    );
+}
