@@ -49,13 +49,8 @@ pub enum Command {
     /// credentials. Exit 0 only when all pass; `/readyz` runs the same checks.
     #[command(args_override_self = true)]
     Check(Box<CheckCommand>),
-    /// Ask a running daemon's /healthz (or /readyz) on this host: exit 0 when it
-    /// answers 200. For container health checks in images without a shell or curl.
-    Healthcheck(tributary_runtime::HealthcheckArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    Completions(tributary_runtime::CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
+    #[command(flatten)]
+    Tool(tributary_runtime::ToolCommand),
 }
 
 #[derive(Debug, Args)]

@@ -42,7 +42,7 @@ fn main() -> ExitCode {
     let run_args = match &cli.command {
         Command::Run(args) => Some(&**args),
         Command::Check(args) => Some(&args.run),
-        Command::Dlq(_) | Command::Healthcheck(_) | Command::Completions(_) | Command::Man => None,
+        Command::Dlq(_) | Command::Tool(_) => None,
     };
     if let Some(args) = run_args {
         // every git network operation is bounded: a remote that accepts and then goes
@@ -75,14 +75,7 @@ const GIT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => daemon(*args).await,
-        Command::Healthcheck(args) => Ok(tributary_runtime::healthcheck(&args).await),
-        Command::Completions(args) => Ok(tributary_runtime::print_completions(
-            <Cli as clap::CommandFactory>::command(),
-            args.shell,
-        )?),
-        Command::Man => Ok(tributary_runtime::print_man(
-            <Cli as clap::CommandFactory>::command(),
-        )?),
+        Command::Tool(tool) => Ok(tool.run(<Cli as clap::CommandFactory>::command()).await?),
         Command::Check(args) => {
             let format = args.check.format;
             let config = args.run.into_config().map_err(ConsumerError::from)?;

@@ -53,13 +53,8 @@ pub enum Command {
     /// pass.
     #[command(args_override_self = true)]
     Check(Box<CheckCommand>),
-    /// Ask a running daemon's /healthz on this host: exit 0 when it answers 200. For
-    /// container health checks in images without a shell or curl.
-    Healthcheck(tributary_runtime::HealthcheckArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    Completions(tributary_runtime::CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
+    #[command(flatten)]
+    Tool(tributary_runtime::ToolCommand),
     /// Fold what consumers measured — fetch latency and failures by strategy and size,
     /// from the output and dead-letter topics since the last pass — into the strategy
     /// model `publish --strategy-model` consults. Run it periodically.

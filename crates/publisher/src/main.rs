@@ -23,9 +23,7 @@ fn main() -> ExitCode {
         Command::Publish(args) => Some(args.settings.git_timeout),
         Command::Watch(args) => Some(args.settings.git_timeout),
         Command::Check(args) => Some(args.publish.settings.git_timeout),
-        Command::Healthcheck(_) | Command::Learn(_) | Command::Completions(_) | Command::Man => {
-            None
-        }
+        Command::Learn(_) | Command::Tool(_) => None,
     };
     // every git network operation is bounded: a remote that accepts and then goes
     // silent fails within the timeout
@@ -61,15 +59,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Watch(args) => watch(args).await,
         Command::Publish(args) => publish(args).await,
         Command::Check(args) => check(*args).await,
-        Command::Healthcheck(args) => Ok(tributary_runtime::healthcheck(&args).await),
         Command::Learn(args) => learn(args).await,
-        Command::Completions(args) => Ok(tributary_runtime::print_completions(
-            <Cli as clap::CommandFactory>::command(),
-            args.shell,
-        )?),
-        Command::Man => Ok(tributary_runtime::print_man(
-            <Cli as clap::CommandFactory>::command(),
-        )?),
+        Command::Tool(tool) => Ok(tool.run(<Cli as clap::CommandFactory>::command()).await?),
     }
 }
 

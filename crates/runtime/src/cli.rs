@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use tributary_content::ContentError;
 use tributary_content::gcs::GcsConfig;
 use tributary_content::s3::{S3Config, StaticCredentials};
@@ -379,4 +379,28 @@ pub fn print_man(cmd: clap::Command) -> std::io::Result<std::process::ExitCode> 
     clap_mangen::Man::new(cmd).render(&mut out)?;
     crate::print_stdout(&String::from_utf8_lossy(&out))?;
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The commands both binaries have that are not about their work: flattened into each
+/// binary's own command enum and run by [`ToolCommand::run`].
+#[derive(Debug, Subcommand)]
+pub enum ToolCommand {
+    /// Ask a running daemon's /healthz (or /readyz) on this host: exit 0 when it
+    /// answers 200. For container health checks in images without a shell or curl.
+    Healthcheck(crate::HealthcheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+impl ToolCommand {
+    /// Runs the command for the binary whose whole command line is `cmd`.
+    pub async fn run(self, cmd: clap::Command) -> std::io::Result<std::process::ExitCode> {
+        match self {
+            ToolCommand::Healthcheck(args) => Ok(crate::healthcheck(&args).await),
+            ToolCommand::Completions(args) => print_completions(cmd, args.shell),
+            ToolCommand::Man => print_man(cmd),
+        }
+    }
 }

@@ -15,7 +15,7 @@ mod serve;
 
 pub use cli::{
     CompletionsArgs, GlobalArgs, HostKeyArgs, KafkaArgs, LogFormat, ProviderArg, Shell,
-    StorageArgs, options_without_help, parse_size, print_completions, print_man,
+    StorageArgs, ToolCommand, options_without_help, parse_size, print_completions, print_man,
 };
 pub use cost::{
     CostEstimated, PriceTableFileError, load_price_table, process_cpu_seconds, thread_cpu_seconds,
