@@ -254,6 +254,16 @@ pub struct LanguageTotals {
     pub blank: u64,
 }
 
+impl std::ops::AddAssign for LanguageTotals {
+    fn add_assign(&mut self, o: Self) {
+        self.files += o.files;
+        self.bytes += o.bytes;
+        self.code += o.code;
+        self.comment += o.comment;
+        self.blank += o.blank;
+    }
+}
+
 /// A file among the most complex (cyclomatic, then code lines).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hotspot {
@@ -280,6 +290,17 @@ pub struct FlagCounts {
     pub documentation: u64,
     #[serde(default)]
     pub test: u64,
+}
+
+impl std::ops::AddAssign for FlagCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.binary += o.binary;
+        self.generated += o.generated;
+        self.vendored += o.vendored;
+        self.minified += o.minified;
+        self.documentation += o.documentation;
+        self.test += o.test;
+    }
 }
 
 /// Files per license in a project.

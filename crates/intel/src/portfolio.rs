@@ -54,19 +54,10 @@ pub fn fold(
     };
     let (mut generated_bytes, mut vendored_bytes) = (0f64, 0f64);
     for s in summaries {
-        let t = &mut p.totals;
-        t.files += s.totals.files;
-        t.bytes += s.totals.bytes;
-        t.code += s.totals.code;
-        t.comment += s.totals.comment;
-        t.blank += s.totals.blank;
+        p.totals += s.totals;
         for (name, lt) in &s.languages {
             let l: &mut PortfolioLanguage = p.languages.entry(name.clone()).or_default();
-            l.totals.files += lt.files;
-            l.totals.bytes += lt.bytes;
-            l.totals.code += lt.code;
-            l.totals.comment += lt.comment;
-            l.totals.blank += lt.blank;
+            l.totals += *lt;
             l.projects += 1;
         }
         let mut copyleft = false;
@@ -93,13 +84,7 @@ pub fn fold(
                 project: s.project.clone(),
                 hotspot: h.clone(),
             }));
-        let f = &mut p.flags;
-        f.binary += s.flags.binary;
-        f.generated += s.flags.generated;
-        f.vendored += s.flags.vendored;
-        f.minified += s.flags.minified;
-        f.documentation += s.flags.documentation;
-        f.test += s.flags.test;
+        p.flags += s.flags;
         // a project's byte shares back to bytes, to weigh them across projects
         generated_bytes += s.shares.generated_bytes * s.totals.bytes as f64;
         vendored_bytes += s.shares.vendored_bytes * s.totals.bytes as f64;

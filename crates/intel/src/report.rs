@@ -399,11 +399,7 @@ fn language_table(
     );
     let mut total = LanguageTotals::default();
     for (name, t) in rows {
-        total.files += t.files;
-        total.code += t.code;
-        total.comment += t.comment;
-        total.blank += t.blank;
-        total.bytes += t.bytes;
+        total += **t;
         let bar = if shares {
             let s = share(t.code, whole);
             format!(
