@@ -45,6 +45,8 @@ pub const BACKOFF: Duration = Duration::from_millis(500);
 /// `per-repo` summaries a portfolio rollup reads at most; past that it is not rebuilt
 /// after every project (a GET each), and `tributary_hub_rollups_skipped_total` says so.
 pub const ROLLUP_MAX_PROJECTS: usize = 1_000;
+/// Summaries a rollup reads at once.
+const ROLLUP_READS_IN_FLIGHT: usize = 16;
 
 const HTML: &str = "text/html; charset=utf-8";
 
@@ -155,15 +157,25 @@ impl HubSink {
                 return;
             }
         };
-        let mut summaries = Vec::with_capacity(listed.len());
-        for (key, _) in listed.iter().filter(|(k, _)| k.ends_with(".json")) {
-            // a summary that cannot be read now is left out of this rollup only
-            if let Ok(bytes) = self.store.get(key).await
-                && let Ok(s) = serde_json::from_slice::<ProjectSummary>(&bytes)
-            {
-                summaries.push(s);
-            }
-        }
+        use futures::StreamExt as _;
+        // read a few at a time; a summary that cannot be read now is left out of this
+        // rollup only. Boxed first: borrowing futures otherwise trip the higher-ranked
+        // `Send` inference of the task that runs the summary.
+        let reads: Vec<futures::future::BoxFuture<'_, Option<ProjectSummary>>> = listed
+            .iter()
+            .filter(|(k, _)| k.ends_with(".json"))
+            .map(|(key, _)| {
+                Box::pin(async move {
+                    let bytes = self.store.get(key).await.ok()?;
+                    serde_json::from_slice::<ProjectSummary>(&bytes).ok()
+                }) as futures::future::BoxFuture<'_, _>
+            })
+            .collect();
+        let summaries: Vec<ProjectSummary> = futures::stream::iter(reads)
+            .buffered(ROLLUP_READS_IN_FLIGHT)
+            .filter_map(futures::future::ready)
+            .collect()
+            .await;
         let rolled = tributary_intel::portfolio::fold(
             portfolio,
             &summaries,
