@@ -94,6 +94,16 @@ impl Services {
             max_attempts: 4,
         }
     }
+
+    /// The product's own store client on the local S3 server's bucket.
+    pub async fn object_store(&self) -> tributary_content::ObjectStore {
+        tributary_content::ObjectStore::open(&tributary_content::store::StoreConfig::S3(
+            self.s3_config(),
+        ))
+        .await
+        .expect("store")
+        .expect("s3")
+    }
 }
 
 /// A command line for a workspace binary or its `Cli` parser: leading words, then

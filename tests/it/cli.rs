@@ -15,6 +15,21 @@ fn publisher() -> Command {
     Command::new(workspace_bin("tributary-publisher"))
 }
 
+/// A dry run of this repository whose report is JSON on stdout, no progress, and
+/// brokers that are never asked.
+fn dry_run_json() -> Command {
+    let mut c = publisher();
+    c.args([
+        "publish",
+        "--repo",
+        &repo_root(),
+        "--dry-run",
+        "--report-json",
+    ])
+    .args(["--progress", "off", "--brokers", "127.0.0.1:1"]);
+    c
+}
+
 #[test]
 fn a_dry_run_into_a_closed_pipe_ends_quietly() {
     let mut child = publisher()
@@ -47,17 +62,7 @@ fn a_dry_run_into_a_closed_pipe_ends_quietly() {
 
 #[test]
 fn report_json_puts_only_json_on_stdout_even_when_the_run_cannot_start() {
-    let out = publisher()
-        .args([
-            "publish",
-            "--repo",
-            &repo_root(),
-            "--dry-run",
-            "--report-json",
-        ])
-        .args(["--progress", "off", "--brokers", "127.0.0.1:1"])
-        .output()
-        .expect("publisher runs");
+    let out = dry_run_json().output().expect("publisher runs");
     assert!(out.status.success());
     let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
     assert!(
@@ -189,22 +194,8 @@ fn versions_name_the_commit_and_librdkafka_and_help_lists_exit_codes() {
 
 #[test]
 fn sizes_take_units_in_any_case() {
-    let out = publisher()
-        .args([
-            "publish",
-            "--repo",
-            &repo_root(),
-            "--dry-run",
-            "--report-json",
-        ])
-        .args([
-            "--progress",
-            "off",
-            "--max-file-size",
-            "10kb",
-            "--brokers",
-            "127.0.0.1:1",
-        ])
+    let out = dry_run_json()
+        .args(["--max-file-size", "10kb"])
         .output()
         .expect("publisher runs");
     assert!(

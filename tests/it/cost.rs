@@ -13,27 +13,16 @@ use crate::publisher::{config, publish, with_s3};
 
 /// Objects under `prefix`: (count, total bytes).
 async fn stored(svc: &Services, prefix: &str) -> (u64, u64) {
-    let client = svc.s3_config().client().await.expect("s3");
-    let (mut count, mut bytes) = (0, 0);
-    let mut token = None;
-    loop {
-        let page = client
-            .list_objects_v2()
-            .bucket(&svc.s3_bucket)
-            .prefix(prefix)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .expect("list");
-        for o in page.contents() {
-            count += 1;
-            bytes += o.size().unwrap_or(0) as u64;
-        }
-        match page.next_continuation_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return (count, bytes),
-        }
-    }
+    let store = svc.object_store().await;
+    let listed = store
+        .list_keys(prefix, usize::MAX)
+        .await
+        .expect("list")
+        .expect("listed");
+    (
+        listed.len() as u64,
+        listed.iter().map(|(_, size)| size).sum(),
+    )
 }
 
 /// The run's records on the topic: the bytes of its batches (keys and values) and its

@@ -75,48 +75,27 @@ fn repos(root: &Path) -> Vec<(String, std::path::PathBuf)> {
 }
 
 /// Every object under `prefix` in the test bucket, saved under `into` by its key less
-/// the prefix.
+/// the prefix (listed and read through the product's own store client).
 async fn download(svc: &Services, prefix: &str, into: &Path) -> Vec<String> {
-    let client = svc.s3_config().client().await.expect("client");
-    let mut keys = Vec::new();
-    let mut token = None;
-    loop {
-        let page = client
-            .list_objects_v2()
-            .bucket(&svc.s3_bucket)
-            .prefix(prefix)
-            .set_continuation_token(token.take())
-            .send()
-            .await
-            .expect("list");
-        for o in page.contents() {
-            keys.push(o.key().expect("key").to_owned());
-        }
-        match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
-            _ => break,
-        }
-    }
-    for key in &keys {
-        let body = client
-            .get_object()
-            .bucket(&svc.s3_bucket)
-            .key(key)
-            .send()
-            .await
-            .expect("get")
-            .body
-            .collect()
-            .await
-            .expect("body")
-            .into_bytes();
-        let path = into.join(key.strip_prefix(prefix).expect("under the prefix"));
+    let store = svc.object_store().await;
+    let listed = store
+        .list_keys(prefix, usize::MAX)
+        .await
+        .expect("list")
+        .expect("listed");
+    let mut keys = Vec::with_capacity(listed.len());
+    for (key, _) in listed {
+        let body = store.get(&key).await.expect("get");
+        let rel = key
+            .strip_prefix(prefix)
+            .expect("under the prefix")
+            .to_owned();
+        let path = into.join(&rel);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(path, body).expect("write");
+        keys.push(rel);
     }
-    keys.iter()
-        .map(|k| k.strip_prefix(prefix).expect("prefix").to_owned())
-        .collect()
+    keys
 }
 
 /// Runs SQL through DuckDB; each query's rows as JSON objects.

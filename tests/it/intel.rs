@@ -790,12 +790,7 @@ async fn reports_go_to_the_object_store_as_html_and_a_failed_write_does_not_fail
     };
     let summary =
         tributary_intel::rollup::summarise(&run, &docs, 0, true, time::OffsetDateTime::now_utc());
-    let store = tributary_content::ObjectStore::open(&tributary_content::store::StoreConfig::S3(
-        svc.s3_config(),
-    ))
-    .await
-    .expect("store")
-    .expect("s3");
+    let store = svc.object_store().await;
     let prefix = format!("{}/", tributary_tests::unique("reports"));
     let sink = ReportSink {
         store,
@@ -1082,21 +1077,9 @@ async fn duplicate_file_groups_equal_fdupes_on_real_files() {
     let setup = Setup::new("duplicates");
     let project = tributary_tests::unique("duplicates");
     // the few large files go by object storage
-    let base = [
-        "--repo",
-        root.to_str().expect("utf-8"),
-        "--project",
-        &project,
-        "--brokers",
-        &svc.kafka_brokers,
-        "--topic",
-        &setup.input,
-    ];
-    let report = crate::publisher::publish(crate::publisher::config(
-        &crate::publisher::with_s3(&base, &svc).words(),
-    ))
-    .await;
-    assert!(report.ok(), "{}", report.summary());
+    let report =
+        crate::publisher::publish_repo(&svc, &root, &project, &setup.input, &svc.s3_args().words())
+            .await;
     assert_eq!(report.files.total() as usize, files, "{}", report.summary());
     run_consumer(setup.config(&svc, &["--summary-wait", "120s"])).await;
     let (_, summaries) = outputs(&svc, &setup.output, 0, 1).await;

@@ -114,7 +114,20 @@ pub(crate) async fn publish_inline(
     topic: &str,
     extra: &[&str],
 ) -> RunReport {
-    let mut argv = vec![
+    let store = Args::new(["--storage-provider", "none"]).with(extra);
+    publish_repo(svc, repo, project, topic, &store.words()).await
+}
+
+/// Publishes `repo` as `project` to `topic` with `extra` flags (the store's among
+/// them); the run must succeed.
+pub(crate) async fn publish_repo(
+    svc: &Services,
+    repo: &std::path::Path,
+    project: &str,
+    topic: &str,
+    extra: &[&str],
+) -> RunReport {
+    let argv = Args::new([
         "--repo",
         repo.to_str().expect("utf-8"),
         "--project",
@@ -123,11 +136,9 @@ pub(crate) async fn publish_inline(
         &svc.kafka_brokers,
         "--topic",
         topic,
-        "--storage-provider",
-        "none",
-    ];
-    argv.extend_from_slice(extra);
-    let report = publish(config(&argv)).await;
+    ])
+    .with(extra);
+    let report = publish(config(&argv.words())).await;
     assert!(report.ok(), "{}", report.summary());
     report
 }
