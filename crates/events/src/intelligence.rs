@@ -8,8 +8,9 @@ use crate::checksum::Sha256Hex;
 use crate::path::RelPath;
 use crate::v2::ContentStrategy;
 
-/// 1.3 added `timing.cpu_us`, `timing.resolved_from` and the summary's `cost`.
-pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.4.0";
+/// 1.3 added `timing.cpu_us`, `timing.resolved_from` and the summary's `cost`; 1.5 each
+/// function's `lines` and `parameters` and the summary's `functions`.
+pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.5.0";
 pub const DOC_TYPE_FILE: &str = "file_intelligence";
 
 /// Code, comment and blank line counts.
@@ -34,11 +35,21 @@ pub struct Complexity {
     pub functions: Vec<FunctionComplexity>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One function the parser outlined, with its size and shape.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FunctionComplexity {
     pub name: String,
+    /// 1-based line where the function's definition starts.
     pub line: u64,
     pub cyclomatic: u64,
+    /// Lines from the definition's first to its last, both counted (since 1.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<u64>,
+    /// Parameters named in its parameter list: `self` counts where it is written
+    /// (Python, Rust), Go's receiver and Java's receiver parameter do not, a named
+    /// variadic parameter counts one, C's unnamed `...` and `(void)` none (since 1.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<u64>,
 }
 
 /// A named definition in the file.
@@ -385,6 +396,38 @@ pub struct ProjectSummary {
     /// every non-empty file is unique).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicates: Option<Duplicates>,
+    /// The functions the parsers outlined across the project, and the most complex of
+    /// them (since 1.5; absent when no file had any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub functions: Option<Functions>,
+}
+
+/// Functions across a project (since 1.5). Generated, vendored and test files count in
+/// `count` but are never hotspots.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Functions {
+    /// Functions listed by the run's documents (a document lists at most its analysis
+    /// limit's worth, the most complex kept).
+    pub count: u64,
+    /// Of those, how many have a cyclomatic complexity above 10 (McCabe's threshold).
+    pub cyclomatic_over_10: u64,
+    /// The most complex functions, most first (then the longest; at most 20).
+    pub hotspots: Vec<FunctionHotspot>,
+}
+
+/// One function among a project's most complex: where it is and its measures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionHotspot {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    pub name: String,
+    pub line: u64,
+    pub cyclomatic: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<u64>,
 }
 
 /// Identical files within a project, found by content checksum (since 1.4).

@@ -99,7 +99,7 @@ pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis
 /// analyser's output for the same input — language detection and flags included (a
 /// test fingerprints the analyses of a fixed corpus and names this constant when the
 /// fingerprint moves).
-pub const ANALYSIS_REVISION: u32 = 4;
+pub const ANALYSIS_REVISION: u32 = 5;
 
 /// The cheap, path-dependent part of an analysis — binary or text, language, the line
 /// counter's grammar, flags, whether the name is a license file's — done before the

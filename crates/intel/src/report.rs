@@ -189,6 +189,7 @@ pub fn html(s: &ProjectSummary) -> String {
     not_indexed(&mut h, s);
     languages(&mut h, s);
     hotspots(&mut h, s);
+    functions(&mut h, s);
     duplicates(&mut h, s);
     licenses(&mut h, s);
     secrets(&mut h, s);
@@ -469,6 +470,35 @@ fn hotspots(h: &mut String, s: &ProjectSummary) {
             escape(spot.language.as_deref().unwrap_or("")),
             thousands(spot.cyclomatic),
             thousands(spot.code),
+        );
+    }
+    h.push_str("</table></div>");
+}
+
+/// The most complex functions across the project, with their size and parameters.
+fn functions(h: &mut String, s: &ProjectSummary) {
+    let Some(f) = &s.functions else { return };
+    let _ = write!(
+        h,
+        "<h2>Most complex functions</h2><p class=\"meta\" id=\"functions-total\">{} functions, \
+         {} with a cyclomatic complexity above 10.</p><div class=\"scroll\"><table id=\"functions\">\
+         <tr><th>function</th><th>file</th><th class=\"n\">cyclomatic</th><th class=\"n\">lines</th>\
+         <th class=\"n wide\">parameters</th></tr>",
+        thousands(f.count),
+        thousands(f.cyclomatic_over_10),
+    );
+    let count = |n: Option<u64>| n.map(thousands).unwrap_or_default();
+    for spot in &f.hotspots {
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code></td><td><code>{}</code>:{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n wide\">{}</td></tr>",
+            escape(&spot.name),
+            escape(&spot.path),
+            spot.line,
+            thousands(spot.cyclomatic),
+            count(spot.lines),
+            count(spot.parameters),
         );
     }
     h.push_str("</table></div>");

@@ -5,13 +5,18 @@ use std::collections::{BTreeMap, HashMap};
 
 use time::OffsetDateTime;
 use tributary_events::intelligence::{
-    DOC_TYPE_PROJECT_SUMMARY, DuplicateGroup, FileIntelligence, FlagCounts, Hotspot,
-    INTELLIGENCE_SCHEMA_VERSION, LanguageTotals, LicenseCount, ProjectSummary, Shares,
+    DOC_TYPE_PROJECT_SUMMARY, DuplicateGroup, FileIntelligence, FlagCounts, FunctionHotspot,
+    Functions, Hotspot, INTELLIGENCE_SCHEMA_VERSION, LanguageTotals, LicenseCount, ProjectSummary,
+    Shares,
 };
 use tributary_events::v2::IndexRunCompleted;
 
 /// Hotspots listed per summary.
 pub const HOTSPOTS: usize = 10;
+/// Function hotspots listed per summary.
+pub const FUNCTION_HOTSPOTS: usize = 20;
+/// McCabe's threshold: a function above it is counted as complex.
+const COMPLEX_FUNCTION: u64 = 10;
 /// Example paths kept per license.
 const LICENSE_EXAMPLES: usize = 3;
 /// Duplicate groups listed per summary.
@@ -44,6 +49,9 @@ pub struct Rollup {
     languages: BTreeMap<String, LanguageTotals>,
     flags: FlagCounts,
     hot: Vec<Hotspot>,
+    functions: u64,
+    complex_functions: u64,
+    hot_functions: Vec<FunctionHotspot>,
     licenses: HashMap<String, LicenseCount>,
     secrets: BTreeMap<String, u64>,
     cyclomatic: u64,
@@ -70,6 +78,15 @@ fn hotter(a: &Hotspot, b: &Hotspot) -> std::cmp::Ordering {
         .cmp(&a.cyclomatic)
         .then_with(|| b.code.cmp(&a.code))
         .then_with(|| a.path.cmp(&b.path))
+}
+
+/// Function hotspot order: the most complex first, then the longest, then by place.
+fn hotter_function(a: &FunctionHotspot, b: &FunctionHotspot) -> std::cmp::Ordering {
+    b.cyclomatic
+        .cmp(&a.cyclomatic)
+        .then_with(|| b.lines.cmp(&a.lines))
+        .then_with(|| a.path.cmp(&b.path))
+        .then_with(|| a.line.cmp(&b.line))
 }
 
 impl Rollup {
@@ -135,8 +152,32 @@ impl Rollup {
             }
             entry.examples.truncate(LICENSE_EXAMPLES);
         }
+        let listed = d.complexity.as_ref().map_or(&[][..], |c| &c.functions[..]);
+        self.functions += listed.len() as u64;
+        self.complex_functions += listed
+            .iter()
+            .filter(|f| f.cyclomatic > COMPLEX_FUNCTION)
+            .count() as u64;
         // generated, vendored and test code is not where the project's risk lives
-        if !f.generated && !f.vendored && !f.test && d.lines.code > 0 {
+        let risky = !f.generated && !f.vendored && !f.test;
+        if risky {
+            for func in listed {
+                self.hot_functions.push(FunctionHotspot {
+                    path: d.path.to_string(),
+                    language: d.language.clone(),
+                    name: func.name.clone(),
+                    line: func.line,
+                    cyclomatic: func.cyclomatic,
+                    lines: func.lines,
+                    parameters: func.parameters,
+                });
+                if self.hot_functions.len() >= 4 * FUNCTION_HOTSPOTS {
+                    self.hot_functions.sort_by(hotter_function);
+                    self.hot_functions.truncate(FUNCTION_HOTSPOTS);
+                }
+            }
+        }
+        if risky && d.lines.code > 0 {
             self.hot.push(Hotspot {
                 path: d.path.to_string(),
                 code: d.lines.code,
@@ -167,6 +208,13 @@ impl Rollup {
     ) -> ProjectSummary {
         self.hot.sort_by(hotter);
         self.hot.truncate(HOTSPOTS);
+        self.hot_functions.sort_by(hotter_function);
+        self.hot_functions.truncate(FUNCTION_HOTSPOTS);
+        let functions = (self.functions > 0).then_some(Functions {
+            count: self.functions,
+            cyclomatic_over_10: self.complex_functions,
+            hotspots: self.hot_functions,
+        });
         let mut licenses: Vec<LicenseCount> = self.licenses.into_values().collect();
         licenses.sort_by(|a, b| b.files.cmp(&a.files).then_with(|| a.spdx.cmp(&b.spdx)));
         let (totals, flags) = (self.totals, self.flags);
@@ -218,6 +266,7 @@ impl Rollup {
             cost: None,
             portfolio_id: run.portfolio_id,
             duplicates,
+            functions,
         }
     }
 }

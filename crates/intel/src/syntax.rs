@@ -689,12 +689,19 @@ fn complexity(g: &Compiled, root: Node<'_>, src: &[u8], max: usize) -> Complexit
             }
         }
         if role == Role::Function
-            && let Some(name) = function_name(node, src)
+            && let Some(name_node) = function_name(node)
+            && let Ok(name) = name_node.utf8_text(src)
         {
+            // the name's line, as its symbol has it: annotations, decorators and a C
+            // return type on the line above are not where the function is
+            let start = name_node.start_position().row.min(node.end_position().row);
+            let end = node.end_position().row;
             functions.push(FunctionComplexity {
-                name,
-                line: node.start_position().row as u64 + 1,
+                name: name.to_owned(),
+                line: start as u64 + 1,
                 cyclomatic: 1,
+                lines: Some((end - start) as u64 + 1),
+                parameters: parameters(node, src),
             });
             open.push((depth, functions.len() - 1));
         }
@@ -714,7 +721,7 @@ fn complexity(g: &Compiled, root: Node<'_>, src: &[u8], max: usize) -> Complexit
             } else {
                 let cyclomatic =
                     (functions.iter().map(|f| f.cyclomatic).sum::<u64>() + top_level).max(1);
-                functions.truncate(max);
+                keep_top_functions(&mut functions, max);
                 return Complexity {
                     cyclomatic,
                     functions,
@@ -724,12 +731,79 @@ fn complexity(g: &Compiled, root: Node<'_>, src: &[u8], max: usize) -> Complexit
     }
 }
 
-/// A function's name; `None` for an anonymous function nothing names (its branches
-/// count towards the enclosing function).
-fn function_name(node: Node<'_>, src: &[u8]) -> Option<String> {
-    let text = |n: Node<'_>| n.utf8_text(src).ok().map(str::to_owned);
+/// Cuts `functions` to the `max` that matter most — the most complex, then the longest
+/// — kept in the order they appear in the file.
+fn keep_top_functions(functions: &mut Vec<FunctionComplexity>, max: usize) {
+    if functions.len() <= max {
+        return;
+    }
+    functions.sort_by(|a, b| {
+        b.cyclomatic
+            .cmp(&a.cyclomatic)
+            .then_with(|| b.lines.cmp(&a.lines))
+            .then_with(|| a.line.cmp(&b.line))
+    });
+    functions.truncate(max);
+    functions.sort_by_key(|f| f.line);
+}
+
+/// The parameters a function's parameter list names (see
+/// `FunctionComplexity::parameters`); `None` when the grammar shows no list.
+fn parameters(node: Node<'_>, src: &[u8]) -> Option<u64> {
+    // JavaScript's `x => ...` has one parameter and no list
+    if node.child_by_field_name("parameter").is_some() {
+        return Some(1);
+    }
+    let list = match node.child_by_field_name("parameters") {
+        Some(list) => list,
+        None => {
+            // C and C++: function_definition → declarator chain → function_declarator
+            let mut d = node.child_by_field_name("declarator")?;
+            while d.kind() != "function_declarator" {
+                d = d.child_by_field_name("declarator")?;
+            }
+            d.child_by_field_name("parameters")?
+        }
+    };
+    let mut count = 0;
+    let mut cursor = list.walk();
+    for p in list.named_children(&mut cursor) {
+        count += match p.kind() {
+            "comment"
+            | "line_comment"
+            | "block_comment"
+            | "attribute_item"
+            | "positional_separator"
+            | "keyword_separator"
+            | "variadic_parameter"
+            | "receiver_parameter" => 0,
+            // Go: `a, b int` declares two; `int` alone (an unnamed parameter) one.
+            // C: `(void)` declares none; a named or unnamed `int` one.
+            "parameter_declaration" => {
+                let mut names = p.walk();
+                let named = p.children_by_field_name("name", &mut names).count() as u64;
+                let void = p.child_by_field_name("declarator").is_none()
+                    && p.child_by_field_name("type")
+                        .is_some_and(|t| t.utf8_text(src).is_ok_and(|t| t == "void"));
+                if named > 0 {
+                    named
+                } else if void {
+                    0
+                } else {
+                    1
+                }
+            }
+            _ => 1,
+        };
+    }
+    Some(count)
+}
+
+/// The node naming a function; `None` for an anonymous function nothing names (its
+/// branches count towards the enclosing function).
+fn function_name(node: Node<'_>) -> Option<Node<'_>> {
     if let Some(name) = node.child_by_field_name("name") {
-        return text(name);
+        return Some(name);
     }
     if let Some(mut d) = node.child_by_field_name("declarator") {
         // C and C++: function_definition → declarator chain → identifier
@@ -740,7 +814,7 @@ fn function_name(node: Node<'_>, src: &[u8]) -> Option<String> {
                 | "qualified_identifier"
                 | "destructor_name"
                 | "operator_name"
-                | "template_function" => return text(d),
+                | "template_function" => return Some(d),
                 _ => d = d.child_by_field_name("declarator")?,
             }
         }
@@ -748,12 +822,10 @@ fn function_name(node: Node<'_>, src: &[u8]) -> Option<String> {
     // JavaScript: `const f = () => ...`, `obj.f = function () ...`, `{ f: () => ... }`
     let parent = node.parent()?;
     match parent.kind() {
-        "variable_declarator" => parent.child_by_field_name("name").and_then(text),
-        "assignment_expression" => parent.child_by_field_name("left").and_then(text),
-        "pair" => parent.child_by_field_name("key").and_then(text),
-        "public_field_definition" | "field_definition" => {
-            parent.child_by_field_name("name").and_then(text)
-        }
+        "variable_declarator" => parent.child_by_field_name("name"),
+        "assignment_expression" => parent.child_by_field_name("left"),
+        "pair" => parent.child_by_field_name("key"),
+        "public_field_definition" | "field_definition" => parent.child_by_field_name("name"),
         _ => None,
     }
 }

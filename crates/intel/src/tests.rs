@@ -270,7 +270,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// the output moves, bump the revision and record the fingerprint this test prints.
 #[test]
 fn analysis_output_changes_bump_the_revision() {
-    const RECORDED: (u32, u64) = (4, 0xb433_1dc7_3cf1_df17);
+    const RECORDED: (u32, u64) = (5, 0x1329_c4a1_2fbe_da38);
     let mut all = Vec::new();
     for (path, bytes) in FINGERPRINTED {
         let prepared = prepare(&p(path), bytes, &Options::default());

@@ -109,10 +109,29 @@ fn the_page_has_no_script_and_labels_its_numbers() {
             name: "parse".into(),
             line: 2061,
             cyclomatic: 42,
+            ..Default::default()
         }),
         language: Some("C".into()),
     }];
+    s.functions = Some(tributary_events::intelligence::Functions {
+        count: 1200,
+        cyclomatic_over_10: 7,
+        hotspots: vec![tributary_events::intelligence::FunctionHotspot {
+            path: "src/<big>.c".into(),
+            language: Some("C".into()),
+            name: "parse".into(),
+            line: 2061,
+            cyclomatic: 42,
+            lines: Some(310),
+            parameters: Some(4),
+        }],
+    });
     let html = html(&s);
+    assert!(html.contains("1,200 functions, 7 with a cyclomatic complexity above 10."));
+    assert!(html.contains(
+        "<td><code>parse</code></td><td><code>src/&lt;big&gt;.c</code>:2061</td>\
+         <td class=\"n\">42</td><td class=\"n\">310</td><td class=\"n wide\">4</td>"
+    ));
     assert!(!html.to_ascii_lowercase().contains("<script"), "no script");
     assert!(!html.contains(" on"), "no inline handler");
     assert!(html.contains("<code>parse</code> — line 2,061, cyclomatic 42"));

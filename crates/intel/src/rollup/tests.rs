@@ -36,6 +36,7 @@ pub(crate) fn doc(
                 name: "f".into(),
                 line: 3,
                 cyclomatic: cc,
+                ..Default::default()
             }],
         }),
         symbols: Vec::new(),
@@ -365,4 +366,116 @@ fn identical_files_are_grouped_by_content_the_most_wasteful_first() {
             .expect("json")
             .contains("duplicates")
     );
+}
+
+fn function(name: &str, line: u64, cyclomatic: u64, lines: u64) -> FunctionComplexity {
+    FunctionComplexity {
+        name: name.into(),
+        line,
+        cyclomatic,
+        lines: Some(lines),
+        parameters: Some(2),
+    }
+}
+
+#[test]
+fn function_hotspots_rank_functions_across_files_and_leave_out_test_and_vendored_code() {
+    let with = |path: &str, flags: Flags, functions: Vec<FunctionComplexity>| {
+        let mut d = doc(path, Some("Go"), 100, 1, flags);
+        d.complexity = Some(Complexity {
+            cyclomatic: functions.iter().map(|f| f.cyclomatic).sum(),
+            functions,
+        });
+        d
+    };
+    let mut docs = vec![
+        with(
+            "a.go",
+            Flags::default(),
+            vec![function("small", 1, 2, 5), function("parse", 10, 14, 80)],
+        ),
+        // same complexity as `parse`: the longer one first
+        with("b.go", Flags::default(), vec![function("lex", 3, 14, 120)]),
+        with(
+            "a_test.go",
+            Flags {
+                test: true,
+                ..Flags::default()
+            },
+            vec![function("TestHuge", 1, 90, 400)],
+        ),
+        with(
+            "vendor/x.go",
+            Flags {
+                vendored: true,
+                ..Flags::default()
+            },
+            vec![function("vendored", 1, 50, 300)],
+        ),
+    ];
+    // enough functions to make the fold cut its list more than once
+    for i in 0..200u64 {
+        docs.push(with(
+            &format!("gen/f{i}.go"),
+            Flags::default(),
+            vec![function("f", 1, 1 + i % 7, 3)],
+        ));
+    }
+    let s = summarise(
+        &run(docs.len() as u64),
+        &docs,
+        0,
+        true,
+        OffsetDateTime::now_utc(),
+    );
+    let f = s.functions.expect("functions");
+    assert_eq!(
+        f.count, 205,
+        "every listed function counts, flagged files too"
+    );
+    assert_eq!(f.cyclomatic_over_10, 4, "parse, lex, TestHuge, vendored");
+    assert_eq!(f.hotspots.len(), FUNCTION_HOTSPOTS);
+    let top: Vec<(&str, &str, u64)> = f
+        .hotspots
+        .iter()
+        .take(3)
+        .map(|h| (h.path.as_str(), h.name.as_str(), h.cyclomatic))
+        .collect();
+    assert_eq!(
+        top,
+        [
+            ("b.go", "lex", 14),
+            ("a.go", "parse", 14),
+            ("gen/f104.go", "f", 7)
+        ]
+    );
+    assert!(
+        f.hotspots
+            .iter()
+            .all(|h| !h.path.contains("test") && !h.path.contains("vendor"))
+    );
+    assert_eq!(f.hotspots[0].lines, Some(120));
+    assert_eq!(f.hotspots[0].language.as_deref(), Some("Go"));
+    // the list is the true top: the same as sorting everything at once
+    let mut all: Vec<u64> = docs
+        .iter()
+        .filter(|d| !d.flags.test && !d.flags.vendored)
+        .flat_map(|d| {
+            d.complexity
+                .iter()
+                .flat_map(|c| c.functions.iter().map(|f| f.cyclomatic))
+        })
+        .collect();
+    all.sort_unstable_by(|a, b| b.cmp(a));
+    let listed: Vec<u64> = f.hotspots.iter().map(|h| h.cyclomatic).collect();
+    assert_eq!(listed, all[..FUNCTION_HOTSPOTS]);
+    // and a project with no functions has no section
+    let none = summarise(
+        &run(1),
+        &[doc("x.txt", None, 3, 0, Flags::default())],
+        0,
+        true,
+        OffsetDateTime::now_utc(),
+    );
+    assert!(none.functions.is_none());
 }

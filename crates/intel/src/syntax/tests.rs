@@ -246,3 +246,115 @@ fn broken_and_huge_input_gives_diagnostics_not_panics() {
     assert_eq!(s.symbols.len(), 3);
     assert!(s.diagnostics.iter().any(|d| d.contains("truncated")));
 }
+
+/// Each case: a function, its name, parameters and lines — as lizard counts them where
+/// lizard is right (see the integration test against it on real code).
+#[test]
+fn functions_carry_their_lines_and_parameters() {
+    let cases: &[(&str, &str, &str, u64, u64)] = &[
+        ("Rust", "fn f(a: i32, (b, c): (i32, i32)) {}", "f", 2, 1),
+        (
+            "Rust",
+            "impl A {\n    fn m(&self, a: i32) -> i32 {\n        a\n    }\n}",
+            "m",
+            2,
+            3,
+        ),
+        ("Rust", "fn none() {}", "none", 0, 1),
+        (
+            "Python",
+            "class A:\n    def m(self, a, b=1, *args, **kw):\n        pass\n",
+            "m",
+            5,
+            2,
+        ),
+        (
+            "Python",
+            "def f(x, /, y, *, z: int = 3):\n    pass\n",
+            "f",
+            3,
+            2,
+        ),
+        (
+            "Go",
+            "package a\nfunc (b *B) String() string {\n\treturn \"\"\n}\n",
+            "String",
+            0,
+            3,
+        ),
+        (
+            "Go",
+            "package a\nfunc f(a, b int, c ...string) {}\n",
+            "f",
+            3,
+            1,
+        ),
+        ("Go", "package a\nfunc g(int, string) {}\n", "g", 2, 1),
+        ("C", "int f(void) { return 0; }", "f", 0, 1),
+        ("C", "static int h(int a, ...) {\n  return a;\n}", "h", 1, 3),
+        ("C", "char **g(int a, char *b) { return 0; }", "g", 2, 1),
+        (
+            "C++",
+            "int A::m(int a, int b = 2) const { return a; }",
+            "A::m",
+            2,
+            1,
+        ),
+        (
+            "Java",
+            "class A {\n  void m(int a, String... rest) {\n  }\n}",
+            "m",
+            2,
+            2,
+        ),
+        (
+            "JavaScript",
+            "const f = (a, {b, c}, ...rest) => a;",
+            "f",
+            3,
+            1,
+        ),
+        ("JavaScript", "const g = x => x;", "g", 1, 1),
+        (
+            "TypeScript",
+            "function t(a: number, b?: string): void {\n}\n",
+            "t",
+            2,
+            2,
+        ),
+    ];
+    for (language, src, name, parameters, lines) in cases {
+        let s = run(language, src);
+        let functions = &s.complexity.as_ref().expect("complexity").functions;
+        let f = functions
+            .iter()
+            .find(|f| f.name == *name)
+            .unwrap_or_else(|| panic!("{language}: no function {name} in {functions:?}"));
+        assert_eq!(
+            f.parameters,
+            Some(*parameters),
+            "{language} {name}: parameters"
+        );
+        assert_eq!(f.lines, Some(*lines), "{language} {name}: lines");
+    }
+}
+
+#[test]
+fn a_file_over_the_function_limit_keeps_its_most_complex_functions_in_file_order() {
+    let limits = SyntaxLimits {
+        max_symbols: 2,
+        ..SyntaxLimits::default()
+    };
+    let src =
+        "fn a() {}\nfn b(x: bool) { if x {} if x {} }\nfn c() {}\nfn d(x: bool) { if x {} }\n";
+    let s = analyse("Rust", src, &limits).expect("rust");
+    let kept: Vec<(&str, u64)> = s
+        .complexity
+        .as_ref()
+        .expect("complexity")
+        .functions
+        .iter()
+        .map(|f| (f.name.as_str(), f.cyclomatic))
+        .collect();
+    assert_eq!(kept, [("b", 3), ("d", 2)]);
+}
