@@ -34,10 +34,14 @@ bytes=$(awk '/^bytes /{print $2}' <<<"$ours")
 secs=$(awk '/^analyse_secs /{print $2}' <<<"$ours")
 lines_secs=$(awk '/^lines_only_secs /{print $2}' <<<"$ours")
 parse_secs=$(awk '/^parse_only_secs /{print $2}' <<<"$ours")
+estimate_secs=$(awk '/^analyse_estimated_tokens_secs /{print $2}' <<<"$ours")
+both_secs=$(awk '/^analyse_both_encodings_secs /{print $2}' <<<"$ours")
 tokei_secs=$(best "$tools/bin/tokei" "${dirs[@]}")
 ctags_secs=$(best ctags -R -f /dev/null "${dirs[@]}")
-awk -v f="$files" -v b="$bytes" -v o="$secs" -v l="$lines_secs" -v p="$parse_secs" -v t="$tokei_secs" -v c="$ctags_secs" 'BEGIN {
-  printf "tributary analyse: %d files, %.0f MB in %.2f s = %.0f files/s, %.1f MB/s\n", f, b/1e6, o, f/o, b/1e6/o
+awk -v f="$files" -v b="$bytes" -v o="$secs" -v l="$lines_secs" -v p="$parse_secs" -v e="$estimate_secs" -v w="$both_secs" -v t="$tokei_secs" -v c="$ctags_secs" 'BEGIN {
+  printf "tributary analyse: %d files, %.0f MB in %.2f s = %.0f files/s, %.1f MB/s (tokens under o200k_base, the default)\n", f, b/1e6, o, f/o, b/1e6/o
+  printf "  tokens estimated (--token-encodings none): %.2f s = %.1f MB/s; o200k_base costs %.2fx that\n", e, b/1e6/e, o/e
+  printf "  o200k_base and cl100k_base:                %.2f s = %.1f MB/s; %.2fx the estimate\n", w, b/1e6/w, w/e
   printf "tokei (CLI):       %.2f s\n", t
   printf "ctags (CLI):       %.2f s\n", c
   printf "tokei + ctags:     %.2f s   -> tributary takes %.2fx their wall time\n", t + c, o / (t + c)

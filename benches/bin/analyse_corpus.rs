@@ -67,6 +67,19 @@ fn main() {
     // warm the page cache once, as the peers' best-of-three runs do
     let _ = run(&|_, b| b.len() as u64);
     let (secs, bytes, code) = run(&|p, b| tributary_intel::analyse(p, b).lines.code);
+    // what token counting costs: no encoding (the estimate) and both, beside the default
+    let with = |tokens: tributary_intel::TokenEncodings| {
+        let options = tributary_intel::Options {
+            tokens,
+            ..Default::default()
+        };
+        move |p: &RelPath, b: &[u8]| tributary_intel::analyse_with(p, b, &options).lines.code
+    };
+    let (estimate_secs, _, _) = run(&with(tributary_intel::TokenEncodings::NONE));
+    let (both_secs, _, _) = run(&with(tributary_intel::TokenEncodings {
+        o200k_base: true,
+        cl100k_base: true,
+    }));
     let (lines_secs, _, _) = run(&|p, b| {
         let unopenable = std::path::Path::new("\0").join(p.as_str());
         tokei::LanguageType::from_path(&unopenable, &tokei::Config::default()).map_or(0, |l| {
@@ -86,6 +99,8 @@ fn main() {
     println!("analyse_secs {secs:.3}");
     println!("files_per_sec {:.0}", files.len() as f64 / secs);
     println!("mb_per_sec {:.1}", bytes as f64 / secs / 1e6);
+    println!("analyse_estimated_tokens_secs {estimate_secs:.3}");
+    println!("analyse_both_encodings_secs {both_secs:.3}");
     println!("lines_only_secs {lines_secs:.3}");
     println!("parse_only_secs {parse_secs:.3}");
 }

@@ -560,7 +560,27 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
             .iter()
             .any(|x| x["name"] == "S" && x["kind"] == "struct")
     );
-    assert_eq!(main["tokens"]["method"], "utf8_chars_div_4");
+    // tokens counted under o200k_base by default, the same count as the library's
+    let main_text = &files
+        .iter()
+        .find(|(path, _)| *path == "src/main.rs")
+        .expect("main.rs")
+        .1;
+    let o200k = tributary_intel::tokens::Encoding::O200kBase.count(main_text);
+    assert_eq!(main["tokens"]["method"], "o200k_base");
+    assert_eq!(main["tokens"]["count"], o200k);
+    assert_eq!(main["tokens"]["o200k_base"], o200k);
+    assert!(main["tokens"].get("cl100k_base").is_none());
+    assert_eq!(s["tokens_by_encoding"]["o200k_base"], s["tokens"]);
+    assert!(
+        s["token_folders"]
+            .as_array()
+            .expect("token folders")
+            .iter()
+            .any(|f| f["folder"] == "src" && f["files"] == 2),
+        "{}",
+        s["token_folders"]
+    );
     let found: Vec<&Value> = docs[&format!("{project}/config/settings.py")][0]["secrets"]
         .as_array()
         .expect("secrets")
@@ -1302,4 +1322,125 @@ fn function_metrics_agree_with_lizard_on_real_code() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Asks tiktoken itself for each file's token count under both encodings. tiktoken is
+/// handed the encodings this repository embeds (it cannot fetch them here) through its
+/// cache folder, and checks each against the SHA-256 it expects before using it.
+fn tiktoken_counts(files: &[(PathBuf, String)]) -> Vec<(u64, u64)> {
+    let python = std::env::var("TRIBUTARY_PEERS_PYTHON")
+        .expect("TRIBUTARY_PEERS_PYTHON (eval \"$(deploy/local/services env)\")");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/intel/data/tiktoken");
+    for name in ["o200k_base", "cl100k_base"] {
+        let packed =
+            std::fs::read(data.join(format!("{name}.tiktoken.zst"))).expect("embedded encoding");
+        let plain = zstd::decode_all(&packed[..]).expect("decompresses");
+        std::fs::write(dir.path().join(name), plain).expect("write");
+    }
+    let script = r#"
+import hashlib, os, shutil, sys, tiktoken
+src, cache = sys.argv[1], sys.argv[2]
+for name in ("o200k_base", "cl100k_base"):
+    url = f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
+    shutil.copy(os.path.join(src, name), os.path.join(cache, hashlib.sha1(url.encode()).hexdigest()))
+os.environ["TIKTOKEN_CACHE_DIR"] = cache
+o, c = tiktoken.get_encoding("o200k_base"), tiktoken.get_encoding("cl100k_base")
+for path in sys.stdin.read().split("\0"):
+    if path:
+        text = open(path, encoding="utf-8", newline="").read()
+        print(len(o.encode_ordinary(text)), len(c.encode_ordinary(text)))
+"#;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .arg(dir.path())
+        .arg(cache.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    let list: Vec<u8> = files
+        .iter()
+        .flat_map(|(p, _)| {
+            p.to_string_lossy()
+                .as_bytes()
+                .iter()
+                .copied()
+                .chain([0])
+                .collect::<Vec<u8>>()
+        })
+        .collect();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        use std::io::Write as _;
+        stdin.write_all(&list).expect("file list");
+    });
+    let out = child.wait_with_output().expect("tiktoken finishes");
+    writer.join().expect("writer");
+    assert!(
+        out.status.success(),
+        "tiktoken: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let (o, c) = l.split_once(' ').expect("two counts");
+            (o.parse().expect("count"), c.parse().expect("count"))
+        })
+        .collect()
+}
+
+/// Token counts equal tiktoken's, file for file, under o200k_base and cl100k_base, on
+/// real code and text nobody here wrote — Python, C headers, Go, JavaScript, Markdown,
+/// and Go's tests of text handling (many scripts, emoji, odd whitespace).
+#[test]
+fn token_counts_equal_tiktoken_on_real_files() {
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    let mut sets = vec![
+        corpus(&python_stdlib(), &[".py"], 300),
+        corpus(Path::new("/usr/include"), &[".h"], 200),
+        corpus(&go_root().join("src"), &[".go"], 200),
+        corpus(Path::new("/usr/lib/node_modules/npm"), &[".js", ".md"], 300),
+    ];
+    // Go's own tests of text handling: strings in many scripts, emoji, invalid ranges
+    for dir in ["unicode", "strings", "bytes", "fmt", "encoding/json", "text"] {
+        sets.push(corpus(&go_root().join("src").join(dir), &["_test.go"], 40));
+    }
+    for f in sets.into_iter().flatten() {
+        // tiktoken takes text: files that are not UTF-8 are left out of the comparison
+        if let Ok(text) = String::from_utf8(std::fs::read(&f).expect("read")) {
+            files.push((f, text));
+        }
+    }
+    let theirs = tiktoken_counts(&files);
+    assert_eq!(theirs.len(), files.len(), "one answer per file");
+    let (mut bytes, mut tokens, mut differ) = (0usize, 0u64, Vec::new());
+    for ((path, text), (o200k, cl100k)) in files.iter().zip(&theirs) {
+        let ours = (
+            tributary_intel::tokens::Encoding::O200kBase.count(text),
+            tributary_intel::tokens::Encoding::Cl100kBase.count(text),
+        );
+        bytes += text.len();
+        tokens += ours.0;
+        if ours != (*o200k, *cl100k) {
+            differ.push(format!(
+                "{}: ours {ours:?}, tiktoken ({o200k}, {cl100k})",
+                path.display()
+            ));
+        }
+    }
+    println!(
+        "{} files, {bytes} bytes, {tokens} o200k_base tokens",
+        files.len()
+    );
+    assert!(files.len() > 800, "{} files", files.len());
+    assert!(
+        differ.is_empty(),
+        "{} of {} files differ: {differ:#?}",
+        differ.len(),
+        files.len()
+    );
 }

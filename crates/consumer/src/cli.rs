@@ -442,6 +442,18 @@ pub struct RunArgs {
         default_value_t = 5000
     )]
     pub max_symbols: usize,
+    /// Count each file's tokens under these tiktoken encodings (`o200k_base`,
+    /// `cl100k_base`, comma-separated), exactly as tiktoken does; `none` gives the
+    /// `utf8_chars_div_4` estimate instead. Each encoding costs about a sixth more
+    /// analysis CPU and ~5 MiB of memory.
+    #[arg(
+        help_heading = "Analysis",
+        long,
+        env = "TRIBUTARY_TOKEN_ENCODINGS",
+        default_value = "o200k_base",
+        value_parser = tributary_intel::TokenEncodings::parse
+    )]
+    pub token_encodings: tributary_intel::TokenEncodings,
     /// Serve /metrics, /healthz and /readyz here.
     #[arg(
         help_heading = "Telemetry and reports",
@@ -529,6 +541,7 @@ impl RunArgs {
                     max_parse_ms: u64::try_from(self.parse_timeout.as_millis()).unwrap_or(u64::MAX),
                     max_symbols: self.max_symbols,
                 },
+                tokens: self.token_encodings,
             },
             metrics_addr: self.metrics_addr,
         };

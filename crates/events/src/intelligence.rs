@@ -75,12 +75,21 @@ pub struct License {
 }
 
 /// Estimated LLM tokens, with the method named so a consumer can judge or redo it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenEstimate {
+    /// The first counted encoding's count (`o200k_base` when counted), else the estimate.
     pub count: u64,
-    /// `utf8_chars_div_4`: Unicode scalar values divided by four, rounded up (OpenAI's
-    /// rule of thumb for English text and code under cl100k/o200k).
+    /// What `count` is: `o200k_base` or `cl100k_base` (since 1.5: tokens as tiktoken's
+    /// `encode_ordinary` counts them under that encoding), or `utf8_chars_div_4`, an
+    /// estimate — Unicode scalar values divided by four, rounded up (OpenAI's rule of
+    /// thumb) — when the consumer counts with no encoding.
     pub method: String,
+    /// Tokens under `o200k_base` (GPT-4o and later), when counted (since 1.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub o200k_base: Option<u64>,
+    /// Tokens under `cl100k_base` (GPT-4, GPT-3.5), when counted (since 1.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cl100k_base: Option<u64>,
 }
 
 /// A secret found in the file: which rule matched and where. Never the value: a finding
@@ -396,10 +405,28 @@ pub struct ProjectSummary {
     /// every non-empty file is unique).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicates: Option<Duplicates>,
+    /// Tokens by encoding, summed over the documents that counted under it (since 1.5;
+    /// `tokens` above sums each document's `count`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tokens_by_encoding: std::collections::BTreeMap<String, u64>,
+    /// Tokens by folder — each folder one and two levels deep, `.` for the files at the
+    /// top — the 50 with the most, most first (since 1.5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_folders: Vec<FolderTokens>,
     /// The functions the parsers outlined across the project, and the most complex of
     /// them (since 1.5; absent when no file had any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub functions: Option<Functions>,
+}
+
+/// A folder's share of a project's tokens (since 1.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderTokens {
+    /// `src`, `src/parser`; `.` for the files at the top; `(other folders)` for what
+    /// did not fit the summary's bound on distinct folders.
+    pub folder: String,
+    pub files: u64,
+    pub tokens: u64,
 }
 
 /// Functions across a project (since 1.5). Generated, vendored and test files count in

@@ -17,6 +17,7 @@ pub mod report;
 pub mod rollup;
 mod secrets;
 pub mod syntax;
+pub mod tokens;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -38,6 +39,83 @@ pub const TOKEN_METHOD: &str = "utf8_chars_div_4";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     pub syntax: SyntaxLimits,
+    pub tokens: TokenEncodings,
+}
+
+/// The encodings a file's tokens are counted under; none: the `utf8_chars_div_4`
+/// estimate. Each costs about as much CPU as a sixth of the rest of the analysis
+/// (benches/analyse.sh), so `o200k_base` alone by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenEncodings {
+    pub o200k_base: bool,
+    pub cl100k_base: bool,
+}
+
+impl Default for TokenEncodings {
+    fn default() -> Self {
+        TokenEncodings {
+            o200k_base: true,
+            cl100k_base: false,
+        }
+    }
+}
+
+impl TokenEncodings {
+    pub const NONE: TokenEncodings = TokenEncodings {
+        o200k_base: false,
+        cl100k_base: false,
+    };
+
+    /// The encodings on, `o200k_base` first.
+    pub fn iter(self) -> impl Iterator<Item = tokens::Encoding> {
+        [
+            (self.o200k_base, tokens::Encoding::O200kBase),
+            (self.cl100k_base, tokens::Encoding::Cl100kBase),
+        ]
+        .into_iter()
+        .filter_map(|(on, e)| on.then_some(e))
+    }
+
+    /// A comma-separated list of tiktoken's names (`o200k_base,cl100k_base`), or `none`.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut out = TokenEncodings::NONE;
+        if list.trim() == "none" {
+            return Ok(out);
+        }
+        for name in list.split(',').map(str::trim) {
+            match tokens::Encoding::parse(name) {
+                Some(tokens::Encoding::O200kBase) => out.o200k_base = true,
+                Some(tokens::Encoding::Cl100kBase) => out.cl100k_base = true,
+                None => {
+                    return Err(format!(
+                        "unknown token encoding {name:?}: o200k_base, cl100k_base or none"
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts `text`'s tokens under these encodings.
+    pub fn count(self, text: &str) -> TokenEstimate {
+        let o200k_base = self
+            .o200k_base
+            .then(|| tokens::Encoding::O200kBase.count(text));
+        let cl100k_base = self
+            .cl100k_base
+            .then(|| tokens::Encoding::Cl100kBase.count(text));
+        let (count, method) = match (o200k_base, cl100k_base) {
+            (Some(n), _) => (n, "o200k_base"),
+            (None, Some(n)) => (n, "cl100k_base"),
+            (None, None) => ((text.chars().count() as u64).div_ceil(4), TOKEN_METHOD),
+        };
+        TokenEstimate {
+            count,
+            method: method.to_owned(),
+            o200k_base,
+            cl100k_base,
+        }
+    }
 }
 
 impl Options {
@@ -47,11 +125,13 @@ impl Options {
     pub fn revision_key(&self) -> String {
         let l = &self.syntax;
         format!(
-            "r{rev}|{max_bytes},{max_ms},{max_symbols}",
+            "r{rev}|{max_bytes},{max_ms},{max_symbols},t{o}{c}",
             rev = ANALYSIS_REVISION,
             max_bytes = l.max_bytes,
             max_ms = l.max_parse_ms,
             max_symbols = l.max_symbols,
+            o = u8::from(self.tokens.o200k_base),
+            c = u8::from(self.tokens.cl100k_base),
         )
     }
 }
@@ -74,10 +154,13 @@ pub struct Analysis {
 }
 
 /// Builds now what the analysers otherwise build on first use (the license index, about
-/// half a second), so a daemon's first files do not wait for it and its memory settles
+/// half a second; the token encodings `options` counts with, 30 ms), so a daemon's first files do not wait for it and its memory settles
 /// before it takes load. Returns the bytes the license index holds; `None` if the SPDX
 /// store could not be loaded (every license match then says so as a diagnostic).
-pub fn warm_up() -> Option<usize> {
+pub fn warm_up(options: &Options) -> Option<usize> {
+    for e in options.tokens.iter() {
+        e.warm_up();
+    }
     license::warm_up()
 }
 
@@ -99,7 +182,7 @@ pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis
 /// analyser's output for the same input — language detection and flags included (a
 /// test fingerprints the analyses of a fixed corpus and names this constant when the
 /// fingerprint moves).
-pub const ANALYSIS_REVISION: u32 = 5;
+pub const ANALYSIS_REVISION: u32 = 6;
 
 /// The cheap, path-dependent part of an analysis — binary or text, language, the line
 /// counter's grammar, flags, whether the name is a license file's — done before the
@@ -295,10 +378,7 @@ impl Prepared<'_> {
             imports,
             license,
             secrets: secrets::scan(text),
-            tokens: Some(TokenEstimate {
-                count: (text.chars().count() as u64).div_ceil(4),
-                method: TOKEN_METHOD.to_owned(),
-            }),
+            tokens: Some(self.options.tokens.count(text)),
             diagnostics,
             cacheable,
         }

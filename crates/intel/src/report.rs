@@ -137,6 +137,13 @@ pub fn html(s: &ProjectSummary) -> String {
             )
         },
     );
+    let tokens_label = if s.tokens_by_encoding.contains_key("o200k_base") {
+        "tokens (o200k_base)"
+    } else if s.tokens_by_encoding.contains_key("cl100k_base") {
+        "tokens (cl100k_base)"
+    } else {
+        "tokens (est.)"
+    };
     h.push_str("<div class=\"cards\">");
     for (id, label, value, exact) in [
         ("files", "files", thousands(s.totals.files), None),
@@ -156,7 +163,7 @@ pub fn html(s: &ProjectSummary) -> String {
         ),
         ("cyclomatic", "cyclomatic", thousands(s.cyclomatic), None),
         ("symbols", "symbols", thousands(s.symbols), None),
-        ("tokens", "tokens (est.)", thousands(s.tokens), None),
+        ("tokens", tokens_label, thousands(s.tokens), None),
         ("dead", "dead-lettered", thousands(s.dead_lettered), None),
         (
             "skipped",
@@ -190,6 +197,7 @@ pub fn html(s: &ProjectSummary) -> String {
     languages(&mut h, s);
     hotspots(&mut h, s);
     functions(&mut h, s);
+    token_folders(&mut h, s);
     duplicates(&mut h, s);
     licenses(&mut h, s);
     secrets(&mut h, s);
@@ -499,6 +507,37 @@ fn functions(h: &mut String, s: &ProjectSummary) {
             thousands(spot.cyclomatic),
             count(spot.lines),
             count(spot.parameters),
+        );
+    }
+    h.push_str("</table></div>");
+}
+
+/// Where the tokens are: the folders with the most, with their share of the project's.
+fn token_folders(h: &mut String, s: &ProjectSummary) {
+    if s.token_folders.is_empty() {
+        return;
+    }
+    let method = if s.tokens_by_encoding.contains_key("o200k_base") {
+        "o200k_base"
+    } else if s.tokens_by_encoding.contains_key("cl100k_base") {
+        "cl100k_base"
+    } else {
+        "estimated"
+    };
+    let _ = write!(
+        h,
+        "<h2>Tokens by folder</h2><p class=\"meta\">Tokens ({method}) per folder, to two levels deep: \
+         the folders with the most.</p><div class=\"scroll\"><table id=\"token-folders\">\
+         <tr><th>folder</th><th class=\"n\">files</th><th class=\"n\">tokens</th><th class=\"n\">share</th></tr>"
+    );
+    for f in &s.token_folders {
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(&f.folder),
+            thousands(f.files),
+            thousands(f.tokens),
+            percent(share(f.tokens, s.tokens)),
         );
     }
     h.push_str("</table></div>");

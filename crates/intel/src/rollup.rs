@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use time::OffsetDateTime;
 use tributary_events::intelligence::{
-    DOC_TYPE_PROJECT_SUMMARY, DuplicateGroup, FileIntelligence, FlagCounts, FunctionHotspot,
-    Functions, Hotspot, INTELLIGENCE_SCHEMA_VERSION, LanguageTotals, LicenseCount, ProjectSummary,
-    Shares,
+    DOC_TYPE_PROJECT_SUMMARY, DuplicateGroup, FileIntelligence, FlagCounts, FolderTokens,
+    FunctionHotspot, Functions, Hotspot, INTELLIGENCE_SCHEMA_VERSION, LanguageTotals, LicenseCount,
+    ProjectSummary, Shares,
 };
 use tributary_events::v2::IndexRunCompleted;
 
@@ -17,6 +17,12 @@ pub const HOTSPOTS: usize = 10;
 pub const FUNCTION_HOTSPOTS: usize = 20;
 /// McCabe's threshold: a function above it is counted as complex.
 const COMPLEX_FUNCTION: u64 = 10;
+/// Token folders listed per summary.
+pub const TOKEN_FOLDERS: usize = 50;
+/// Distinct folders a fold tallies; later ones are summed as one.
+const FOLDERS_TALLIED: usize = 2_000;
+/// The name that sum goes by.
+pub const OTHER_FOLDERS: &str = "(other folders)";
 /// Example paths kept per license.
 const LICENSE_EXAMPLES: usize = 3;
 /// Duplicate groups listed per summary.
@@ -57,6 +63,9 @@ pub struct Rollup {
     cyclomatic: u64,
     symbols: u64,
     tokens: u64,
+    tokens_by_encoding: BTreeMap<String, u64>,
+    /// folder → (files, tokens), bounded by `FOLDERS_TALLIED`
+    folders: HashMap<String, (u64, u64)>,
     files_with_secrets: u64,
     generated_bytes: u64,
     vendored_bytes: u64,
@@ -127,7 +136,27 @@ impl Rollup {
         let file_cc = d.complexity.as_ref().map_or(0, |c| c.cyclomatic);
         self.cyclomatic += file_cc;
         self.symbols += d.symbols.len() as u64;
-        self.tokens += d.tokens.as_ref().map_or(0, |t| t.count);
+        if let Some(t) = &d.tokens {
+            self.tokens += t.count;
+            for (name, n) in [("o200k_base", t.o200k_base), ("cl100k_base", t.cl100k_base)] {
+                if let Some(n) = n {
+                    *self.tokens_by_encoding.entry(name.to_owned()).or_default() += n;
+                }
+            }
+            let path = d.path.as_str();
+            let mut dirs = path.match_indices('/').map(|(i, _)| &path[..i]).take(2);
+            let (first, second) = (dirs.next(), dirs.next());
+            for folder in [Some(first.unwrap_or(".")), second].into_iter().flatten() {
+                let tally =
+                    if self.folders.contains_key(folder) || self.folders.len() < FOLDERS_TALLIED {
+                        self.folders.entry(folder.to_owned()).or_default()
+                    } else {
+                        self.folders.entry(OTHER_FOLDERS.to_owned()).or_default()
+                    };
+                tally.0 += 1;
+                tally.1 += t.count;
+            }
+        }
         if !d.secrets.is_empty() {
             self.files_with_secrets += 1;
         }
@@ -215,6 +244,21 @@ impl Rollup {
             cyclomatic_over_10: self.complex_functions,
             hotspots: self.hot_functions,
         });
+        let mut token_folders: Vec<FolderTokens> = self
+            .folders
+            .into_iter()
+            .map(|(folder, (files, tokens))| FolderTokens {
+                folder,
+                files,
+                tokens,
+            })
+            .collect();
+        token_folders.sort_by(|a, b| {
+            b.tokens
+                .cmp(&a.tokens)
+                .then_with(|| a.folder.cmp(&b.folder))
+        });
+        token_folders.truncate(TOKEN_FOLDERS);
         let mut licenses: Vec<LicenseCount> = self.licenses.into_values().collect();
         licenses.sort_by(|a, b| b.files.cmp(&a.files).then_with(|| a.spdx.cmp(&b.spdx)));
         let (totals, flags) = (self.totals, self.flags);
@@ -256,6 +300,8 @@ impl Rollup {
             cyclomatic: self.cyclomatic,
             symbols: self.symbols,
             tokens: self.tokens,
+            tokens_by_encoding: self.tokens_by_encoding,
+            token_folders,
             licenses,
             secrets: self.secrets,
             files_with_secrets: self.files_with_secrets,

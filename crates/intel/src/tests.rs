@@ -148,8 +148,28 @@ fn one_call_gives_every_analysis_and_tokens_with_their_method() {
     assert_eq!(a.complexity.as_ref().map(|c| c.cyclomatic), Some(2));
     assert_eq!(a.license.as_ref().map(|l| l.spdx.as_str()), Some("MIT"));
     let tokens = a.tokens.expect("tokens");
-    assert_eq!(tokens.method, TOKEN_METHOD);
-    assert_eq!(tokens.count, (src.chars().count() as u64).div_ceil(4));
+    let o200k = tokens::Encoding::O200kBase.count(src);
+    assert_eq!(
+        (
+            tokens.method.as_str(),
+            tokens.count,
+            tokens.o200k_base,
+            tokens.cl100k_base
+        ),
+        ("o200k_base", o200k, Some(o200k), None)
+    );
+    // both encodings, and none: the estimate, named as such
+    let both = TokenEncodings::parse("cl100k_base, o200k_base").expect("parses");
+    let t = both.count(src);
+    assert_eq!(t.method, "o200k_base");
+    assert_eq!(t.cl100k_base, Some(tokens::Encoding::Cl100kBase.count(src)));
+    let t = TokenEncodings::parse("none").expect("parses").count(src);
+    assert_eq!(
+        (t.method.as_str(), t.count, t.o200k_base),
+        (TOKEN_METHOD, (src.chars().count() as u64).div_ceil(4), None)
+    );
+    let refused = TokenEncodings::parse("o200k_base,p50k_base").expect_err("unknown");
+    assert!(refused.contains("p50k_base"), "{refused}");
     assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
 }
 
@@ -270,7 +290,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// the output moves, bump the revision and record the fingerprint this test prints.
 #[test]
 fn analysis_output_changes_bump_the_revision() {
-    const RECORDED: (u32, u64) = (5, 0x1329_c4a1_2fbe_da38);
+    const RECORDED: (u32, u64) = (6, 0x16bd_9b62_3f5d_79d9);
     let mut all = Vec::new();
     for (path, bytes) in FINGERPRINTED {
         let prepared = prepare(&p(path), bytes, &Options::default());
@@ -330,7 +350,20 @@ fn computed_results_are_path_independent_under_one_key() {
             max_symbols: 1,
             ..SyntaxLimits::default()
         },
+        ..Options::default()
     };
+    let both = Options {
+        tokens: TokenEncodings {
+            o200k_base: true,
+            cl100k_base: true,
+        },
+        ..Options::default()
+    };
+    assert_ne!(
+        key("x.rs", src),
+        prepare(&p("x.rs"), src, &both).memo_key(),
+        "token encodings"
+    );
     assert_ne!(
         key("x.rs", src),
         prepare(&p("x.rs"), src, &tight).memo_key(),

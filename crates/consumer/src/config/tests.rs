@@ -61,6 +61,24 @@ fn analysis_limits_have_defaults_and_flags() {
 }
 
 #[test]
+fn tokens_are_counted_under_o200k_base_unless_told_otherwise() {
+    let tokens = |flags: &[&str]| config(flags).map(|c| c.analysis.tokens);
+    let on = |o200k_base, cl100k_base| tributary_intel::TokenEncodings {
+        o200k_base,
+        cl100k_base,
+    };
+    assert_eq!(tokens(&[]).expect("valid"), on(true, false));
+    let both = tokens(&["--token-encodings", "cl100k_base,o200k_base"]).expect("valid");
+    assert_eq!(both, on(true, true));
+    let none = tokens(&["--token-encodings", "none"]).expect("valid");
+    assert_eq!(none, on(false, false));
+    let Err(Refused::Flags(e)) = tokens(&["--token-encodings", "o200k_base,gpt2"]) else {
+        panic!("an unknown encoding is refused by the flags");
+    };
+    assert!(e.to_string().contains("gpt2"), "{e}");
+}
+
+#[test]
 fn reports_are_off_unless_asked_for() {
     assert_eq!(config(&[]).expect("valid").report, None);
     let c = config(&["--report-dir", "/tmp/reports"]).expect("valid");

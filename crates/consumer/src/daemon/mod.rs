@@ -479,7 +479,8 @@ pub async fn run(
     // The analysers' indexes are built while the brokers are probed, and before the
     // first message: building the license index holds the whole SPDX store for a
     // moment, and that peak must not add to the first messages' working set.
-    let warm_up = tokio::task::spawn_blocking(tributary_intel::warm_up);
+    let options = cfg.analysis;
+    let warm_up = tokio::task::spawn_blocking(move || tributary_intel::warm_up(&options));
     // the brokers answer, accept the credentials and show the three topics before
     // anything is consumed
     let k = &cfg.kafka;

@@ -45,7 +45,9 @@ pub(crate) fn doc(
         imports: Vec::new(),
         tokens: Some(TokenEstimate {
             count: code * 10,
-            method: "utf8_chars_div_4".into(),
+            method: "o200k_base".into(),
+            o200k_base: Some(code * 10),
+            cl100k_base: None,
         }),
         flags,
         diagnostics: Vec::new(),
@@ -478,4 +480,63 @@ fn function_hotspots_rank_functions_across_files_and_leave_out_test_and_vendored
         OffsetDateTime::now_utc(),
     );
     assert!(none.functions.is_none());
+}
+
+#[test]
+fn tokens_roll_up_by_encoding_and_by_folder_one_and_two_levels_deep() {
+    let mut docs = vec![
+        doc("README.md", None, 1, 0, Flags::default()),
+        doc("src/main.rs", Some("Rust"), 10, 0, Flags::default()),
+        doc("src/parser/lex.rs", Some("Rust"), 20, 0, Flags::default()),
+        doc(
+            "src/parser/deep/ast.rs",
+            Some("Rust"),
+            30,
+            0,
+            Flags::default(),
+        ),
+    ];
+    // a document counted under cl100k_base too
+    docs[1].tokens.as_mut().expect("tokens").cl100k_base = Some(111);
+    let s = summarise(&run(4), &docs, 0, true, OffsetDateTime::now_utc());
+    assert_eq!(s.tokens, 610);
+    assert_eq!(
+        s.tokens_by_encoding,
+        BTreeMap::from([
+            ("o200k_base".to_owned(), 610),
+            ("cl100k_base".to_owned(), 111)
+        ])
+    );
+    let folders: Vec<(&str, u64, u64)> = s
+        .token_folders
+        .iter()
+        .map(|f| (f.folder.as_str(), f.files, f.tokens))
+        .collect();
+    assert_eq!(
+        folders,
+        [("src", 3, 600), ("src/parser", 2, 500), (".", 1, 10)]
+    );
+
+    // a project of more folders than a fold tallies sums the rest as one
+    let many: Vec<FileIntelligence> = (0..FOLDERS_TALLIED + 10)
+        .map(|i| {
+            doc(
+                &format!("d{i:05}/f.rs"),
+                Some("Rust"),
+                1,
+                0,
+                Flags::default(),
+            )
+        })
+        .collect();
+    let s = summarise(
+        &run(many.len() as u64),
+        &many,
+        0,
+        true,
+        OffsetDateTime::now_utc(),
+    );
+    assert_eq!(s.token_folders.len(), TOKEN_FOLDERS);
+    assert_eq!(s.token_folders[0].folder, OTHER_FOLDERS);
+    assert_eq!(s.token_folders[0].files, 10);
 }
