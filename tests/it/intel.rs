@@ -1406,7 +1406,14 @@ fn token_counts_equal_tiktoken_on_real_files() {
         corpus(Path::new("/usr/lib/node_modules/npm"), &[".js", ".md"], 300),
     ];
     // Go's own tests of text handling: strings in many scripts, emoji, invalid ranges
-    for dir in ["unicode", "strings", "bytes", "fmt", "encoding/json", "text"] {
+    for dir in [
+        "unicode",
+        "strings",
+        "bytes",
+        "fmt",
+        "encoding/json",
+        "text",
+    ] {
         sets.push(corpus(&go_root().join("src").join(dir), &["_test.go"], 40));
     }
     for f in sets.into_iter().flatten() {

@@ -19,7 +19,7 @@ use std::hash::BuildHasher;
 use std::sync::LazyLock;
 
 use base64::Engine as _;
-use regex_automata::meta::Regex;
+use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::{Anchored, Input};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
@@ -67,12 +67,15 @@ impl Encoding {
     /// tokens are ordinary text here, as in a file).
     pub fn count(self, text: &str) -> u64 {
         let t = self.tokenizer();
-        PIECES.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            let cache = &mut cache[self as usize];
+        PIECES.with(|state| {
+            let mut state = state.borrow_mut();
+            let (pieces, dfa) = &mut state[self as usize];
+            let dfa = dfa.get_or_insert_with(|| t.split.create_cache());
             let mut n = 0u64;
-            for piece in t.split(text) {
-                n += t.count_piece(piece.as_bytes(), cache);
+            let mut at = 0;
+            while let Some(end) = t.next_piece(text, at, dfa) {
+                n += t.count_piece(&text.as_bytes()[at..end], pieces);
+                at = end;
             }
             n
         })
@@ -84,8 +87,12 @@ const CACHED_PIECE_BYTES: usize = 24;
 /// Entries a thread remembers per encoding before it starts afresh (~1 MiB).
 const CACHED_PIECES: usize = 16 * 1024;
 
+/// Per thread and encoding: the counts of recent short pieces, and the pre-tokenizer's
+/// lazy DFA states.
+type ThreadState = (FxHashMap<Box<[u8]>, u32>, Option<Cache>);
+
 thread_local! {
-    static PIECES: RefCell<[FxHashMap<Box<[u8]>, u32>; 2]> = RefCell::default();
+    static PIECES: RefCell<[ThreadState; 2]> = RefCell::default();
 }
 
 static O200K: LazyLock<Tokenizer> = LazyLock::new(|| {
@@ -123,8 +130,9 @@ struct Tokenizer {
     /// Token bytes → rank, as indices into `starts` found by hashing the bytes.
     index: rank_index::Index,
     /// tiktoken's pattern as alternatives, the negative look-ahead `\s+(?!\S)` written
-    /// as two more: `\s+$` and `\s+\s` (whose last character is given back), then `\s+`.
-    split: Regex,
+    /// as two more: `\s+$` and `\s+\s` (whose last character is given back), then `\s+`;
+    /// a lazy DFA searched anchored at each piece's start (one per thread's cache).
+    split: DFA,
     /// Patterns whose match ends one character early.
     lookahead: Vec<bool>,
 }
@@ -169,7 +177,7 @@ impl Tokenizer {
             split: {
                 let first = alternatives.join("|");
                 let patterns = [first.as_str(), "\\s+$", "\\s+\\s", "\\s+"];
-                Regex::new_many(&patterns).expect("pre-tokenizer compiles")
+                DFA::new_many(&patterns).expect("pre-tokenizer compiles")
             },
             lookahead: vec![false, false, true, false],
         }
@@ -184,35 +192,48 @@ impl Tokenizer {
         self.index.find(bytes, |rank| self.token(rank))
     }
 
+    /// The end of the piece of `text` that starts at `at` (`None` at the end): the
+    /// longest leftmost-first match of tiktoken's pattern there.
+    fn next_piece(&self, text: &str, at: usize, cache: &mut Cache) -> Option<usize> {
+        if at >= text.len() {
+            return None;
+        }
+        let input = Input::new(text).range(at..).anchored(Anchored::Yes);
+        let found = self.split.try_search_fwd(cache, &input).ok().flatten();
+        let mut end = match found {
+            Some(m) if self.lookahead[m.pattern().as_usize()] => {
+                let end = m.offset();
+                end - text[at..end].chars().next_back().map_or(0, char::len_utf8)
+            }
+            Some(m) => m.offset(),
+            None => at,
+        };
+        if end <= at {
+            // nothing matched a character (`\s+` and the catch-alls make this
+            // impossible for text), but never loop
+            end = at + text[at..].chars().next().map_or(1, char::len_utf8);
+        }
+        Some(end)
+    }
+
     /// The pieces tiktoken's pattern splits `text` into.
+    #[cfg(test)]
     fn split<'t>(&'t self, text: &'t str) -> impl Iterator<Item = &'t str> + 't {
+        let mut cache = self.split.create_cache();
         let mut at = 0;
         std::iter::from_fn(move || {
-            if at >= text.len() {
-                return None;
-            }
-            let input = Input::new(&text[at..]).anchored(Anchored::Yes);
-            let m = self.split.find(input)?;
-            let start = at;
-            let mut end = at + m.end();
-            if self.lookahead[m.pattern().as_usize()] {
-                let last = text[start..end]
-                    .chars()
-                    .next_back()
-                    .map_or(0, char::len_utf8);
-                end -= last;
-            }
-            if end == start {
-                // nothing matched a character: cannot happen with `\s+` and a catch-all
-                // for the rest, but never loop
-                end = start + text[start..].chars().next().map_or(1, char::len_utf8);
-            }
+            let end = self.next_piece(text, at, &mut cache)?;
+            let piece = &text[at..end];
             at = end;
-            Some(&text[start..end])
+            Some(piece)
         })
     }
 
     fn count_piece(&self, piece: &[u8], cache: &mut FxHashMap<Box<[u8]>, u32>) -> u64 {
+        // every byte is a token of its own
+        if piece.len() == 1 {
+            return 1;
+        }
         if piece.len() <= CACHED_PIECE_BYTES {
             if let Some(n) = cache.get(piece) {
                 return u64::from(*n);

@@ -102,3 +102,55 @@ fn names_parse_back() {
     }
     assert_eq!(Encoding::parse("p50k_base"), None);
 }
+
+/// Pieces as tiktoken's own pattern splits them (Python's `regex.findall(pat_str, text)`
+/// with tiktoken 0.14's `pat_str`, recorded).
+#[test]
+fn text_splits_into_the_pieces_tiktokens_pattern_gives() {
+    let code = "fn main() {\n    let x = 42;  \n}\n";
+    let prose = "It's  FOOBar's 12345 naïve\tend  ";
+    let cases: &[(Encoding, &str, &[&str])] = &[
+        (
+            Encoding::O200kBase,
+            code,
+            &[
+                "fn", " main", "()", " {\n", "   ", " let", " x", " =", " ", "42", ";", "  \n",
+                "}\n",
+            ],
+        ),
+        (
+            Encoding::Cl100kBase,
+            code,
+            &[
+                "fn", " main", "()", " {\n", "   ", " let", " x", " =", " ", "42", ";", "  \n",
+                "}\n",
+            ],
+        ),
+        (
+            Encoding::O200kBase,
+            prose,
+            &[
+                "It's",
+                " ",
+                " FOOBar's",
+                " ",
+                "123",
+                "45",
+                " naïve",
+                "\tend",
+                "  ",
+            ],
+        ),
+        (
+            Encoding::Cl100kBase,
+            prose,
+            &[
+                "It", "'s", " ", " FOOBar", "'s", " ", "123", "45", " naïve", "\tend", "  ",
+            ],
+        ),
+    ];
+    for (e, text, pieces) in cases {
+        let got: Vec<&str> = e.tokenizer().split(text).collect();
+        assert_eq!(got, *pieces, "{}: {text:?}", e.as_str());
+    }
+}
