@@ -114,6 +114,8 @@ pub struct Recalled {
     pub imports: Vec<String>,
     pub tokens: Option<TokenEstimate>,
     pub flags: Flags,
+    #[serde(default)]
+    pub flag_reasons: std::collections::BTreeMap<String, String>,
     pub diagnostics: Vec<String>,
 }
 

@@ -179,6 +179,10 @@ pub struct FileIntelligence {
     pub tokens: Option<TokenEstimate>,
     #[serde(default)]
     pub flags: Flags,
+    /// Why: flag name → the rule that set it, for every flag set, and for a flag the
+    /// repository's `.gitattributes` unset (since 1.5).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub flag_reasons: std::collections::BTreeMap<String, String>,
     /// What an analyser could not do for this file (syntax errors, limits), never fatal.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<String>,

@@ -16,16 +16,56 @@ pub fn is_binary(bytes: &[u8]) -> bool {
 
 /// All flags of a file. `kind` is the detected language's Linguist type.
 pub fn flags(path: &str, bytes: &[u8], text: &str, kind: Option<Kind>) -> Flags {
-    let binary = is_binary(bytes);
-    let minified = !binary && is_minified(path, bytes);
-    Flags {
-        binary,
-        generated: !binary && (minified || is_generated(path, text)),
-        vendored: is_vendored(path),
-        minified,
-        documentation: is_documentation(path, kind),
-        test: is_test(path),
-    }
+    flags_with_reasons(path, bytes, text, kind).0
+}
+
+/// Why a flag has its value: flag name (`generated`, ...) → the rule that decided it.
+/// Every flag that is set has one; a flag unset by an attribute has one too.
+pub type FlagReasons = std::collections::BTreeMap<String, String>;
+
+/// All flags of a file, with the reason for each one set.
+pub fn flags_with_reasons(
+    path: &str,
+    bytes: &[u8],
+    text: &str,
+    kind: Option<Kind>,
+) -> (Flags, FlagReasons) {
+    let binary = is_binary(bytes)
+        .then(|| format!("a NUL byte in the first {BINARY_PROBE} bytes (git's rule)"));
+    let minified = if binary.is_some() {
+        None
+    } else {
+        minified_reason(path, bytes)
+    };
+    let generated = if binary.is_some() {
+        None
+    } else if minified.is_some() {
+        Some("minified".to_owned())
+    } else {
+        generated_reason(path, text)
+    };
+    let reasons: [(&str, Option<String>); 6] = [
+        ("binary", binary),
+        ("generated", generated),
+        ("vendored", vendored_reason(path)),
+        ("minified", minified),
+        ("documentation", documentation_reason(path, kind)),
+        ("test", test_reason(path)),
+    ];
+    let set = |name: &str| reasons.iter().any(|(n, r)| *n == name && r.is_some());
+    let flags = Flags {
+        binary: set("binary"),
+        generated: set("generated"),
+        vendored: set("vendored"),
+        minified: set("minified"),
+        documentation: set("documentation"),
+        test: set("test"),
+    };
+    let reasons = reasons
+        .into_iter()
+        .filter_map(|(name, r)| r.map(|r| (name.to_owned(), r)))
+        .collect();
+    (flags, reasons)
 }
 
 fn dirs(path: &str) -> impl Iterator<Item = &str> {
@@ -54,7 +94,13 @@ const VENDOR_DIRS: [&str; 12] = [
 ];
 
 pub fn is_vendored(path: &str) -> bool {
-    dirs(path).any(|d| VENDOR_DIRS.contains(&d))
+    vendored_reason(path).is_some()
+}
+
+fn vendored_reason(path: &str) -> Option<String> {
+    dirs(path)
+        .find(|d| VENDOR_DIRS.contains(d))
+        .map(|d| format!("in a folder named {d} (Linguist's vendor.yml)"))
 }
 
 const LOCKFILES: [&str; 12] = [
@@ -96,37 +142,65 @@ const GENERATED_MARKERS: [&str; 7] = [
 ];
 
 pub fn is_generated(path: &str, text: &str) -> bool {
+    generated_reason(path, text).is_some()
+}
+
+fn generated_reason(path: &str, text: &str) -> Option<String> {
     let name = file_name(path);
-    if LOCKFILES.contains(&name) || GENERATED_SUFFIXES.iter().any(|s| name.ends_with(s)) {
-        return true;
+    if LOCKFILES.contains(&name) {
+        return Some(format!("a lockfile ({name})"));
+    }
+    if let Some(suffix) = GENERATED_SUFFIXES.iter().find(|s| name.ends_with(*s)) {
+        return Some(format!("a name ending {suffix} (a generator's output)"));
     }
     let mut end = text.len().min(2048);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     let head = &text[..end];
-    GENERATED_MARKERS.iter().any(|m| head.contains(m))
-        || (head.contains("Code generated") && head.contains("DO NOT EDIT"))
+    // Go says exactly how a generated file says so (golang.org/s/generatedcode), and Go
+    // tools that write generated files quote the marker in their own code
+    if name.ends_with(".go") {
+        let convention = text
+            .lines()
+            .take_while(|l| !l.starts_with("package "))
+            .any(|l| {
+                l.starts_with("// Code generated ") && l.trim_end().ends_with(" DO NOT EDIT.")
+            });
+        return convention.then(|| {
+            "Go's generated-code comment (// Code generated ... DO NOT EDIT.)".to_owned()
+        });
+    }
+    GENERATED_MARKERS
+        .iter()
+        .find(|m| head.contains(*m))
+        .map(|m| format!("the marker \"{m}\" in its first 2 KiB"))
 }
 
 /// Minified: a `.min.` name, or script/style text whose lines average over 500 bytes.
 pub fn is_minified(path: &str, bytes: &[u8]) -> bool {
+    minified_reason(path, bytes).is_some()
+}
+
+fn minified_reason(path: &str, bytes: &[u8]) -> Option<String> {
     let name = file_name(path);
     if name.contains(".min.") {
-        return true;
+        return Some("a .min. name".to_owned());
     }
     let web = [".js", ".css", ".mjs", ".cjs", ".json"]
         .iter()
         .any(|e| name.ends_with(e));
     if !web || bytes.len() < 1024 {
-        return false;
+        return None;
     }
     let lines = bytes
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
         .count()
         .max(1);
-    bytes.len() / lines > 500
+    let average = bytes.len() / lines;
+    (average > 500)
+        .then(|| format!("script or style lines of {average} bytes on average (over 500)"))
 }
 
 const DOC_DIRS: [&str; 7] = [
@@ -151,10 +225,20 @@ const DOC_NAMES: [&str; 9] = [
 ];
 
 pub fn is_documentation(path: &str, kind: Option<Kind>) -> bool {
+    documentation_reason(path, kind).is_some()
+}
+
+fn documentation_reason(path: &str, kind: Option<Kind>) -> Option<String> {
     let stem = file_name(path).split('.').next().unwrap_or_default();
-    kind == Some(Kind::Prose)
-        || DOC_NAMES.iter().any(|n| stem.eq_ignore_ascii_case(n))
-        || dirs(path).any(|d| DOC_DIRS.contains(&d))
+    if kind == Some(Kind::Prose) {
+        return Some("a prose language (Linguist's type)".to_owned());
+    }
+    if let Some(n) = DOC_NAMES.iter().find(|n| stem.eq_ignore_ascii_case(n)) {
+        return Some(format!("named {n} (Linguist's documentation.yml)"));
+    }
+    dirs(path)
+        .find(|d| DOC_DIRS.contains(d))
+        .map(|d| format!("in a folder named {d} (Linguist's documentation.yml)"))
 }
 
 const TEST_DIRS: [&str; 8] = [
@@ -169,13 +253,28 @@ const TEST_DIRS: [&str; 8] = [
 ];
 
 pub fn is_test(path: &str) -> bool {
+    test_reason(path).is_some()
+}
+
+fn test_reason(path: &str) -> Option<String> {
     let name = file_name(path);
     let stem = name.split('.').next().unwrap_or_default();
-    dirs(path).any(|d| TEST_DIRS.contains(&d))
-        || stem.starts_with("test_")
-        || stem.ends_with("_test")
-        || stem.ends_with("_tests")
-        || stem.ends_with("_spec")
-        || (stem.ends_with("Test") || stem.ends_with("Tests")) && name.ends_with(".java")
-        || [".test.", ".spec."].iter().any(|m| name.contains(m))
+    if let Some(d) = dirs(path).find(|d| TEST_DIRS.contains(d)) {
+        return Some(format!("in a folder named {d}"));
+    }
+    let named = if stem.starts_with("test_") {
+        "test_*".to_owned()
+    } else if let Some(suffix) = ["_test", "_tests", "_spec"]
+        .iter()
+        .find(|s| stem.ends_with(*s))
+    {
+        format!("*{suffix}")
+    } else if (stem.ends_with("Test") || stem.ends_with("Tests")) && name.ends_with(".java") {
+        "*Test.java".to_owned()
+    } else if let Some(m) = [".test.", ".spec."].iter().find(|m| name.contains(*m)) {
+        format!("*{m}*")
+    } else {
+        return None;
+    };
+    Some(format!("a test's name ({named})"))
 }

@@ -149,6 +149,9 @@ pub struct Analysis {
     pub license: Option<License>,
     pub secrets: Vec<SecretFinding>,
     pub flags: Flags,
+    /// Why each flag that is set is set (and why an attribute unset one): flag name →
+    /// the rule.
+    pub flag_reasons: flags::FlagReasons,
     pub tokens: Option<TokenEstimate>,
     pub diagnostics: Vec<String>,
 }
@@ -196,6 +199,7 @@ pub struct Prepared<'a> {
     detected: Option<language::Detected>,
     tokei: Option<tokei::LanguageType>,
     flags: Flags,
+    flag_reasons: flags::FlagReasons,
     license_file: bool,
     options: Options,
     /// What the path-dependent part has to say (an attribute it could not follow).
@@ -243,20 +247,38 @@ pub fn prepare_with<'a>(
     let file_name = path_str.rsplit('/').next().unwrap_or(path_str);
     let license_file = license::is_license_file(file_name);
     let mut notes = Vec::new();
-    let apply = |mut f: Flags| {
-        f.vendored = attributes.vendored.unwrap_or(f.vendored);
-        f.generated = attributes.generated.unwrap_or(f.generated);
-        f.documentation = attributes.documentation.unwrap_or(f.documentation);
-        f
+    // the repository's attributes have the last word, and say so
+    let apply = |(mut f, mut reasons): (Flags, flags::FlagReasons)| {
+        for (name, attribute, flag) in [
+            ("vendored", attributes.vendored, &mut f.vendored),
+            ("generated", attributes.generated, &mut f.generated),
+            (
+                "documentation",
+                attributes.documentation,
+                &mut f.documentation,
+            ),
+        ] {
+            if let Some(value) = attribute {
+                *flag = value;
+                let sign = if value { "" } else { "-" };
+                reasons.insert(
+                    name.to_owned(),
+                    format!("gitattributes: {sign}linguist-{name}"),
+                );
+            }
+        }
+        (f, reasons)
     };
     if flags::is_binary(bytes) {
+        let (flags, flag_reasons) = apply(flags::flags_with_reasons(path_str, bytes, "", None));
         return Prepared {
             bytes,
             text: Cow::Borrowed(""),
             binary: true,
             detected: None,
             tokei: None,
-            flags: apply(flags::flags(path_str, bytes, "", None)),
+            flags,
+            flag_reasons,
             license_file,
             options: *options,
             notes,
@@ -274,7 +296,7 @@ pub fn prepare_with<'a>(
         found
     });
     let detected = named.or_else(|| language::detect(path_str, &text));
-    let flags = apply(flags::flags(
+    let (flags, flag_reasons) = apply(flags::flags_with_reasons(
         path_str,
         bytes,
         &text,
@@ -287,6 +309,7 @@ pub fn prepare_with<'a>(
         binary: false,
         detected,
         flags,
+        flag_reasons,
         license_file,
         options: *options,
         notes,
@@ -398,6 +421,7 @@ impl Prepared<'_> {
                 license: None,
                 secrets: Vec::new(),
                 flags: self.flags,
+                flag_reasons: self.flag_reasons,
                 tokens: None,
                 diagnostics: self.notes,
             };
@@ -414,6 +438,7 @@ impl Prepared<'_> {
             license: computed.license,
             secrets: computed.secrets,
             flags: self.flags,
+            flag_reasons: self.flag_reasons,
             tokens: computed.tokens,
             diagnostics,
         }

@@ -202,6 +202,7 @@ fn recalled(code: u64) -> Recalled {
         imports: vec!["std::io".into()],
         tokens: None,
         flags: Default::default(),
+        flag_reasons: Default::default(),
         diagnostics: Vec::new(),
     }
 }

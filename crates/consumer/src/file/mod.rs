@@ -475,6 +475,7 @@ impl Processor {
             imports: analysis.imports,
             tokens: analysis.tokens,
             flags: analysis.flags,
+            flag_reasons: analysis.flag_reasons,
             diagnostics: analysis.diagnostics,
         };
         if let (Some(cache), Some(file_key), true) = (&self.analysis_cache, file_key, keep) {
@@ -566,6 +567,7 @@ fn file_document(
         imports: analysis.imports,
         tokens: analysis.tokens,
         flags: analysis.flags,
+        flag_reasons: analysis.flag_reasons,
         diagnostics: analysis.diagnostics,
         truncated: Vec::new(),
         source,

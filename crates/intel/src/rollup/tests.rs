@@ -50,6 +50,7 @@ pub(crate) fn doc(
             cl100k_base: None,
         }),
         flags,
+        flag_reasons: Default::default(),
         diagnostics: Vec::new(),
         truncated: Vec::new(),
         source: DocSource {

@@ -30,6 +30,7 @@ fn doc(path: &str, language: Option<&str>, code: u64, vendored: bool) -> FileInt
             vendored,
             ..Flags::default()
         },
+        flag_reasons: Default::default(),
         diagnostics: Vec::new(),
         truncated: Vec::new(),
         source: DocSource {
