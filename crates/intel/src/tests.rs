@@ -472,7 +472,9 @@ fn gitattributes_overrides_name_the_language_and_set_the_flags() {
 #[test]
 fn every_flag_set_carries_its_reason() {
     let none = Linguist::default();
-    let cases: &[(&str, &[u8], &Linguist, &[(&str, &str)])] = &[
+    // path, bytes, attributes → the reasons, by flag name
+    type Case<'a> = (&'a str, &'a [u8], &'a Linguist, &'a [(&'a str, &'a str)]);
+    let cases: &[Case<'_>] = &[
         ("src/main.rs", b"fn main() {}\n", &none, &[]),
         (
             "node_modules/left-pad/index.js",
