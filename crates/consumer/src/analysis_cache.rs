@@ -116,6 +116,8 @@ pub struct Recalled {
     pub flags: Flags,
     #[serde(default)]
     pub flag_reasons: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub dependencies: Vec<tributary_events::intelligence::Dependency>,
     pub diagnostics: Vec<String>,
 }
 

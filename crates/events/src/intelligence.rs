@@ -62,6 +62,28 @@ pub struct Symbol {
     pub line: u64,
 }
 
+/// A package a manifest or lockfile names (since 1.5).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Dependency {
+    /// Package URL (purl-spec): `pkg:cargo/serde@1.0.219`, `pkg:npm/%40types/node@22.1.0`,
+    /// `pkg:golang/golang.org/x/net@v0.38.0`; no `@version` when the file names none.
+    pub purl: String,
+    pub name: String,
+    /// The resolved version (lockfiles, pinned requirements).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The requirement as written, where the file gives a range (manifests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    /// Whether the project names it itself (`false`: only through another package);
+    /// absent when this file cannot tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct: Option<bool>,
+    /// `runtime`, `dev`, `build`, `optional` or `test`, where the file says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
 /// A license detected in the file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct License {
@@ -183,12 +205,16 @@ pub struct FileIntelligence {
     /// repository's `.gitattributes` unset (since 1.5).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub flag_reasons: std::collections::BTreeMap<String, String>,
+    /// The packages the file names, when it is a manifest or lockfile this analyser
+    /// reads (since 1.5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<Dependency>,
     /// What an analyser could not do for this file (syntax errors, limits), never fatal.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<String>,
     /// The lists cut short so the document fits in one Kafka message (`symbols`,
-    /// `imports`, `secrets`, `complexity.functions`, `diagnostics`); empty when
-    /// nothing was cut (since 1.2).
+    /// `imports`, `secrets`, `complexity.functions`, `dependencies` (1.5),
+    /// `diagnostics`); empty when nothing was cut (since 1.2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub truncated: Vec<String>,
     pub source: DocSource,
@@ -219,6 +245,7 @@ impl FileIntelligence {
                 ("imports", self.imports.len()),
                 ("secrets", self.secrets.len()),
                 ("complexity.functions", functions),
+                ("dependencies", self.dependencies.len()),
                 ("diagnostics", self.diagnostics.len()),
             ];
             let (name, len) = lens.into_iter().max_by_key(|(_, n)| *n)?;
@@ -230,6 +257,7 @@ impl FileIntelligence {
                 "symbols" => self.symbols.truncate(keep),
                 "imports" => self.imports.truncate(keep),
                 "secrets" => self.secrets.truncate(keep),
+                "dependencies" => self.dependencies.truncate(keep),
                 "complexity.functions" => {
                     if let Some(c) = self.complexity.as_mut() {
                         c.functions.truncate(keep);
@@ -417,10 +445,40 @@ pub struct ProjectSummary {
     /// top — the 50 with the most, most first (since 1.5).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub token_folders: Vec<FolderTokens>,
+    /// The packages the project's manifests and lockfiles name (since 1.5; absent when
+    /// it has none this consumer reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Dependencies>,
     /// The functions the parsers outlined across the project, and the most complex of
     /// them (since 1.5; absent when no file had any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub functions: Option<Functions>,
+}
+
+/// A project's dependency inventory (since 1.5): each package once, by purl.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Dependencies {
+    /// Distinct packages.
+    pub packages: u64,
+    /// Of those, the ones the project names itself.
+    pub direct: u64,
+    /// Packages by purl type (`cargo`, `npm`, `golang`, `pypi`, `gem`, `composer`).
+    pub by_ecosystem: std::collections::BTreeMap<String, u64>,
+    /// The packages, direct first, then by purl (at most 3,000; `packages` counts all).
+    pub list: Vec<InventoryEntry>,
+    /// Manifest and lockfile entries the fold could not keep (past 50,000).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub left_out: u64,
+}
+
+/// One package of the inventory: a lockfile's resolved entry completed by the manifest
+/// beside it, or a manifest's entry no lockfile resolves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryEntry {
+    #[serde(flatten)]
+    pub dependency: Dependency,
+    /// The files that name it (at most 3).
+    pub files: Vec<String>,
 }
 
 /// A folder's share of a project's tokens (since 1.5).

@@ -6,6 +6,7 @@
 //! [`analyse`] never fails and never panics on any input: what an analyser could not do
 //! is a diagnostic in the result.
 
+pub mod deps;
 pub mod flags;
 pub mod heuristics;
 pub mod language;
@@ -15,6 +16,7 @@ pub mod parser_memory;
 pub mod portfolio;
 pub mod report;
 pub mod rollup;
+pub mod sbom;
 mod secrets;
 pub mod syntax;
 pub mod tokens;
@@ -26,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use tributary_events::RelPath;
 use tributary_events::intelligence::{
-    Complexity, Flags, License, Lines, SecretFinding, Symbol, TokenEstimate,
+    Complexity, Dependency, Flags, License, Lines, SecretFinding, Symbol, TokenEstimate,
 };
 use tributary_events::v2::Linguist;
 
@@ -153,6 +155,8 @@ pub struct Analysis {
     /// the rule.
     pub flag_reasons: flags::FlagReasons,
     pub tokens: Option<TokenEstimate>,
+    /// The packages the file names, when it is a manifest or lockfile ([`deps`]).
+    pub dependencies: Vec<Dependency>,
     pub diagnostics: Vec<String>,
 }
 
@@ -185,7 +189,7 @@ pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis
 /// analyser's output for the same input — language detection and flags included (a
 /// test fingerprints the analyses of a fixed corpus and names this constant when the
 /// fingerprint moves).
-pub const ANALYSIS_REVISION: u32 = 6;
+pub const ANALYSIS_REVISION: u32 = 7;
 
 /// The cheap, path-dependent part of an analysis — binary or text, language, the line
 /// counter's grammar, flags, whether the name is a license file's — done before the
@@ -201,6 +205,8 @@ pub struct Prepared<'a> {
     flags: Flags,
     flag_reasons: flags::FlagReasons,
     license_file: bool,
+    /// The manifest or lockfile format the name says the file is.
+    dependency_file: Option<deps::Kind>,
     options: Options,
     /// What the path-dependent part has to say (an attribute it could not follow).
     notes: Vec<String>,
@@ -217,6 +223,8 @@ pub struct Computed {
     pub license: Option<License>,
     pub secrets: Vec<SecretFinding>,
     pub tokens: Option<TokenEstimate>,
+    #[serde(default)]
+    pub dependencies: Vec<Dependency>,
     pub diagnostics: Vec<String>,
     /// False when the result depends on more than the bytes and the key (a parse that
     /// ran out of time under load): not to be kept.
@@ -280,6 +288,7 @@ pub fn prepare_with<'a>(
             flags,
             flag_reasons,
             license_file,
+            dependency_file: None,
             options: *options,
             notes,
         };
@@ -311,6 +320,7 @@ pub fn prepare_with<'a>(
         flags,
         flag_reasons,
         license_file,
+        dependency_file: deps::kind(file_name),
         options: *options,
         notes,
     }
@@ -327,7 +337,7 @@ impl Prepared<'_> {
     /// grammar, whether the file is outlined and whether its name is a license file's.
     pub fn memo_key(&self) -> String {
         format!(
-            "{options}|{lang}|{tokei}|{outline}|{license}",
+            "{options}|{lang}|{tokei}|{outline}|{license}|{deps}",
             options = self.options.revision_key(),
             lang = if self.binary {
                 "(binary)"
@@ -337,6 +347,9 @@ impl Prepared<'_> {
             tokei = self.tokei.map_or("", |t| t.name()),
             outline = u8::from(self.outlined()),
             license = u8::from(self.license_file),
+            deps = self
+                .dependency_file
+                .map_or(String::new(), |k| format!("{k:?}")),
         )
     }
 
@@ -402,6 +415,22 @@ impl Prepared<'_> {
             license,
             secrets: secrets::scan(text),
             tokens: Some(self.options.tokens.count(text)),
+            dependencies: match self.dependency_file.map(|k| deps::read(k, text)) {
+                Some(Ok(found)) => {
+                    if found.left_out > 0 {
+                        diagnostics.push(format!(
+                            "dependencies: {} entries left out (control characters or over 512 bytes)",
+                            found.left_out
+                        ));
+                    }
+                    found.dependencies
+                }
+                Some(Err(why)) => {
+                    diagnostics.push(why);
+                    Vec::new()
+                }
+                None => Vec::new(),
+            },
             diagnostics,
             cacheable,
         }
@@ -423,6 +452,7 @@ impl Prepared<'_> {
                 flags: self.flags,
                 flag_reasons: self.flag_reasons,
                 tokens: None,
+                dependencies: Vec::new(),
                 diagnostics: self.notes,
             };
         }
@@ -440,6 +470,7 @@ impl Prepared<'_> {
             flags: self.flags,
             flag_reasons: self.flag_reasons,
             tokens: computed.tokens,
+            dependencies: computed.dependencies,
             diagnostics,
         }
     }

@@ -198,6 +198,7 @@ pub fn html(s: &ProjectSummary) -> String {
     hotspots(&mut h, s);
     functions(&mut h, s);
     token_folders(&mut h, s);
+    dependencies(&mut h, s);
     duplicates(&mut h, s);
     licenses(&mut h, s);
     secrets(&mut h, s);
@@ -507,6 +508,49 @@ fn functions(h: &mut String, s: &ProjectSummary) {
             thousands(spot.cyclomatic),
             count(spot.lines),
             count(spot.parameters),
+        );
+    }
+    h.push_str("</table></div>");
+}
+
+/// The dependency inventory: counts by ecosystem and the packages, direct first.
+fn dependencies(h: &mut String, s: &ProjectSummary) {
+    let Some(d) = &s.dependencies else { return };
+    let ecosystems: Vec<String> = d
+        .by_ecosystem
+        .iter()
+        .map(|(k, n)| format!("{} {}", thousands(*n), escape(k)))
+        .collect();
+    let _ = write!(
+        h,
+        "<h2>Dependencies</h2><p class=\"meta\" id=\"dependencies-total\">{} packages, {} named by \
+         the project itself ({}); the run's CycloneDX SBOM is beside this page.</p>\
+         <div class=\"scroll\"><table id=\"dependencies\"><tr><th>package</th><th>version</th>\
+         <th>direct</th><th class=\"wide\">scope</th><th class=\"wide\">found in</th></tr>",
+        thousands(d.packages),
+        thousands(d.direct),
+        ecosystems.join(", "),
+    );
+    for e in d.list.iter().take(200) {
+        let dep = &e.dependency;
+        let direct = match dep.direct {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        };
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{direct}</td><td class=\"wide\">{}</td>\
+             <td class=\"wide\"><code>{}</code></td></tr>",
+            escape(&dep.purl),
+            escape(
+                dep.version
+                    .as_deref()
+                    .or(dep.requirement.as_deref())
+                    .unwrap_or("")
+            ),
+            escape(dep.scope.as_deref().unwrap_or("")),
+            escape(e.files.first().map_or("", String::as_str)),
         );
     }
     h.push_str("</table></div>");

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use time::OffsetDateTime;
 use tributary_events::intelligence::{
-    DOC_TYPE_PROJECT_SUMMARY, DuplicateGroup, FileIntelligence, FlagCounts, FolderTokens,
-    FunctionHotspot, Functions, Hotspot, INTELLIGENCE_SCHEMA_VERSION, LanguageTotals, LicenseCount,
-    ProjectSummary, Shares,
+    DOC_TYPE_PROJECT_SUMMARY, Dependencies, Dependency, DuplicateGroup, FileIntelligence,
+    FlagCounts, FolderTokens, FunctionHotspot, Functions, Hotspot, INTELLIGENCE_SCHEMA_VERSION,
+    InventoryEntry, LanguageTotals, LicenseCount, ProjectSummary, Shares,
 };
 use tributary_events::v2::IndexRunCompleted;
 
@@ -17,6 +17,12 @@ pub const HOTSPOTS: usize = 10;
 pub const FUNCTION_HOTSPOTS: usize = 20;
 /// McCabe's threshold: a function above it is counted as complex.
 const COMPLEX_FUNCTION: u64 = 10;
+/// Packages listed per summary (all are counted).
+pub const INVENTORY_LISTED: usize = 3_000;
+/// Manifest and lockfile entries a fold keeps.
+const INVENTORY_KEPT: usize = 50_000;
+/// Files named per package.
+const INVENTORY_FILES: usize = 3;
 /// Token folders listed per summary.
 pub const TOKEN_FOLDERS: usize = 50;
 /// Distinct folders a fold tallies; later ones are summed as one.
@@ -66,6 +72,10 @@ pub struct Rollup {
     tokens_by_encoding: BTreeMap<String, u64>,
     /// folder → (files, tokens), bounded by `FOLDERS_TALLIED`
     folders: HashMap<String, (u64, u64)>,
+    /// every manifest and lockfile entry: (its file's folder, from a lockfile, the
+    /// entry, its file), bounded by `INVENTORY_KEPT`
+    dependencies: Vec<(String, bool, Dependency, String)>,
+    dependencies_left_out: u64,
     files_with_secrets: u64,
     generated_bytes: u64,
     vendored_bytes: u64,
@@ -181,6 +191,19 @@ impl Rollup {
             }
             entry.examples.truncate(LICENSE_EXAMPLES);
         }
+        if !d.dependencies.is_empty() {
+            let path = d.path.as_str();
+            let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
+            let lockfile = crate::deps::kind(name).is_some_and(crate::deps::Kind::is_lockfile);
+            for dep in &d.dependencies {
+                if self.dependencies.len() >= INVENTORY_KEPT {
+                    self.dependencies_left_out += 1;
+                    continue;
+                }
+                self.dependencies
+                    .push((folder.to_owned(), lockfile, dep.clone(), path.to_owned()));
+            }
+        }
         let listed = d.complexity.as_ref().map_or(&[][..], |c| &c.functions[..]);
         self.functions += listed.len() as u64;
         self.complex_functions += listed
@@ -259,6 +282,7 @@ impl Rollup {
                 .then_with(|| a.folder.cmp(&b.folder))
         });
         token_folders.truncate(TOKEN_FOLDERS);
+        let dependencies = inventory(self.dependencies, self.dependencies_left_out);
         let mut licenses: Vec<LicenseCount> = self.licenses.into_values().collect();
         licenses.sort_by(|a, b| b.files.cmp(&a.files).then_with(|| a.spdx.cmp(&b.spdx)));
         let (totals, flags) = (self.totals, self.flags);
@@ -312,9 +336,99 @@ impl Rollup {
             cost: None,
             portfolio_id: run.portfolio_id,
             duplicates,
+            dependencies,
             functions,
         }
     }
+}
+
+/// The purl without its version: what a manifest's entry and a lockfile's share.
+fn unversioned(purl: &str) -> &str {
+    // a version follows the last `@` after the type (`pkg:npm/%40types/...` keeps its
+    // scope: it is percent-encoded)
+    purl.rsplit_once('@').map_or(purl, |(p, _)| p)
+}
+
+/// The inventory: lockfile entries completed by the manifests in their folder (a
+/// manifest that names a package makes it direct and gives its scope), manifest entries
+/// no lockfile beside them resolves, each package once by purl.
+fn inventory(
+    entries: Vec<(String, bool, Dependency, String)>,
+    left_out: u64,
+) -> Option<Dependencies> {
+    if entries.is_empty() && left_out == 0 {
+        return None;
+    }
+    // what each folder's manifests name: (folder, unversioned purl) → scope
+    let mut named: HashMap<(String, String), Option<String>> = HashMap::new();
+    let mut locked: std::collections::HashSet<(String, String)> = Default::default();
+    for (folder, lockfile, d, _) in &entries {
+        let key = (folder.clone(), unversioned(&d.purl).to_owned());
+        if *lockfile {
+            locked.insert(key);
+        } else {
+            named.entry(key).or_insert_with(|| d.scope.clone());
+        }
+    }
+    let mut by_purl: BTreeMap<String, InventoryEntry> = BTreeMap::new();
+    for (folder, lockfile, mut d, path) in entries {
+        let key = (folder, unversioned(&d.purl).to_owned());
+        if lockfile {
+            if let Some(scope) = named.get(&key) {
+                d.direct = Some(true);
+                d.scope = d.scope.or_else(|| scope.clone());
+            }
+        } else if locked.contains(&key) {
+            // the lockfile beside it has the resolved entry
+            continue;
+        }
+        match by_purl.get_mut(&d.purl) {
+            Some(e) => {
+                let was = &mut e.dependency;
+                was.direct = match (was.direct, d.direct) {
+                    (Some(a), Some(b)) => Some(a || b),
+                    (a, b) => a.or(b),
+                };
+                was.scope = was.scope.take().or(d.scope);
+                if e.files.len() < INVENTORY_FILES && !e.files.contains(&path) {
+                    e.files.push(path);
+                }
+            }
+            None => {
+                by_purl.insert(
+                    d.purl.clone(),
+                    InventoryEntry {
+                        dependency: d,
+                        files: vec![path],
+                    },
+                );
+            }
+        }
+    }
+    let mut by_ecosystem: BTreeMap<String, u64> = BTreeMap::new();
+    for purl in by_purl.keys() {
+        let kind = purl
+            .strip_prefix("pkg:")
+            .and_then(|p| p.split('/').next())
+            .unwrap_or("unknown");
+        *by_ecosystem.entry(kind.to_owned()).or_default() += 1;
+    }
+    let mut list: Vec<InventoryEntry> = by_purl.into_values().collect();
+    let packages = list.len() as u64;
+    let direct = list
+        .iter()
+        .filter(|e| e.dependency.direct == Some(true))
+        .count() as u64;
+    // direct first; the sort is stable, so by purl within each
+    list.sort_by_key(|e| e.dependency.direct != Some(true));
+    list.truncate(INVENTORY_LISTED);
+    Some(Dependencies {
+        packages,
+        direct,
+        by_ecosystem,
+        list,
+        left_out,
+    })
 }
 
 /// The groups of identical files, the most wasteful first; `None` when there is none.

@@ -203,6 +203,7 @@ fn recalled(code: u64) -> Recalled {
         tokens: None,
         flags: Default::default(),
         flag_reasons: Default::default(),
+        dependencies: Vec::new(),
         diagnostics: Vec::new(),
     }
 }

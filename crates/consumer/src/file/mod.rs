@@ -476,6 +476,7 @@ impl Processor {
             tokens: analysis.tokens,
             flags: analysis.flags,
             flag_reasons: analysis.flag_reasons,
+            dependencies: analysis.dependencies,
             diagnostics: analysis.diagnostics,
         };
         if let (Some(cache), Some(file_key), true) = (&self.analysis_cache, file_key, keep) {
@@ -568,6 +569,7 @@ fn file_document(
         tokens: analysis.tokens,
         flags: analysis.flags,
         flag_reasons: analysis.flag_reasons,
+        dependencies: analysis.dependencies,
         diagnostics: analysis.diagnostics,
         truncated: Vec::new(),
         source,

@@ -17,6 +17,9 @@
 //!   portfolio of one, its id the run's)
 //! - `portfolio/runs/{portfolio_id}/per-repo/{project}.html` — the project's report,
 //!   and `portfolio/runs/{portfolio_id}/index.html` — the portfolio's page, linking them
+//! - `portfolio/runs/{portfolio_id}/sbom/{project}.cdx.json` and
+//!   `portfolio/latest/sbom/{project}.cdx.json` — the run's CycloneDX SBOM, when the
+//!   project has dependencies
 //! - `portfolio/latest/per-repo/{project}.json` (and `.html`) — each project's latest
 //!   summary (and report), with `portfolio/latest/summary.json` and `index.html`: the
 //!   rollup across every project's latest state
@@ -125,6 +128,14 @@ impl HubSink {
         }
         self.put(&keys.latest, json, "application/json").await;
         self.put(&page(&keys.latest_dir), html, HTML).await;
+        if let Some(bom) = tributary_intel::sbom::cyclonedx(s) {
+            let bom = Bytes::from(serde_json::to_vec(&bom).expect("JSON values serialize"));
+            for dir in [&keys.portfolio_dir, &keys.latest_dir] {
+                let key = format!("{dir}sbom/{}.cdx.json", keys.project);
+                self.put(&key, bom.clone(), "application/vnd.cyclonedx+json")
+                    .await;
+            }
+        }
         self.rollup(Some(s.portfolio()), &keys.portfolio_dir).await;
         self.rollup(None, &keys.latest_dir).await;
     }

@@ -21,6 +21,9 @@ use crate::internal_events::{ReportIndexSkipped, ReportWritten};
 pub const INDEX_MAX_KEYS: usize = 50_000;
 /// The index page's key under the prefix.
 pub const INDEX_KEY: &str = "index.html";
+const HTML: &str = "text/html; charset=utf-8";
+/// CycloneDX's registered media type for its JSON.
+const CYCLONEDX: &str = "application/vnd.cyclonedx+json";
 
 /// Where reports go: `{prefix}{project}/{run_id}.html`, `latest.html` beside it, and
 /// `{prefix}index.html` across projects.
@@ -74,21 +77,32 @@ impl ReportSink {
         ]
     }
 
-    /// Renders and writes the report; never fails the caller.
+    /// Renders and writes the report, and the run's CycloneDX SBOM beside it
+    /// (`{run_id}.cdx.json`, `latest.cdx.json`) when the project has dependencies; never
+    /// fails the caller.
     pub async fn write(&self, s: &ProjectSummary) {
         let html = Bytes::from(tributary_intel::report::html(s));
         for key in self.keys(s) {
-            if !self.put(&key, html.clone()).await {
+            if !self.put(&key, html.clone(), HTML).await {
                 return;
+            }
+        }
+        if let Some(bom) = tributary_intel::sbom::cyclonedx(s) {
+            let bom = Bytes::from(serde_json::to_vec_pretty(&bom).expect("JSON values serialize"));
+            for key in self.keys(s) {
+                let key = format!("{}.cdx.json", key.strip_suffix(".html").unwrap_or(&key));
+                if !self.put(&key, bom.clone(), CYCLONEDX).await {
+                    break;
+                }
             }
         }
         self.write_index().await;
     }
 
-    /// Writes one page, logged and counted; whether it was written.
-    async fn put(&self, key: &str, html: Bytes) -> bool {
-        let bytes = html.len();
-        let result = self.store.put(key, html, "text/html; charset=utf-8").await;
+    /// Writes one object, logged and counted; whether it was written.
+    async fn put(&self, key: &str, body: Bytes, content_type: &str) -> bool {
+        let bytes = body.len();
+        let result = self.store.put(key, body, content_type).await;
         ReportWritten {
             key,
             bytes,
@@ -125,7 +139,7 @@ impl ReportSink {
                 .filter_map(|(k, _)| k.strip_prefix(self.prefix.as_str())),
         );
         let html = Bytes::from(tributary_intel::report::index_html(&projects));
-        self.put(&key, html).await;
+        self.put(&key, html, HTML).await;
     }
 }
 

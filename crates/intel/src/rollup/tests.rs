@@ -51,6 +51,7 @@ pub(crate) fn doc(
         }),
         flags,
         flag_reasons: Default::default(),
+        dependencies: Vec::new(),
         diagnostics: Vec::new(),
         truncated: Vec::new(),
         source: DocSource {
@@ -540,4 +541,105 @@ fn tokens_roll_up_by_encoding_and_by_folder_one_and_two_levels_deep() {
     assert_eq!(s.token_folders.len(), TOKEN_FOLDERS);
     assert_eq!(s.token_folders[0].folder, OTHER_FOLDERS);
     assert_eq!(s.token_folders[0].files, 10);
+}
+
+#[test]
+fn the_inventory_completes_lockfiles_from_the_manifests_beside_them() {
+    use crate::deps::{Kind, read};
+    let with = |path: &str, kind: Kind, text: &str| {
+        let mut d = doc(path, None, 1, 0, Flags::default());
+        d.dependencies = read(kind, text).expect("reads").dependencies;
+        d
+    };
+    let docs = vec![
+        // poetry.lock cannot say what is direct: pyproject.toml beside it does
+        with(
+            "svc/pyproject.toml",
+            Kind::Pyproject,
+            "[tool.poetry.dependencies]\npython = \"^3.11\"\nrequests = \"^2.31\"\n[tool.poetry.group.dev.dependencies]\npytest = \"^8\"\n",
+        ),
+        with(
+            "svc/poetry.lock",
+            Kind::PoetryLock,
+            "[[package]]\nname = \"requests\"\nversion = \"2.31.0\"\n[[package]]\nname = \"urllib3\"\nversion = \"2.2.1\"\n[[package]]\nname = \"pytest\"\nversion = \"8.0.0\"\n",
+        ),
+        // a manifest with no lockfile beside it: its entries stay, unresolved
+        with("tools/requirements.txt", Kind::Requirements, "black>=24\n"),
+        // the same package in two lockfiles is one entry naming both files
+        with(
+            "a/go.mod",
+            Kind::GoMod,
+            "module a\nrequire golang.org/x/net v0.38.0\n",
+        ),
+        with(
+            "b/go.mod",
+            Kind::GoMod,
+            "module b\nrequire golang.org/x/net v0.38.0 // indirect\n",
+        ),
+    ];
+    let s = summarise(
+        &run(docs.len() as u64),
+        &docs,
+        0,
+        true,
+        OffsetDateTime::now_utc(),
+    );
+    let d = s.dependencies.expect("inventory");
+    let got: Vec<(&str, Option<bool>, Option<&str>, usize)> = d
+        .list
+        .iter()
+        .map(|e| {
+            let x = &e.dependency;
+            (x.purl.as_str(), x.direct, x.scope.as_deref(), e.files.len())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("pkg:golang/golang.org/x/net@v0.38.0", Some(true), None, 2),
+            ("pkg:pypi/pytest@8.0.0", Some(true), Some("dev"), 1),
+            ("pkg:pypi/requests@2.31.0", Some(true), Some("runtime"), 1),
+            ("pkg:pypi/black", None, None, 1),
+            ("pkg:pypi/urllib3@2.2.1", None, None, 1),
+        ]
+    );
+    assert_eq!((d.packages, d.direct), (5, 3));
+    assert_eq!(
+        d.by_ecosystem,
+        BTreeMap::from([("golang".to_owned(), 1), ("pypi".to_owned(), 4)])
+    );
+
+    // the SBOM: one component per package, the project depending on the direct ones
+    let bom = crate::sbom::cyclonedx(&summarise(
+        &run(docs.len() as u64),
+        &docs,
+        0,
+        true,
+        OffsetDateTime::now_utc(),
+    ))
+    .expect("a BOM");
+    assert_eq!(bom["bomFormat"], "CycloneDX");
+    assert_eq!(bom["specVersion"], "1.5");
+    assert_eq!(bom["components"].as_array().expect("components").len(), 5);
+    assert_eq!(
+        bom["components"][1]["scope"], "excluded",
+        "a dev dependency"
+    );
+    assert_eq!(bom["components"][2]["scope"], "required");
+    assert_eq!(
+        bom["dependencies"][0]["dependsOn"]
+            .as_array()
+            .expect("direct")
+            .len(),
+        3
+    );
+    // no manifests, no inventory, no BOM
+    let none = summarise(
+        &run(1),
+        &[doc("x.rs", Some("Rust"), 1, 0, Flags::default())],
+        0,
+        true,
+        OffsetDateTime::now_utc(),
+    );
+    assert!(none.dependencies.is_none() && crate::sbom::cyclonedx(&none).is_none());
 }

@@ -31,6 +31,7 @@ fn doc(path: &str, language: Option<&str>, code: u64, vendored: bool) -> FileInt
             ..Flags::default()
         },
         flag_reasons: Default::default(),
+        dependencies: Vec::new(),
         diagnostics: Vec::new(),
         truncated: Vec::new(),
         source: DocSource {

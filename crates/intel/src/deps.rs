@@ -1,0 +1,901 @@
+//! Dependencies: the packages a manifest or lockfile names, as package URLs
+//! (purl-spec), with version, whether the project names them itself (direct) and scope.
+//!
+//! Read here: `Cargo.toml`, `Cargo.lock`, `package.json`, `package-lock.json` /
+//! `npm-shrinkwrap.json` (v1–v3), `go.mod`, `requirements*.txt`, `pyproject.toml`,
+//! `poetry.lock`, `uv.lock`, `Gemfile.lock`, `composer.json`, `composer.lock`. Each file
+//! is read on its own (content only, so results are cached like the other analysers');
+//! what one file cannot say — whether a `poetry.lock` entry is direct — the project
+//! rollup completes from the manifest beside it. Written here rather than taken from a
+//! crate: the per-ecosystem crates (`cargo-lock`, ...) cover one format each and pull
+//! their own parsers; these formats are TOML and JSON, which the workspace already
+//! parses, and four small line formats.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use tributary_events::intelligence::Dependency;
+
+/// Entries read from one file, at most; past it the file is cut with a diagnostic.
+pub const MAX_DEPENDENCIES: usize = 20_000;
+
+/// The kind of file, by name; `None`: not one this module reads.
+pub fn kind(file_name: &str) -> Option<Kind> {
+    Some(match file_name {
+        "Cargo.toml" => Kind::CargoToml,
+        "Cargo.lock" => Kind::CargoLock,
+        "package.json" => Kind::PackageJson,
+        "package-lock.json" | "npm-shrinkwrap.json" => Kind::PackageLock,
+        "go.mod" => Kind::GoMod,
+        "pyproject.toml" => Kind::Pyproject,
+        "poetry.lock" => Kind::PoetryLock,
+        "uv.lock" => Kind::UvLock,
+        "Gemfile.lock" => Kind::GemfileLock,
+        "composer.json" => Kind::ComposerJson,
+        "composer.lock" => Kind::ComposerLock,
+        n if n.starts_with("requirements") && n.ends_with(".txt") => Kind::Requirements,
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    CargoToml,
+    CargoLock,
+    PackageJson,
+    PackageLock,
+    GoMod,
+    Pyproject,
+    PoetryLock,
+    UvLock,
+    GemfileLock,
+    ComposerJson,
+    ComposerLock,
+    Requirements,
+}
+
+impl Kind {
+    /// Whether the file lists what was resolved (versions) rather than what was asked.
+    pub fn is_lockfile(self) -> bool {
+        matches!(
+            self,
+            Kind::CargoLock
+                | Kind::PackageLock
+                | Kind::PoetryLock
+                | Kind::UvLock
+                | Kind::GemfileLock
+                | Kind::ComposerLock
+        )
+    }
+}
+
+/// What one file names: its packages, and how many entries were left out because a
+/// name, version or requirement held control or bidirectional-override characters or
+/// ran over 512 bytes (hostile files; no tool would resolve such a package).
+#[derive(Debug, Default)]
+pub struct Read {
+    pub dependencies: Vec<Dependency>,
+    pub left_out: usize,
+}
+
+fn printable(s: &str) -> bool {
+    s.len() <= 512
+        && !s.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+}
+
+/// The packages `text` names as a file of `kind`, sorted by purl, one entry per purl;
+/// a diagnostic instead when the file cannot be read as its kind.
+pub fn read(kind: Kind, text: &str) -> Result<Read, String> {
+    let mut all = read_all(kind, text)?;
+    let before = all.len();
+    all.retain(|d| {
+        printable(&d.name)
+            && d.version.as_deref().is_none_or(printable)
+            && d.requirement.as_deref().is_none_or(printable)
+    });
+    Ok(Read {
+        left_out: before - all.len(),
+        dependencies: all,
+    })
+}
+
+fn read_all(kind: Kind, text: &str) -> Result<Vec<Dependency>, String> {
+    let mut out = match kind {
+        Kind::CargoToml => cargo_toml(text)?,
+        Kind::CargoLock => cargo_lock(text)?,
+        Kind::PackageJson => package_json(text)?,
+        Kind::PackageLock => package_lock(text)?,
+        Kind::GoMod => go_mod(text),
+        Kind::Pyproject => pyproject(text)?,
+        Kind::PoetryLock => poetry_lock(text)?,
+        Kind::UvLock => uv_lock(text)?,
+        Kind::GemfileLock => gemfile_lock(text),
+        Kind::ComposerJson => composer_json(text)?,
+        Kind::ComposerLock => composer_lock(text)?,
+        Kind::Requirements => requirements(text),
+    };
+    out.sort_by(|a, b| a.purl.cmp(&b.purl));
+    // one entry per purl: direct if any occurrence is, the first scope seen
+    out.dedup_by(|later, kept| {
+        if later.purl != kept.purl {
+            return false;
+        }
+        kept.direct = match (kept.direct, later.direct) {
+            (Some(a), Some(b)) => Some(a || b),
+            (a, b) => a.or(b),
+        };
+        kept.scope = kept.scope.take().or(later.scope.take());
+        true
+    });
+    Ok(out)
+}
+
+/// `pkg:TYPE/NAMESPACE/NAME@VERSION`, each part percent-encoded as purl-spec asks
+/// (`namespace` may hold `/`-separated segments, each encoded).
+pub fn purl(kind: &str, namespace: Option<&str>, name: &str, version: Option<&str>) -> String {
+    let mut out = format!("pkg:{kind}/");
+    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+        for segment in ns.split('/') {
+            out.push_str(&encode(segment));
+            out.push('/');
+        }
+    }
+    out.push_str(&encode(name));
+    if let Some(v) = version.filter(|v| !v.is_empty()) {
+        out.push('@');
+        out.push_str(&encode(v));
+    }
+    out
+}
+
+fn encode(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    for b in part.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn dep(
+    purl: String,
+    name: &str,
+    version: Option<&str>,
+    requirement: Option<&str>,
+    direct: Option<bool>,
+    scope: Option<&str>,
+) -> Dependency {
+    Dependency {
+        purl,
+        name: name.to_owned(),
+        version: version.filter(|v| !v.is_empty()).map(str::to_owned),
+        requirement: requirement.filter(|r| !r.is_empty()).map(str::to_owned),
+        direct,
+        scope: scope.map(str::to_owned),
+    }
+}
+
+fn toml_doc<T: for<'de> Deserialize<'de>>(text: &str, what: &str) -> Result<T, String> {
+    toml::from_str(text)
+        .map_err(|e| format!("dependencies: {what} is not valid TOML: {}", e.message()))
+}
+
+fn json_doc<T: for<'de> Deserialize<'de>>(text: &str, what: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| format!("dependencies: {what} is not valid JSON: {e}"))
+}
+
+// ---- Rust -------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct CargoLockFile {
+    #[serde(default)]
+    package: Vec<CargoLockPackage>,
+}
+
+#[derive(Deserialize)]
+struct CargoLockPackage {
+    name: String,
+    version: String,
+    source: Option<String>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+}
+
+fn cargo_lock(text: &str) -> Result<Vec<Dependency>, String> {
+    let lock: CargoLockFile = toml_doc(text, "Cargo.lock")?;
+    // the workspace's own packages have no source; what they depend on is direct
+    let direct: std::collections::HashSet<&str> = lock
+        .package
+        .iter()
+        .filter(|p| p.source.is_none())
+        .flat_map(|p| p.dependencies.iter())
+        .map(|d| d.split(' ').next().unwrap_or(d))
+        .collect();
+    Ok(lock
+        .package
+        .iter()
+        .filter(|p| p.source.is_some())
+        .map(|p| {
+            dep(
+                purl("cargo", None, &p.name, Some(&p.version)),
+                &p.name,
+                Some(&p.version),
+                None,
+                Some(direct.contains(p.name.as_str())),
+                None,
+            )
+        })
+        .collect())
+}
+
+fn cargo_toml(text: &str) -> Result<Vec<Dependency>, String> {
+    let doc: toml::Table = toml_doc(text, "Cargo.toml")?;
+    let mut out = Vec::new();
+    let mut tables: Vec<(&toml::Table, &str)> = Vec::new();
+    for (key, scope) in [
+        ("dependencies", "runtime"),
+        ("dev-dependencies", "dev"),
+        ("build-dependencies", "build"),
+    ] {
+        if let Some(t) = doc.get(key).and_then(|v| v.as_table()) {
+            tables.push((t, scope));
+        }
+        for target in doc
+            .get("target")
+            .and_then(|v| v.as_table())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(t) = target.1.get(key).and_then(|v| v.as_table()) {
+                tables.push((t, scope));
+            }
+        }
+    }
+    if let Some(t) = doc
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|v| v.as_table())
+    {
+        tables.push((t, "runtime"));
+    }
+    for (table, scope) in tables {
+        for (key, spec) in table {
+            let (requirement, name, optional) = match spec {
+                toml::Value::String(r) => (Some(r.as_str()), key.as_str(), false),
+                toml::Value::Table(t) => {
+                    // local code and inherited entries are not packages of their own here
+                    if t.contains_key("path")
+                        || t.get("workspace")
+                            .is_some_and(|w| w.as_bool() == Some(true))
+                    {
+                        continue;
+                    }
+                    (
+                        t.get("version").and_then(|v| v.as_str()),
+                        t.get("package").and_then(|v| v.as_str()).unwrap_or(key),
+                        t.get("optional").and_then(|v| v.as_bool()) == Some(true),
+                    )
+                }
+                _ => continue,
+            };
+            let scope = if optional && scope == "runtime" {
+                "optional"
+            } else {
+                scope
+            };
+            out.push(dep(
+                purl("cargo", None, name, None),
+                name,
+                None,
+                requirement,
+                Some(true),
+                Some(scope),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+// ---- JavaScript ---------------------------------------------------------------------
+
+/// `@scope/name` → (`@scope`, `name`).
+fn npm_purl(name: &str, version: Option<&str>) -> String {
+    match name.split_once('/') {
+        Some((scope, n)) if scope.starts_with('@') => purl("npm", Some(scope), n, version),
+        _ => purl("npm", None, name, version),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PackageJsonFile {
+    #[serde(default)]
+    dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    dev_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    optional_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    peer_dependencies: BTreeMap<String, serde_json::Value>,
+}
+
+fn package_json(text: &str) -> Result<Vec<Dependency>, String> {
+    let p: PackageJsonFile = json_doc(text, "package.json")?;
+    let mut out = Vec::new();
+    for (map, scope) in [
+        (&p.dependencies, "runtime"),
+        (&p.dev_dependencies, "dev"),
+        (&p.optional_dependencies, "optional"),
+        (&p.peer_dependencies, "runtime"),
+    ] {
+        for (name, req) in map {
+            out.push(dep(
+                npm_purl(name, None),
+                name,
+                None,
+                req.as_str(),
+                Some(true),
+                Some(scope),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PackageLockFile {
+    #[serde(default)]
+    packages: BTreeMap<String, LockedPackage>,
+    /// lockfile v1 (and v2's copy of it)
+    #[serde(default)]
+    dependencies: BTreeMap<String, LockedV1>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct LockedPackage {
+    name: Option<String>,
+    version: Option<String>,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    dev_optional: bool,
+    #[serde(default)]
+    link: bool,
+    #[serde(default)]
+    dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    dev_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    optional_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    peer_dependencies: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct LockedV1 {
+    version: Option<String>,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    dependencies: BTreeMap<String, LockedV1>,
+}
+
+fn npm_scope(dev: bool, optional: bool) -> &'static str {
+    match (dev, optional) {
+        (true, _) => "dev",
+        (false, true) => "optional",
+        _ => "runtime",
+    }
+}
+
+fn package_lock(text: &str) -> Result<Vec<Dependency>, String> {
+    let lock: PackageLockFile = json_doc(text, "package-lock.json")?;
+    let mut out = Vec::new();
+    if !lock.packages.is_empty() {
+        let root = lock.packages.get("").map(|r| {
+            [
+                &r.dependencies,
+                &r.dev_dependencies,
+                &r.optional_dependencies,
+                &r.peer_dependencies,
+            ]
+            .into_iter()
+            .flat_map(|m| m.keys().cloned())
+            .collect::<std::collections::HashSet<String>>()
+        });
+        for (key, p) in &lock.packages {
+            // the root, workspace folders and links are the project's own code
+            let Some(at) = key.rfind("node_modules/") else {
+                continue;
+            };
+            if p.link {
+                continue;
+            }
+            let path_name = &key[at + "node_modules/".len()..];
+            let name = p.name.as_deref().unwrap_or(path_name);
+            let top = at == 0;
+            let direct = root.as_ref().map(|r| top && r.contains(path_name));
+            let scope = npm_scope(p.dev || p.dev_optional, p.optional || p.dev_optional);
+            out.push(dep(
+                npm_purl(name, p.version.as_deref()),
+                name,
+                p.version.as_deref(),
+                None,
+                direct,
+                Some(scope),
+            ));
+            if out.len() >= MAX_DEPENDENCIES {
+                break;
+            }
+        }
+        return Ok(out);
+    }
+    fn walk(deps: &BTreeMap<String, LockedV1>, top: bool, out: &mut Vec<Dependency>) {
+        for (name, p) in deps {
+            if out.len() >= MAX_DEPENDENCIES {
+                return;
+            }
+            out.push(dep(
+                npm_purl(name, p.version.as_deref()),
+                name,
+                p.version.as_deref(),
+                None,
+                // v1 does not say which top-level entries the root asked for
+                (!top).then_some(false),
+                Some(npm_scope(p.dev, p.optional)),
+            ));
+            walk(&p.dependencies, false, out);
+        }
+    }
+    walk(&lock.dependencies, true, &mut out);
+    Ok(out)
+}
+
+// ---- Go -----------------------------------------------------------------------------
+
+/// `module/path` → purl with the last segment as name, the rest as namespace.
+fn go_purl(module: &str, version: Option<&str>) -> String {
+    match module.rsplit_once('/') {
+        Some((ns, name)) => purl("golang", Some(ns), name, version),
+        None => purl("golang", None, module, version),
+    }
+}
+
+fn go_mod(text: &str) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    let mut in_require = false;
+    for raw in text.lines() {
+        let (line, comment) = match raw.split_once("//") {
+            Some((l, c)) => (l.trim(), c.trim()),
+            None => (raw.trim(), ""),
+        };
+        let spec = if in_require {
+            if line == ")" {
+                in_require = false;
+                continue;
+            }
+            line
+        } else if let Some(rest) = line.strip_prefix("require") {
+            let rest = rest.trim();
+            if rest == "(" {
+                in_require = true;
+                continue;
+            }
+            rest
+        } else {
+            continue;
+        };
+        let mut parts = spec.split_whitespace();
+        let (Some(module), Some(version)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let module = module.trim_matches('"');
+        let indirect = comment.split(';').any(|c| c.trim() == "indirect");
+        out.push(dep(
+            go_purl(module, Some(version)),
+            module,
+            Some(version),
+            None,
+            Some(!indirect),
+            None,
+        ));
+        if out.len() >= MAX_DEPENDENCIES {
+            break;
+        }
+    }
+    out
+}
+
+// ---- Python -------------------------------------------------------------------------
+
+/// PEP 503's normal form, which purl-spec asks of PyPI names.
+fn pypi_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut dash = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            dash = true;
+        } else {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// A PEP 508 requirement: (name, the rest as written, the version when pinned `==`).
+fn pep508(spec: &str) -> Option<(String, String, Option<String>)> {
+    let spec = spec.split(';').next().unwrap_or(spec).trim();
+    let end = spec
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(spec.len());
+    let name = &spec[..end];
+    if name.is_empty() {
+        return None;
+    }
+    let mut rest = spec[end..].trim();
+    // extras
+    if rest.starts_with('[') {
+        rest = rest.split_once(']').map_or("", |(_, r)| r).trim();
+    }
+    let rest = rest.trim_start_matches('(').trim_end_matches(')').trim();
+    let pinned = rest
+        .strip_prefix("==")
+        .map(str::trim)
+        .filter(|v| !v.contains([',', '*', ' ']))
+        .map(str::to_owned);
+    Some((name.to_owned(), rest.to_owned(), pinned))
+}
+
+fn requirements(text: &str) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.split(" #").next().unwrap_or(line).trim();
+        // options, includes, editable installs, URLs and paths are not named packages
+        if line.is_empty() || line.starts_with(['#', '-', '.', '/']) || line.contains("://") {
+            continue;
+        }
+        let line = line.split(" --").next().unwrap_or(line);
+        if let Some((name, rest, pinned)) = pep508(line) {
+            let n = pypi_name(&name);
+            out.push(dep(
+                purl("pypi", None, &n, pinned.as_deref()),
+                &n,
+                pinned.as_deref(),
+                (pinned.is_none() && !rest.is_empty()).then_some(rest.as_str()),
+                None,
+                None,
+            ));
+        }
+        if out.len() >= MAX_DEPENDENCIES {
+            break;
+        }
+    }
+    out
+}
+
+fn pyproject(text: &str) -> Result<Vec<Dependency>, String> {
+    let doc: toml::Table = toml_doc(text, "pyproject.toml")?;
+    let mut out = Vec::new();
+    let mut push = |spec: &str, scope: &str| {
+        if let Some((name, rest, pinned)) = pep508(spec) {
+            let n = pypi_name(&name);
+            out.push(dep(
+                purl("pypi", None, &n, None),
+                &n,
+                None,
+                (!rest.is_empty())
+                    .then_some(rest.as_str())
+                    .or(pinned.as_deref()),
+                Some(true),
+                Some(scope),
+            ));
+        }
+    };
+    let strings = |v: &toml::Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect()
+    };
+    if let Some(project) = doc.get("project") {
+        for s in project.get("dependencies").map(strings).unwrap_or_default() {
+            push(&s, "runtime");
+        }
+        for (_, group) in project
+            .get("optional-dependencies")
+            .and_then(|v| v.as_table())
+            .into_iter()
+            .flatten()
+        {
+            for s in strings(group) {
+                push(&s, "optional");
+            }
+        }
+    }
+    for (_, group) in doc
+        .get("dependency-groups")
+        .and_then(|v| v.as_table())
+        .into_iter()
+        .flatten()
+    {
+        for s in strings(group) {
+            push(&s, "dev");
+        }
+    }
+    let poetry = doc.get("tool").and_then(|t| t.get("poetry"));
+    let mut poetry_tables: Vec<(&toml::Table, &str)> = Vec::new();
+    if let Some(p) = poetry {
+        if let Some(t) = p.get("dependencies").and_then(|v| v.as_table()) {
+            poetry_tables.push((t, "runtime"));
+        }
+        if let Some(t) = p.get("dev-dependencies").and_then(|v| v.as_table()) {
+            poetry_tables.push((t, "dev"));
+        }
+        for (_, g) in p
+            .get("group")
+            .and_then(|v| v.as_table())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(t) = g.get("dependencies").and_then(|v| v.as_table()) {
+                poetry_tables.push((t, "dev"));
+            }
+        }
+    }
+    for (table, scope) in poetry_tables {
+        for (name, spec) in table {
+            if name == "python" {
+                continue;
+            }
+            let requirement = match spec {
+                toml::Value::String(s) => Some(s.as_str()),
+                toml::Value::Table(t) => t.get("version").and_then(|v| v.as_str()),
+                _ => None,
+            };
+            let n = pypi_name(name);
+            out.push(dep(
+                purl("pypi", None, &n, None),
+                &n,
+                None,
+                requirement,
+                Some(true),
+                Some(scope),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct PyLockFile {
+    #[serde(default)]
+    package: Vec<PyLockPackage>,
+}
+
+#[derive(Deserialize)]
+struct PyLockPackage {
+    name: String,
+    version: Option<String>,
+    /// poetry before 1.5: `main` or `dev`
+    category: Option<String>,
+    #[serde(default)]
+    optional: bool,
+    /// uv: where the package comes from (`editable`/`virtual`: the project itself)
+    source: Option<toml::Table>,
+    #[serde(default)]
+    dependencies: Vec<toml::Value>,
+    #[serde(default, rename = "dev-dependencies")]
+    dev_dependencies: Option<toml::Table>,
+}
+
+fn poetry_lock(text: &str) -> Result<Vec<Dependency>, String> {
+    let lock: PyLockFile = toml_doc(text, "poetry.lock")?;
+    Ok(lock
+        .package
+        .iter()
+        .map(|p| {
+            let n = pypi_name(&p.name);
+            let scope = match (p.category.as_deref(), p.optional) {
+                (Some("dev"), _) => Some("dev"),
+                (_, true) => Some("optional"),
+                (Some(_), false) => Some("runtime"),
+                (None, false) => None,
+            };
+            dep(
+                purl("pypi", None, &n, p.version.as_deref()),
+                &n,
+                p.version.as_deref(),
+                None,
+                None,
+                scope,
+            )
+        })
+        .collect())
+}
+
+fn uv_lock(text: &str) -> Result<Vec<Dependency>, String> {
+    let lock: PyLockFile = toml_doc(text, "uv.lock")?;
+    let own = |p: &PyLockPackage| {
+        p.source
+            .as_ref()
+            .is_some_and(|s| s.contains_key("editable") || s.contains_key("virtual"))
+    };
+    let names = |deps: &[toml::Value]| -> Vec<String> {
+        deps.iter()
+            .filter_map(|d| d.get("name").and_then(|n| n.as_str()).map(pypi_name))
+            .collect()
+    };
+    let mut runtime = std::collections::HashSet::new();
+    let mut dev = std::collections::HashSet::new();
+    for p in lock.package.iter().filter(|p| own(p)) {
+        runtime.extend(names(&p.dependencies));
+        for (_, group) in p.dev_dependencies.iter().flatten() {
+            dev.extend(names(group.as_array().map_or(&[][..], |a| &a[..])));
+        }
+    }
+    let known = lock.package.iter().any(own);
+    Ok(lock
+        .package
+        .iter()
+        .filter(|p| !own(p))
+        .map(|p| {
+            let n = pypi_name(&p.name);
+            let direct = known.then(|| runtime.contains(&n) || dev.contains(&n));
+            let scope = if runtime.contains(&n) {
+                Some("runtime")
+            } else if dev.contains(&n) {
+                Some("dev")
+            } else {
+                None
+            };
+            dep(
+                purl("pypi", None, &n, p.version.as_deref()),
+                &n,
+                p.version.as_deref(),
+                None,
+                direct,
+                scope,
+            )
+        })
+        .collect())
+}
+
+// ---- Ruby ---------------------------------------------------------------------------
+
+fn gemfile_lock(text: &str) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    let mut direct = std::collections::HashSet::new();
+    let mut section = "";
+    let mut in_specs = false;
+    for line in text.lines() {
+        if !line.starts_with(' ') {
+            section = line.trim();
+            in_specs = false;
+            continue;
+        }
+        if section == "DEPENDENCIES" {
+            if let Some(name) = line.split_whitespace().next() {
+                direct.insert(name.trim_end_matches('!').to_owned());
+            }
+            continue;
+        }
+        if line.trim() == "specs:" {
+            in_specs = true;
+            continue;
+        }
+        // a spec is indented four spaces; its own dependencies six
+        if in_specs && line.starts_with("    ") && !line.starts_with("     ") {
+            let spec = line.trim();
+            let (name, version) = match spec.split_once(" (") {
+                Some((n, v)) => (n, Some(v.trim_end_matches(')'))),
+                None => (spec, None),
+            };
+            out.push((name.to_owned(), version.map(str::to_owned)));
+        }
+    }
+    out.into_iter()
+        .take(MAX_DEPENDENCIES)
+        .map(|(name, version)| {
+            let d = (!direct.is_empty()).then(|| direct.contains(&name));
+            dep(
+                purl("gem", None, &name, version.as_deref()),
+                &name,
+                version.as_deref(),
+                None,
+                d,
+                None,
+            )
+        })
+        .collect()
+}
+
+// ---- PHP ----------------------------------------------------------------------------
+
+fn composer_purl(name: &str, version: Option<&str>) -> String {
+    match name.split_once('/') {
+        Some((vendor, n)) => purl("composer", Some(vendor), n, version),
+        None => purl("composer", None, name, version),
+    }
+}
+
+/// Platform requirements (`php`, `ext-json`) are not packages.
+fn composer_platform(name: &str) -> bool {
+    !name.contains('/')
+}
+
+#[derive(Deserialize)]
+struct ComposerJsonFile {
+    #[serde(default)]
+    require: BTreeMap<String, serde_json::Value>,
+    #[serde(default, rename = "require-dev")]
+    require_dev: BTreeMap<String, serde_json::Value>,
+}
+
+fn composer_json(text: &str) -> Result<Vec<Dependency>, String> {
+    let c: ComposerJsonFile = json_doc(text, "composer.json")?;
+    let mut out = Vec::new();
+    for (map, scope) in [(&c.require, "runtime"), (&c.require_dev, "dev")] {
+        for (name, req) in map.iter().filter(|(n, _)| !composer_platform(n)) {
+            out.push(dep(
+                composer_purl(name, None),
+                name,
+                None,
+                req.as_str(),
+                Some(true),
+                Some(scope),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct ComposerLockFile {
+    #[serde(default)]
+    packages: Vec<ComposerLocked>,
+    #[serde(default, rename = "packages-dev")]
+    packages_dev: Vec<ComposerLocked>,
+}
+
+#[derive(Deserialize)]
+struct ComposerLocked {
+    name: String,
+    version: Option<String>,
+}
+
+fn composer_lock(text: &str) -> Result<Vec<Dependency>, String> {
+    let lock: ComposerLockFile = json_doc(text, "composer.lock")?;
+    Ok([(&lock.packages, "runtime"), (&lock.packages_dev, "dev")]
+        .into_iter()
+        .flat_map(|(list, scope)| list.iter().map(move |p| (p, scope)))
+        .map(|(p, scope)| {
+            dep(
+                composer_purl(&p.name, p.version.as_deref()),
+                &p.name,
+                p.version.as_deref(),
+                None,
+                None,
+                Some(scope),
+            )
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests;
