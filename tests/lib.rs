@@ -685,3 +685,73 @@ pub fn check_lines(
         .collect();
     (v["ok"].as_bool().expect("ok"), lines)
 }
+
+/// A completion event of `files` inline files for `project`, run now: for tests that
+/// fold documents into a summary without publishing.
+pub fn run_completed(project: &str, files: u64) -> tributary_events::v2::IndexRunCompleted {
+    tributary_events::v2::IndexRunCompleted {
+        schema_version: tributary_events::v2::V2_SCHEMA_VERSION.into(),
+        event_type: "index_run_completed".into(),
+        event_id: uuid::Uuid::now_v7(),
+        run_id: uuid::Uuid::now_v7(),
+        occurred_at: time::OffsetDateTime::now_utc(),
+        project: project.to_owned(),
+        source: Default::default(),
+        batches: 1,
+        files: tributary_events::v2::StrategyCounts {
+            inline: files,
+            ..Default::default()
+        },
+        bytes: Default::default(),
+        deleted: 0,
+        skipped_total: 0,
+        skipped: Vec::new(),
+        skipped_by_reason: Default::default(),
+        commit: None,
+        replayed: false,
+        cost: None,
+        portfolio_id: None,
+    }
+}
+
+/// A file's document with `bytes` analysed by the library, as a consumer would make it.
+pub fn file_document(
+    project: &str,
+    path: &str,
+    bytes: &[u8],
+) -> tributary_events::intelligence::FileIntelligence {
+    use tributary_events::intelligence as doc;
+    let path = tributary_events::RelPath::new(path).expect("a valid path");
+    let a = tributary_intel::analyse(&path, bytes);
+    doc::FileIntelligence {
+        schema_version: doc::INTELLIGENCE_SCHEMA_VERSION.into(),
+        doc_type: doc::DOC_TYPE_FILE.into(),
+        project: project.to_owned(),
+        path,
+        checksum: tributary_events::Sha256Hex::of(bytes),
+        size: bytes.len() as u64,
+        language: a.language.map(str::to_owned),
+        language_method: a.language_method.map(|m| m.as_str().to_owned()),
+        lines: a.lines,
+        complexity: a.complexity,
+        symbols: a.symbols,
+        imports: a.imports,
+        license: a.license,
+        secrets: a.secrets,
+        tokens: a.tokens,
+        flags: a.flags,
+        flag_reasons: a.flag_reasons,
+        dependencies: a.dependencies,
+        diagnostics: a.diagnostics,
+        truncated: Vec::new(),
+        source: doc::DocSource {
+            content_strategy: None,
+            run_id: None,
+            event_id: uuid::Uuid::nil(),
+            git_url: None,
+            git_ref: None,
+        },
+        timing: Default::default(),
+        analysed_at: time::OffsetDateTime::now_utc(),
+    }
+}

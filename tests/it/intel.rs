@@ -525,6 +525,10 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
         ("src/util.py", "import os\n\ndef f(a):\n    if a:\n        return 1\n    for x in a:\n        pass\n    return 0\n".to_owned()),
         ("config/settings.py", settings),
         ("vendor/lib.js", "function v() { return 1; }\n".to_owned()),
+        (
+            "go.mod",
+            "module example.com/demo\n\nrequire (\n\tgolang.org/x/net v0.38.0\n\tgolang.org/x/text v0.23.0 // indirect\n)\n".to_owned(),
+        ),
     ];
     for (p, text) in &files {
         let path = repo.path().join(p);
@@ -614,6 +618,40 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
         .join(&project)
         .join(format!("{}.html", s["run_id"].as_str().expect("run id")));
     assert!(by_run.exists(), "the per-run report exists");
+    // the run's SBOM beside it, from the go.mod
+    let bom: Value = serde_json::from_slice(
+        &std::fs::read(by_run.with_extension("cdx.json")).expect("the run's SBOM was written"),
+    )
+    .expect("JSON");
+    assert_eq!(bom["bomFormat"], "CycloneDX");
+    assert_eq!(
+        bom["serialNumber"],
+        format!("urn:uuid:{}", s["run_id"].as_str().expect("run id"))
+    );
+    let purls: Vec<&str> = bom["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .collect();
+    assert_eq!(
+        purls,
+        [
+            "pkg:golang/golang.org/x/net@v0.38.0",
+            "pkg:golang/golang.org/x/text@v0.23.0"
+        ]
+    );
+    assert_eq!(
+        bom["dependencies"][0]["dependsOn"],
+        serde_json::json!(["pkg:golang/golang.org/x/net@v0.38.0"])
+    );
+    assert!(
+        Path::new(reports_dir)
+            .join(&project)
+            .join("latest.cdx.json")
+            .exists()
+    );
+    assert_eq!(s["dependencies"]["packages"], 2);
 
     // a real browser lays it out, at a desktop width and at a phone's
     assert!(
@@ -788,26 +826,8 @@ async fn reports_go_to_the_object_store_as_html_and_a_failed_write_does_not_fail
     let svc = tributary_tests::Services::require();
     let docs: Vec<tributary_events::intelligence::FileIntelligence> = Vec::new();
     let project = tributary_tests::unique("org/repo with spaces");
-    let run = tributary_events::v2::IndexRunCompleted {
-        schema_version: "2.0.0".into(),
-        event_type: "index_run_completed".into(),
-        event_id: uuid::Uuid::now_v7(),
-        run_id: uuid::Uuid::now_v7(),
-        occurred_at: time::OffsetDateTime::now_utc(),
-        project: project.clone(),
-        source: Default::default(),
-        batches: 0,
-        files: Default::default(),
-        bytes: Default::default(),
-        deleted: 0,
-        skipped_total: 0,
-        skipped: Vec::new(),
-        skipped_by_reason: Default::default(),
-        commit: None,
-        replayed: false,
-        cost: None,
-        portfolio_id: None,
-    };
+    let mut run = tributary_tests::run_completed(&project, 0);
+    run.batches = 0;
     let summary =
         tributary_intel::rollup::summarise(&run, &docs, 0, true, time::OffsetDateTime::now_utc());
     let store = svc.object_store().await;
@@ -1501,5 +1521,255 @@ fn generated_flags_and_their_reasons_follow_gos_convention_on_its_source_tree() 
     assert!(
         ours_only.is_empty(),
         "flagged outside Go's convention: {ours_only:#?}"
+    );
+}
+
+/// Files named `name` under `root`, at most `max`, spread over the sorted list.
+fn named(root: &Path, name: &str, max: usize) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if ft.is_file() && e.file_name() == name {
+                all.push(e.path());
+            }
+        }
+    }
+    all.sort();
+    let step = all.len().div_ceil(max).max(1);
+    all.into_iter().step_by(step).collect()
+}
+
+type Entries = std::collections::BTreeSet<(String, String, Option<bool>)>;
+
+fn ours(path: &Path) -> Entries {
+    let text = std::fs::read_to_string(path).expect("read");
+    let name = path.file_name().expect("name").to_string_lossy();
+    let kind = tributary_intel::deps::kind(&name).expect("a file we read");
+    tributary_intel::deps::read(kind, &text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .dependencies
+        .into_iter()
+        .map(|d| (d.name, d.version.unwrap_or_default(), d.direct))
+        .collect()
+}
+
+/// Each file's entries as a peer reads them: one JSON list of [name, version, direct]
+/// per line, in the order of `files`.
+fn peer_entries(program: &str, args: &[&str], files: &[PathBuf]) -> Vec<Entries> {
+    let out = Command::new(program)
+        .args(args)
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let rows: Vec<(String, String, Option<bool>)> = serde_json::from_str(l).expect("rows");
+            rows.into_iter().collect()
+        })
+        .collect()
+}
+
+/// Dependencies read from real manifests and lockfiles equal what each format's own
+/// reader finds in them: `go mod edit -json` (Go's parser) for go.mod files of the
+/// modules in Go's cache; Python's `tomllib` for the Cargo.lock files crates publish;
+/// Python's `json` for npm lockfiles shipped in those trees — names, versions and
+/// whether each is direct, file by file.
+#[test]
+fn dependencies_equal_what_the_formats_own_readers_find_in_real_files() {
+    let python = std::env::var("TRIBUTARY_PEERS_PYTHON")
+        .expect("TRIBUTARY_PEERS_PYTHON (eval \"$(deploy/local/services env)\")");
+    let modcache = PathBuf::from(output(Command::new("go").args(["env", "GOMODCACHE"])));
+
+    // go.mod, against Go itself
+    let mods: Vec<PathBuf> = named(&modcache, "go.mod", 120)
+        .into_iter()
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("require")))
+        .collect();
+    let mut compared = 0;
+    for m in &mods {
+        let out = Command::new("go")
+            .args(["mod", "edit", "-json"])
+            .arg(m)
+            .output()
+            .expect("go");
+        if !out.status.success() {
+            continue; // a go.mod Go itself refuses (newer syntax) proves nothing either way
+        }
+        let v: Value = serde_json::from_slice(&out.stdout).expect("go mod edit -json");
+        let theirs: Entries = v["Require"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["Path"].as_str().expect("path").to_owned(),
+                    r["Version"].as_str().expect("version").to_owned(),
+                    Some(!r["Indirect"].as_bool().unwrap_or(false)),
+                )
+            })
+            .collect();
+        assert_eq!(ours(m), theirs, "{}", m.display());
+        compared += 1;
+    }
+    assert!(compared >= 50, "{compared} go.mod files compared");
+
+    // Cargo.lock, against tomllib
+    let locks = named(&cargo_registry(), "Cargo.lock", 60);
+    let script = r#"
+import sys, tomllib, json
+for path in sys.argv[1:]:
+    with open(path, "rb") as f:
+        lock = tomllib.load(f)
+    packages = lock.get("package", [])
+    direct = {d.split(" ")[0] for p in packages if "source" not in p for d in p.get("dependencies", [])}
+    print(json.dumps([[p["name"], p["version"], p["name"] in direct] for p in packages if "source" in p]))
+"#;
+    let theirs = peer_entries(&python, &["-c", script], &locks);
+    for (lock, theirs) in locks.iter().zip(&theirs) {
+        assert_eq!(&ours(lock), theirs, "{}", lock.display());
+    }
+    assert!(locks.len() >= 30, "{} Cargo.lock files", locks.len());
+
+    // package-lock.json, against json
+    let mut npm: Vec<PathBuf> = Vec::new();
+    for root in [go_root().join("src"), cargo_registry(), modcache.clone()] {
+        npm.extend(named(&root, "package-lock.json", 6));
+    }
+    let script = r#"
+import sys, json
+for path in sys.argv[1:]:
+    lock = json.load(open(path))
+    pkgs = lock.get("packages", {})
+    root = pkgs.get("", {})
+    asked = set()
+    for k in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
+        asked |= set(root.get(k, {}))
+    rows = set()
+    for key, p in pkgs.items():
+        if "node_modules/" not in key or p.get("link"):
+            continue
+        tail = key.rsplit("node_modules/", 1)[1]
+        name = p.get("name", tail)
+        rows.add((name, p.get("version", ""), key.startswith("node_modules/") and key.count("node_modules/") == 1 and tail in asked))
+    # one row per name and version: direct if any copy is
+    merged = {}
+    for name, version, direct in rows:
+        merged[(name, version)] = merged.get((name, version), False) or direct
+    print(json.dumps([[n, v, d] for (n, v), d in merged.items()]))
+"#;
+    let theirs = peer_entries(&python, &["-c", script], &npm);
+    let mut packages = 0;
+    for (lock, theirs) in npm.iter().zip(&theirs) {
+        let ours = ours(lock);
+        packages += ours.len();
+        assert_eq!(&ours, theirs, "{}", lock.display());
+    }
+    println!(
+        "{compared} go.mod, {} Cargo.lock and {} package-lock.json files ({packages} npm packages) equal their readers'",
+        locks.len(),
+        npm.len()
+    );
+    assert!(
+        !npm.is_empty() && packages > 100,
+        "{} npm lockfiles, {packages} packages",
+        npm.len()
+    );
+}
+
+/// The SBOM of a run over real manifests and lockfiles passes CycloneDX's own strict
+/// validator (cyclonedx-python-lib, JSON schema 1.5), with one component per package.
+#[test]
+fn a_runs_sbom_passes_cyclonedxs_strict_validation() {
+    let python = std::env::var("TRIBUTARY_PEERS_PYTHON")
+        .expect("TRIBUTARY_PEERS_PYTHON (eval \"$(deploy/local/services env)\")");
+    // the largest Cargo.lock a crate ships (with its Cargo.toml), Go's own go.mod, an
+    // npm project with its lockfile
+    let largest = |files: Vec<PathBuf>| {
+        files
+            .into_iter()
+            .max_by_key(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+    };
+    let lock = largest(named(&cargo_registry(), "Cargo.lock", usize::MAX)).expect("a Cargo.lock");
+    let npm = largest(named(&cargo_registry(), "package-lock.json", usize::MAX));
+    let mut files: Vec<(String, PathBuf)> = vec![
+        ("crate/Cargo.lock".into(), lock.clone()),
+        ("crate/Cargo.toml".into(), lock.with_file_name("Cargo.toml")),
+        ("go/go.mod".into(), go_root().join("src/go.mod")),
+    ];
+    for l in npm {
+        files.push(("web/package-lock.json".into(), l.clone()));
+        files.push(("web/package.json".into(), l.with_file_name("package.json")));
+    }
+    let docs: Vec<tributary_events::intelligence::FileIntelligence> = files
+        .iter()
+        .map(|(path, real)| {
+            let bytes = std::fs::read(real).expect("read");
+            let a = analyse(&RelPath::new(path).expect("path"), &bytes);
+            assert!(
+                !a.diagnostics.iter().any(|d| d.starts_with("dependencies:")),
+                "{path}: {:?}",
+                a.diagnostics
+            );
+            tributary_tests::file_document("sbom", path, &bytes)
+        })
+        .collect();
+    let run = tributary_tests::run_completed("sbom", docs.len() as u64);
+    let summary =
+        tributary_intel::rollup::summarise(&run, &docs, 0, true, time::OffsetDateTime::now_utc());
+    let inventory = summary.dependencies.clone().expect("an inventory");
+    let bom = tributary_intel::sbom::cyclonedx(&summary).expect("a BOM");
+    let components = bom["components"].as_array().expect("components");
+    assert_eq!(components.len() as u64, inventory.packages.min(3000));
+    assert!(
+        inventory.direct > 0 && inventory.by_ecosystem.len() >= 3,
+        "{:?}",
+        inventory.by_ecosystem
+    );
+    let script = r#"
+import sys
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(sys.stdin.read())
+if error is not None:
+    print(getattr(error.data, "message", str(error))[:2000])
+    sys.exit(1)
+"#;
+    let mut child = Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python");
+    {
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(&serde_json::to_vec(&bom).expect("json"))
+            .expect("write");
+    }
+    let out = child.wait_with_output().expect("validator");
+    assert!(
+        out.status.success(),
+        "CycloneDX validation: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    println!(
+        "SBOM of {} packages ({} direct, {:?}) is valid CycloneDX 1.5",
+        inventory.packages, inventory.direct, inventory.by_ecosystem
     );
 }
