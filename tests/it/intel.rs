@@ -1709,7 +1709,7 @@ fn a_runs_sbom_passes_cyclonedxs_strict_validation() {
         ("crate/Cargo.toml".into(), lock.with_file_name("Cargo.toml")),
         ("go/go.mod".into(), go_root().join("src/go.mod")),
     ];
-    for l in npm {
+    if let Some(l) = npm {
         files.push(("web/package-lock.json".into(), l.clone()));
         files.push(("web/package.json".into(), l.with_file_name("package.json")));
     }
