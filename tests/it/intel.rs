@@ -590,7 +590,27 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
         .expect("secrets")
         .iter()
         .collect();
-    assert_eq!(found.len(), secrets.len(), "{found:?}");
+    // each seeded secret by its own rule on its line (gitleaks' generic rule also
+    // matches `token = "..."` lines, as gitleaks reports it too), each with a fingerprint
+    for (i, (rule, _)) in secrets.iter().enumerate() {
+        assert!(
+            found
+                .iter()
+                .any(|f| f["rule_id"] == *rule && f["line"] == i as u64 + 1),
+            "{rule} on line {}: {found:?}",
+            i + 1
+        );
+    }
+    assert!(
+        found.iter().all(|f| f["rule_id"] == "generic-api-key"
+            || secrets.iter().any(|(rule, _)| f["rule_id"] == *rule)),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|f| f["fingerprint"].as_str().is_some_and(|p| p.len() == 32))
+    );
 
     // no value on the output or dead-letter topic, nor in the report
     let raw_out = tributary_tests::consume_until(
@@ -1771,5 +1791,116 @@ if error is not None:
     println!(
         "SBOM of {} packages ({} direct, {:?}) is valid CycloneDX 1.5",
         inventory.packages, inventory.direct, inventory.by_ecosystem
+    );
+}
+
+/// Findings against gitleaks itself (the version whose rules the analysers carry, built
+/// by deploy/local/services), file for file and line for line, on real files nobody here
+/// wrote — Python's and Go's test certificates and keys, Go's crypto tests, a sample of
+/// Python, Go and Rust sources — plus the seeded secrets, all copied into one folder
+/// that gitleaks scans with decoding off (not reproduced here, see secrets.rs).
+#[test]
+fn secret_findings_equal_gitleaks_on_real_files() {
+    let gitleaks = std::env::var("TRIBUTARY_GITLEAKS")
+        .expect("TRIBUTARY_GITLEAKS (eval \"$(deploy/local/services env)\")");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut copied: Vec<String> = Vec::new();
+    let mut copy = |root: &Path, files: Vec<PathBuf>, into: &str| {
+        for f in files {
+            let rel = f.strip_prefix(root).expect("under root");
+            let to = dir.path().join(into).join(rel);
+            std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(&f, &to).expect("copy");
+            copied.push(format!("{into}/{}", rel.to_string_lossy()));
+        }
+    };
+    let py = python_stdlib();
+    let go = go_root().join("src");
+    copy(
+        &py.join("test"),
+        corpus(&py.join("test"), &[".pem", ".key"], 80),
+        "py-test",
+    );
+    copy(&go, corpus(&go.join("crypto"), &["_test.go"], 80), "go");
+    copy(&py, corpus(&py, &[".py"], 250), "py");
+    copy(&go, corpus(&go, &[".go"], 250), "go");
+    copy(
+        &cargo_registry(),
+        corpus(&cargo_registry(), &[".rs", ".toml", ".md"], 250),
+        "rs",
+    );
+    let seeded: String = seeded_secrets()
+        .iter()
+        .map(|(_, v)| format!("value = \"{v}\"\n"))
+        .collect();
+    std::fs::write(dir.path().join("seeded.env"), &seeded).expect("write");
+    copied.push("seeded.env".into());
+
+    let report = dir.path().join("gitleaks.json");
+    let out = Command::new(&gitleaks)
+        .args([
+            "dir",
+            "--no-banner",
+            "--max-decode-depth",
+            "0",
+            "--exit-code",
+            "0",
+        ])
+        .args(["--report-format", "json", "--report-path"])
+        .arg(&report)
+        .arg(dir.path())
+        .output()
+        .expect("gitleaks runs");
+    assert!(
+        out.status.success(),
+        "gitleaks: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs_json: Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("JSON");
+    let root = format!("{}/", dir.path().display());
+    let theirs: std::collections::BTreeSet<(String, String, u64)> = theirs_json
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let file = f["File"].as_str().expect("file");
+            let rule = f["RuleID"].as_str().expect("rule").to_owned();
+            // a rule on a path alone: gitleaks says line 0, we say 1
+            let line = f["StartLine"].as_u64().expect("line").max(1);
+            (
+                file.strip_prefix(&root).unwrap_or(file).to_owned(),
+                rule,
+                line,
+            )
+        })
+        .filter(|(file, _, _)| file != "gitleaks.json")
+        .collect();
+    let mut ours = std::collections::BTreeSet::new();
+    for rel in &copied {
+        let bytes = std::fs::read(dir.path().join(rel)).expect("read");
+        for s in analyse(&RelPath::new(rel).expect("path"), &bytes).secrets {
+            ours.insert((rel.clone(), s.rule_id, s.line));
+        }
+    }
+    let only_theirs: Vec<_> = theirs.difference(&ours).collect();
+    let only_ours: Vec<_> = ours.difference(&theirs).collect();
+    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, rule, _) in &theirs {
+        *by_rule.entry(rule.as_str()).or_default() += 1;
+    }
+    println!(
+        "{} files: gitleaks {} findings {by_rule:?}; ours {}; gitleaks only {only_theirs:#?}; ours only {only_ours:#?}",
+        copied.len(),
+        theirs.len(),
+        ours.len()
+    );
+    assert!(
+        theirs.len() >= 20 && by_rule.len() >= 5,
+        "a corpus with findings: {by_rule:?}"
+    );
+    assert!(
+        only_theirs.is_empty() && only_ours.is_empty(),
+        "findings differ"
     );
 }

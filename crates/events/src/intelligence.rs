@@ -119,8 +119,14 @@ pub struct TokenEstimate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretFinding {
+    /// gitleaks' rule id.
     pub rule_id: String,
     pub line: u64,
+    /// A stable fingerprint of the finding — SHA-256 of the rule, the path and the
+    /// SHA-256 of the line, 32 hex digits — for baselines and cross-run tracking; never
+    /// derived from the value alone (since 1.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 /// Facts about the file that change how it should be treated.

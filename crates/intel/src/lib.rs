@@ -189,7 +189,7 @@ pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis
 /// analyser's output for the same input — language detection and flags included (a
 /// test fingerprints the analyses of a fixed corpus and names this constant when the
 /// fingerprint moves).
-pub const ANALYSIS_REVISION: u32 = 7;
+pub const ANALYSIS_REVISION: u32 = 8;
 
 /// The cheap, path-dependent part of an analysis — binary or text, language, the line
 /// counter's grammar, flags, whether the name is a license file's — done before the
@@ -197,6 +197,7 @@ pub const ANALYSIS_REVISION: u32 = 7;
 /// nothing but the bytes and [`Prepared::memo_key`].
 #[derive(Debug)]
 pub struct Prepared<'a> {
+    path: String,
     bytes: &'a [u8],
     text: Cow<'a, str>,
     binary: bool,
@@ -207,6 +208,8 @@ pub struct Prepared<'a> {
     license_file: bool,
     /// The manifest or lockfile format the name says the file is.
     dependency_file: Option<deps::Kind>,
+    /// What the path decides for the secret rules.
+    secret_paths: secrets::PathProfile,
     options: Options,
     /// What the path-dependent part has to say (an attribute it could not follow).
     notes: Vec<String>,
@@ -280,6 +283,7 @@ pub fn prepare_with<'a>(
     if flags::is_binary(bytes) {
         let (flags, flag_reasons) = apply(flags::flags_with_reasons(path_str, bytes, "", None));
         return Prepared {
+            path: path_str.to_owned(),
             bytes,
             text: Cow::Borrowed(""),
             binary: true,
@@ -289,6 +293,7 @@ pub fn prepare_with<'a>(
             flag_reasons,
             license_file,
             dependency_file: None,
+            secret_paths: secrets::path_profile(path_str),
             options: *options,
             notes,
         };
@@ -312,6 +317,7 @@ pub fn prepare_with<'a>(
         detected.map(|d| d.kind),
     ));
     Prepared {
+        path: path_str.to_owned(),
         bytes,
         tokei: tokei_type(path, detected),
         text,
@@ -321,6 +327,7 @@ pub fn prepare_with<'a>(
         flag_reasons,
         license_file,
         dependency_file: deps::kind(file_name),
+        secret_paths: secrets::path_profile(path_str),
         options: *options,
         notes,
     }
@@ -337,7 +344,7 @@ impl Prepared<'_> {
     /// grammar, whether the file is outlined and whether its name is a license file's.
     pub fn memo_key(&self) -> String {
         format!(
-            "{options}|{lang}|{tokei}|{outline}|{license}|{deps}",
+            "{options}|{lang}|{tokei}|{outline}|{license}|{deps}|{secret_paths}",
             options = self.options.revision_key(),
             lang = if self.binary {
                 "(binary)"
@@ -350,6 +357,7 @@ impl Prepared<'_> {
             deps = self
                 .dependency_file
                 .map_or(String::new(), |k| format!("{k:?}")),
+            secret_paths = self.secret_paths.key(),
         )
     }
 
@@ -413,7 +421,7 @@ impl Prepared<'_> {
             symbols,
             imports,
             license,
-            secrets: secrets::scan(text),
+            secrets: secrets::scan(text, &self.secret_paths),
             tokens: Some(self.options.tokens.count(text)),
             dependencies: match self.dependency_file.map(|k| deps::read(k, text)) {
                 Some(Ok(found)) => {
@@ -438,8 +446,19 @@ impl Prepared<'_> {
 
     /// The analysis: this file's path-dependent part with `computed` (by
     /// [`Prepared::compute`] for these bytes and key, now or before).
+    /// The content's secret findings with the path's own (rules on a path alone), each
+    /// given its fingerprint, which names the path.
+    fn path_secrets(&self, mut found: Vec<SecretFinding>) -> Vec<SecretFinding> {
+        found.extend(secrets::path_findings(&self.secret_paths));
+        for f in &mut found {
+            secrets::fingerprint(f, &self.path);
+        }
+        found
+    }
+
     pub fn finish(self, computed: Computed) -> Analysis {
         if self.binary {
+            let secrets = self.path_secrets(Vec::new());
             return Analysis {
                 language: None,
                 language_method: None,
@@ -448,7 +467,7 @@ impl Prepared<'_> {
                 symbols: Vec::new(),
                 imports: Vec::new(),
                 license: None,
-                secrets: Vec::new(),
+                secrets,
                 flags: self.flags,
                 flag_reasons: self.flag_reasons,
                 tokens: None,
@@ -456,6 +475,7 @@ impl Prepared<'_> {
                 diagnostics: self.notes,
             };
         }
+        let secrets = self.path_secrets(computed.secrets);
         let mut diagnostics = self.notes;
         diagnostics.extend(computed.diagnostics);
         Analysis {
@@ -466,7 +486,7 @@ impl Prepared<'_> {
             symbols: computed.symbols,
             imports: computed.imports,
             license: computed.license,
-            secrets: computed.secrets,
+            secrets,
             flags: self.flags,
             flag_reasons: self.flag_reasons,
             tokens: computed.tokens,

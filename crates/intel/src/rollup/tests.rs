@@ -100,10 +100,12 @@ fn summaries_fold_languages_complexity_licenses_and_secrets() {
         SecretFinding {
             rule_id: "github-pat".into(),
             line: 3,
+            fingerprint: None,
         },
         SecretFinding {
             rule_id: "jwt".into(),
             line: 9,
+            fingerprint: None,
         },
     ];
     let mut b = doc("b.rs", Some("Rust"), 50, 9, Flags::default());
@@ -227,6 +229,7 @@ fn the_report_escapes_repository_strings_and_shows_the_numbers() {
     evil.secrets = vec![SecretFinding {
         rule_id: "aws-access-token".into(),
         line: 1,
+        fingerprint: None,
     }];
     let mut r = run(1);
     r.project = "p\"><img src=x onerror=alert(1)>".into();
