@@ -95,7 +95,7 @@ struct Rules {
 
 /// Lazy-DFA cache per regex and thread, at most (the regex crate's default is 2 MiB):
 /// each analysis thread keeps a cache for every rule it runs.
-const RULE_DFA_BYTES: usize = 256 << 10;
+const RULE_DFA_BYTES: usize = 64 << 10;
 
 /// RE2 reads a `{` that starts no repetition (`{{ x }}`) as a literal; the `regex`
 /// crate refuses it. Such braces are escaped; everything else is RE2 as written.
