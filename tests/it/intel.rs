@@ -540,9 +540,37 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
     crate::publisher::publish_inline(&svc, repo.path(), &project, &setup.input, &[]).await;
     let reports = tempfile::tempdir().expect("tempdir");
     let reports_dir = reports.path().to_str().expect("utf-8");
+    // a baseline that acknowledges the AWS key (its fingerprint, as the library makes it)
+    let settings_text = &files
+        .iter()
+        .find(|(p, _)| *p == "config/settings.py")
+        .expect("settings")
+        .1;
+    let aws = analyse(
+        &RelPath::new("config/settings.py").expect("path"),
+        settings_text.as_bytes(),
+    )
+    .secrets
+    .into_iter()
+    .find(|f| f.rule_id == "aws-access-token")
+    .and_then(|f| f.fingerprint)
+    .expect("the AWS key's fingerprint");
+    let baseline = reports.path().join("baseline.txt");
+    std::fs::write(
+        &baseline,
+        format!("# fixture key, acknowledged\n{aws}  # ok\n"),
+    )
+    .expect("write");
     run_consumer(setup.config(
         &svc,
-        &["--report-dir", reports_dir, "--summary-wait", "60s"],
+        &[
+            "--report-dir",
+            reports_dir,
+            "--summary-wait",
+            "60s",
+            "--secrets-baseline",
+            baseline.to_str().expect("utf-8"),
+        ],
     ))
     .await;
     let (docs, summaries) = outputs(&svc, &setup.output, files.len(), 1).await;
@@ -553,6 +581,23 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
     assert_eq!(s["licenses"][0]["examples"][0], "LICENSE");
     assert_eq!(s["secrets"]["github-pat"], 1);
     assert_eq!(s["files_with_secrets"], 1);
+    // the acknowledged finding is counted apart
+    assert!(
+        s["secrets"].get("aws-access-token").is_none(),
+        "{}",
+        s["secrets"]
+    );
+    assert_eq!(s["secrets_acknowledged"], 1);
+    let settings_doc = &docs[&format!("{project}/config/settings.py")][0];
+    assert!(
+        settings_doc["secrets"]
+            .as_array()
+            .expect("secrets")
+            .iter()
+            .any(|f| f["rule_id"] == "aws-access-token"
+                && f["acknowledged"] == true
+                && f["fingerprint"] == aws.as_str())
+    );
     let main = &docs[&format!("{project}/src/main.rs")][0];
     assert_eq!(main["language"], "Rust");
     assert_eq!(main["complexity"]["functions"][0]["name"], "main");
@@ -672,6 +717,19 @@ async fn the_project_report_renders_in_chromium_and_no_secret_leaves() {
             .exists()
     );
     assert_eq!(s["dependencies"]["packages"], 2);
+    // and its SARIF log: every finding but the acknowledged one, by rule, file and line
+    let sarif: Value = serde_json::from_slice(
+        &std::fs::read(by_run.with_extension("sarif")).expect("the run's SARIF was written"),
+    )
+    .expect("JSON");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert!(
+        results.iter().all(|r| r["ruleId"] != "aws-access-token"),
+        "{results:?}"
+    );
+    assert!(results.iter().any(|r| r["ruleId"] == "github-pat"
+        && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            == "config/settings.py"));
 
     // a real browser lays it out, at a desktop width and at a phone's
     assert!(
@@ -1902,5 +1960,80 @@ fn secret_findings_equal_gitleaks_on_real_files() {
     assert!(
         only_theirs.is_empty() && only_ours.is_empty(),
         "findings differ"
+    );
+
+    // the run's SARIF log lists what gitleaks' own SARIF lists
+    let sarif_report = dir.path().join("gitleaks.sarif");
+    let out = Command::new(&gitleaks)
+        .args([
+            "dir",
+            "--no-banner",
+            "--max-decode-depth",
+            "0",
+            "--exit-code",
+            "0",
+        ])
+        .args(["--report-format", "sarif", "--report-path"])
+        .arg(&sarif_report)
+        .arg(dir.path())
+        .output()
+        .expect("gitleaks runs");
+    assert!(
+        out.status.success(),
+        "gitleaks: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results = |log: &Value| -> std::collections::BTreeSet<(String, String, u64)> {
+        log["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| {
+                let place = &r["locations"][0]["physicalLocation"];
+                let uri = place["artifactLocation"]["uri"].as_str().expect("uri");
+                (
+                    r["ruleId"].as_str().expect("rule").to_owned(),
+                    uri.strip_prefix(&root).unwrap_or(uri).to_owned(),
+                    place["region"]["startLine"].as_u64().unwrap_or(0).max(1),
+                )
+            })
+            .filter(|(_, uri, _)| !uri.starts_with("gitleaks."))
+            .collect()
+    };
+    let theirs_sarif = results(
+        &serde_json::from_slice(&std::fs::read(&sarif_report).expect("sarif")).expect("JSON"),
+    );
+    let docs: Vec<tributary_events::intelligence::FileIntelligence> = copied
+        .iter()
+        .map(|rel| {
+            tributary_tests::file_document(
+                "p",
+                rel,
+                &std::fs::read(dir.path().join(rel)).expect("read"),
+            )
+        })
+        .collect();
+    let summary = tributary_intel::rollup::summarise(
+        &tributary_tests::run_completed("p", docs.len() as u64),
+        &docs,
+        0,
+        true,
+        time::OffsetDateTime::now_utc(),
+    );
+    let ours_sarif = tributary_intel::sarif::secrets(&summary).expect("a SARIF log");
+    assert_eq!(ours_sarif["version"], "2.1.0");
+    assert_eq!(
+        results(&ours_sarif),
+        theirs_sarif,
+        "SARIF results differ from gitleaks'"
+    );
+    assert!(
+        ours_sarif["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .all(|r| r["partialFingerprints"]["tributary/v1"]
+                .as_str()
+                .is_some_and(|f| f.len() == 32))
     );
 }

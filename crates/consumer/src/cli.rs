@@ -454,6 +454,11 @@ pub struct RunArgs {
         value_parser = tributary_intel::TokenEncodings::parse
     )]
     pub token_encodings: tributary_intel::TokenEncodings,
+    /// Secret findings already known and acknowledged: a file of finding fingerprints
+    /// (one a line, `#` comments). Documents mark them `acknowledged`; summaries, reports
+    /// and SARIF leave them out of their counts.
+    #[arg(help_heading = "Analysis", long, env = "TRIBUTARY_SECRETS_BASELINE")]
+    pub secrets_baseline: Option<PathBuf>,
     /// Serve /metrics, /healthz and /readyz here.
     #[arg(
         help_heading = "Telemetry and reports",
@@ -543,6 +548,10 @@ impl RunArgs {
                 },
                 tokens: self.token_encodings,
             },
+            secrets_baseline: std::sync::Arc::new(match &self.secrets_baseline {
+                Some(path) => crate::config::SecretsBaseline::load(path)?,
+                None => crate::config::SecretsBaseline::default(),
+            }),
             metrics_addr: self.metrics_addr,
         };
         cfg.validate()?;

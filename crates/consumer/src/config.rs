@@ -92,7 +92,72 @@ pub struct Config {
     pub hub: Option<SinkLocation>,
     /// Limits of the analysers (parse size and time, symbols per file).
     pub analysis: tributary_intel::Options,
+    /// Fingerprints of secret findings someone acknowledged: documents mark them, and
+    /// summaries count them apart.
+    pub secrets_baseline: std::sync::Arc<SecretsBaseline>,
     pub metrics_addr: Option<SocketAddr>,
+}
+
+/// A secrets baseline: finding fingerprints, one a line, each optionally followed by a
+/// `#` comment (who acknowledged it and why); blank and `#` lines are skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretsBaseline {
+    fingerprints: std::collections::HashSet<String>,
+}
+
+impl SecretsBaseline {
+    /// At most this many bytes are read from a baseline file.
+    pub const MAX_BYTES: u64 = 16 << 20;
+
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        use std::io::Read as _;
+        let name = path.display().to_string();
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(Self::MAX_BYTES).read_to_string(&mut text))
+            .map_err(|source| ConfigError::SecretsBaselineRead {
+                path: name.clone(),
+                source,
+            })?;
+        Self::parse(&text).map_err(|line| ConfigError::SecretsBaselineLine { path: name, line })
+    }
+
+    /// The fingerprints, or the first bad line's number.
+    pub fn parse(text: &str) -> Result<Self, usize> {
+        let mut fingerprints = std::collections::HashSet::new();
+        for (i, line) in text.lines().enumerate() {
+            let entry = line.split('#').next().unwrap_or("").trim();
+            if entry.is_empty() {
+                continue;
+            }
+            if entry.len() != 32 || !entry.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(i + 1);
+            }
+            fingerprints.insert(entry.to_ascii_lowercase());
+        }
+        Ok(SecretsBaseline { fingerprints })
+    }
+
+    pub fn len(&self) -> usize {
+        self.fingerprints.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fingerprints.is_empty()
+    }
+
+    /// Marks the findings the baseline lists as acknowledged.
+    pub fn apply(&self, findings: &mut [tributary_events::intelligence::SecretFinding]) {
+        if self.fingerprints.is_empty() {
+            return;
+        }
+        for f in findings {
+            f.acknowledged = f
+                .fingerprint
+                .as_ref()
+                .is_some_and(|fp| self.fingerprints.contains(fp));
+        }
+    }
 }
 
 /// Where an opt-in sink (reports, the hub) writes.

@@ -47,6 +47,16 @@ pub enum ConfigError {
     HttpClient(#[source] reqwest::Error),
     #[error("--limit must be at least 1")]
     ListLimit,
+    #[error("secrets baseline {path}: {source}")]
+    SecretsBaselineRead {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "secrets baseline {path}, line {line}: not a finding fingerprint (32 hex digits, then an optional # comment)"
+    )]
+    SecretsBaselineLine { path: String, line: usize },
     #[error("SSH host keys: {0}")]
     HostKeys(#[source] ContentError),
 }

@@ -116,7 +116,7 @@ pub struct TokenEstimate {
 
 /// A secret found in the file: which rule matched and where. Never the value: a finding
 /// with any other field is malformed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretFinding {
     /// gitleaks' rule id.
@@ -127,6 +127,14 @@ pub struct SecretFinding {
     /// derived from the value alone (since 1.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// The consumer's secrets baseline lists this fingerprint: a known finding someone
+    /// acknowledged (since 1.5). Summaries count it apart.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub acknowledged: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Facts about the file that change how it should be treated.
@@ -426,6 +434,14 @@ pub struct ProjectSummary {
     /// Files with at least one secret finding.
     #[serde(default)]
     pub files_with_secrets: u64,
+    /// Findings the secrets baseline acknowledges: in none of the counts above (since
+    /// 1.5).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub secrets_acknowledged: u64,
+    /// Where the findings are — rule, path, line, fingerprint; never a value — at most
+    /// 1,000, by path and line (since 1.5; what a SARIF export is made from).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_findings: Vec<SecretLocation>,
     #[serde(default)]
     pub shares: Shares,
     pub dead_lettered: u64,
@@ -485,6 +501,16 @@ pub struct InventoryEntry {
     pub dependency: Dependency,
     /// The files that name it (at most 3).
     pub files: Vec<String>,
+}
+
+/// One secret finding's place (since 1.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretLocation {
+    pub rule_id: String,
+    pub path: String,
+    pub line: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 /// A folder's share of a project's tokens (since 1.5).

@@ -16,8 +16,9 @@ pub mod parser_memory;
 pub mod portfolio;
 pub mod report;
 pub mod rollup;
+pub mod sarif;
 pub mod sbom;
-mod secrets;
+pub mod secrets;
 pub mod syntax;
 pub mod tokens;
 

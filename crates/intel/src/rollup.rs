@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use tributary_events::intelligence::{
     DOC_TYPE_PROJECT_SUMMARY, Dependencies, Dependency, DuplicateGroup, FileIntelligence,
     FlagCounts, FolderTokens, FunctionHotspot, Functions, Hotspot, INTELLIGENCE_SCHEMA_VERSION,
-    InventoryEntry, LanguageTotals, LicenseCount, ProjectSummary, Shares,
+    InventoryEntry, LanguageTotals, LicenseCount, ProjectSummary, SecretLocation, Shares,
 };
 use tributary_events::v2::IndexRunCompleted;
 
@@ -23,6 +23,8 @@ pub const INVENTORY_LISTED: usize = 3_000;
 const INVENTORY_KEPT: usize = 50_000;
 /// Files named per package.
 const INVENTORY_FILES: usize = 3;
+/// Secret findings whose places a summary lists (all are counted).
+pub const SECRET_FINDINGS: usize = 1_000;
 /// Token folders listed per summary.
 pub const TOKEN_FOLDERS: usize = 50;
 /// Distinct folders a fold tallies; later ones are summed as one.
@@ -77,6 +79,9 @@ pub struct Rollup {
     dependencies: Vec<(String, bool, Dependency, String)>,
     dependencies_left_out: u64,
     files_with_secrets: u64,
+    secrets_acknowledged: u64,
+    /// the first `SECRET_FINDINGS` findings' places
+    secret_findings: Vec<SecretLocation>,
     generated_bytes: u64,
     vendored_bytes: u64,
     /// Every non-empty file's checksum, with its size, count and first paths: the one
@@ -167,11 +172,23 @@ impl Rollup {
                 tally.1 += t.count;
             }
         }
-        if !d.secrets.is_empty() {
+        if d.secrets.iter().any(|s| !s.acknowledged) {
             self.files_with_secrets += 1;
         }
         for s in &d.secrets {
+            if s.acknowledged {
+                self.secrets_acknowledged += 1;
+                continue;
+            }
             *self.secrets.entry(s.rule_id.clone()).or_default() += 1;
+            if self.secret_findings.len() < SECRET_FINDINGS {
+                self.secret_findings.push(SecretLocation {
+                    rule_id: s.rule_id.clone(),
+                    path: d.path.to_string(),
+                    line: s.line,
+                    fingerprint: s.fingerprint.clone(),
+                });
+            }
         }
         if let Some(l) = &d.license {
             let entry = self
@@ -329,6 +346,12 @@ impl Rollup {
             licenses,
             secrets: self.secrets,
             files_with_secrets: self.files_with_secrets,
+            secrets_acknowledged: self.secrets_acknowledged,
+            secret_findings: {
+                let mut f = self.secret_findings;
+                f.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+                f
+            },
             shares,
             dead_lettered: dead,
             generated_at,

@@ -219,3 +219,47 @@ fn outputs_are_bounded_within_the_producer_limit() {
         );
     }
 }
+
+#[test]
+fn a_secrets_baseline_marks_the_findings_it_lists_and_refuses_anything_else() {
+    use crate::config::SecretsBaseline;
+    use tributary_events::intelligence::SecretFinding;
+    let known = "0123456789abcdef0123456789abcdef";
+    let text =
+        format!("# acknowledged findings\n\n{known}  # test key in fixtures, ok'd by security\n");
+    let baseline = SecretsBaseline::parse(&text).expect("parses");
+    assert_eq!(baseline.len(), 1);
+    let mut found = vec![
+        SecretFinding {
+            rule_id: "private-key".into(),
+            line: 3,
+            fingerprint: Some(known.into()),
+            acknowledged: false,
+        },
+        SecretFinding {
+            rule_id: "github-pat".into(),
+            line: 9,
+            fingerprint: Some("ffffffffffffffffffffffffffffffff".into()),
+            acknowledged: false,
+        },
+    ];
+    baseline.apply(&mut found);
+    assert_eq!(
+        found.iter().map(|f| f.acknowledged).collect::<Vec<_>>(),
+        [true, false]
+    );
+    // a pasted secret, a short fingerprint, a value with spaces: refused with the line
+    for (bad, line) in [
+        ("ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 1),
+        (&*format!("{known}\nabc\n"), 2),
+        ("\n\n# x\n0123 4567\n", 4),
+    ] {
+        assert_eq!(SecretsBaseline::parse(bad), Err(line), "{bad:?}");
+    }
+    // through the flags: a file that cannot be read is a config error naming it
+    let Err(Refused::Config(e)) = config(&["--secrets-baseline", "/nonexistent/baseline.txt"])
+    else {
+        panic!("refused");
+    };
+    assert!(e.to_string().contains("/nonexistent/baseline.txt"), "{e}");
+}

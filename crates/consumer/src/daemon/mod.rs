@@ -510,6 +510,7 @@ pub async fn run(
             analysis: crate::file::pool::AnalysisPool::new(cfg.analysis_threads),
             file_concurrency: cfg.file_concurrency,
             analysis_options: cfg.analysis,
+            secrets_baseline: cfg.secrets_baseline.clone(),
             analysis_cache,
             dead_letters: DeadLetters {
                 max_bytes: cfg.max_output_bytes,

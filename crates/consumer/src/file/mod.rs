@@ -86,6 +86,8 @@ pub struct Processor {
     pub dead_letters: DeadLetters,
     /// The largest document, serialized; longer lists are cut to fit.
     pub max_output_bytes: usize,
+    /// Secret findings acknowledged before.
+    pub secrets_baseline: Arc<crate::config::SecretsBaseline>,
 }
 
 /// A file of an event as the analysis cache knows it.
@@ -519,6 +521,7 @@ impl Processor {
 
     /// A document as the record to produce.
     fn output(&self, mut doc: FileIntelligence) -> Result<Output, Failure> {
+        self.secrets_baseline.apply(&mut doc.secrets);
         // No input stops a partition: a document too large for one message loses the
         // tail of its longest lists (named in `truncated`) until it fits.
         let payload = doc.to_json_within(self.max_output_bytes).ok_or_else(|| {

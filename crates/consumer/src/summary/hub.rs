@@ -19,7 +19,7 @@
 //!   and `portfolio/runs/{portfolio_id}/index.html` — the portfolio's page, linking them
 //! - `portfolio/runs/{portfolio_id}/sbom/{project}.cdx.json` and
 //!   `portfolio/latest/sbom/{project}.cdx.json` — the run's CycloneDX SBOM, when the
-//!   project has dependencies
+//!   project has dependencies; `.../sarif/{project}.sarif` — its secret findings as SARIF
 //! - `portfolio/latest/per-repo/{project}.json` (and `.html`) — each project's latest
 //!   summary (and report), with `portfolio/latest/summary.json` and `index.html`: the
 //!   rollup across every project's latest state
@@ -128,12 +128,22 @@ impl HubSink {
         }
         self.put(&keys.latest, json, "application/json").await;
         self.put(&page(&keys.latest_dir), html, HTML).await;
-        if let Some(bom) = tributary_intel::sbom::cyclonedx(s) {
-            let bom = Bytes::from(serde_json::to_vec(&bom).expect("JSON values serialize"));
+        use super::report::{CYCLONEDX, SARIF};
+        let artifacts = [
+            (
+                tributary_intel::sbom::cyclonedx(s),
+                "sbom",
+                "cdx.json",
+                CYCLONEDX,
+            ),
+            (tributary_intel::sarif::secrets(s), "sarif", "sarif", SARIF),
+        ];
+        for (value, folder, extension, content_type) in artifacts {
+            let Some(value) = value else { continue };
+            let body = Bytes::from(serde_json::to_vec(&value).expect("JSON values serialize"));
             for dir in [&keys.portfolio_dir, &keys.latest_dir] {
-                let key = format!("{dir}sbom/{}.cdx.json", keys.project);
-                self.put(&key, bom.clone(), "application/vnd.cyclonedx+json")
-                    .await;
+                let key = format!("{dir}{folder}/{}.{extension}", keys.project);
+                self.put(&key, body.clone(), content_type).await;
             }
         }
         self.rollup(Some(s.portfolio()), &keys.portfolio_dir).await;

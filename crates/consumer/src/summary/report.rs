@@ -23,7 +23,9 @@ pub const INDEX_MAX_KEYS: usize = 50_000;
 pub const INDEX_KEY: &str = "index.html";
 const HTML: &str = "text/html; charset=utf-8";
 /// CycloneDX's registered media type for its JSON.
-const CYCLONEDX: &str = "application/vnd.cyclonedx+json";
+pub const CYCLONEDX: &str = "application/vnd.cyclonedx+json";
+/// SARIF's registered media type.
+pub const SARIF: &str = "application/sarif+json";
 
 /// Where reports go: `{prefix}{project}/{run_id}.html`, `latest.html` beside it, and
 /// `{prefix}index.html` across projects.
@@ -77,8 +79,9 @@ impl ReportSink {
         ]
     }
 
-    /// Renders and writes the report, and the run's CycloneDX SBOM beside it
-    /// (`{run_id}.cdx.json`, `latest.cdx.json`) when the project has dependencies; never
+    /// Renders and writes the report, and beside it the run's CycloneDX SBOM
+    /// (`{run_id}.cdx.json`, `latest.cdx.json`) when the project has dependencies and its
+    /// secret findings as SARIF (`{run_id}.sarif`, `latest.sarif`) when it has any; never
     /// fails the caller.
     pub async fn write(&self, s: &ProjectSummary) {
         let html = Bytes::from(tributary_intel::report::html(s));
@@ -87,11 +90,17 @@ impl ReportSink {
                 return;
             }
         }
-        if let Some(bom) = tributary_intel::sbom::cyclonedx(s) {
-            let bom = Bytes::from(serde_json::to_vec_pretty(&bom).expect("JSON values serialize"));
+        let artifacts = [
+            (tributary_intel::sbom::cyclonedx(s), ".cdx.json", CYCLONEDX),
+            (tributary_intel::sarif::secrets(s), ".sarif", SARIF),
+        ];
+        for (value, extension, content_type) in artifacts {
+            let Some(value) = value else { continue };
+            let body =
+                Bytes::from(serde_json::to_vec_pretty(&value).expect("JSON values serialize"));
             for key in self.keys(s) {
-                let key = format!("{}.cdx.json", key.strip_suffix(".html").unwrap_or(&key));
-                if !self.put(&key, bom.clone(), CYCLONEDX).await {
+                let key = format!("{}{extension}", key.strip_suffix(".html").unwrap_or(&key));
+                if !self.put(&key, body.clone(), content_type).await {
                     break;
                 }
             }

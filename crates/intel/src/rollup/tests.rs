@@ -101,11 +101,13 @@ fn summaries_fold_languages_complexity_licenses_and_secrets() {
             rule_id: "github-pat".into(),
             line: 3,
             fingerprint: None,
+            acknowledged: false,
         },
         SecretFinding {
             rule_id: "jwt".into(),
             line: 9,
             fingerprint: None,
+            acknowledged: false,
         },
     ];
     let mut b = doc("b.rs", Some("Rust"), 50, 9, Flags::default());
@@ -230,6 +232,7 @@ fn the_report_escapes_repository_strings_and_shows_the_numbers() {
         rule_id: "aws-access-token".into(),
         line: 1,
         fingerprint: None,
+        acknowledged: false,
     }];
     let mut r = run(1);
     r.project = "p\"><img src=x onerror=alert(1)>".into();
@@ -645,4 +648,55 @@ fn the_inventory_completes_lockfiles_from_the_manifests_beside_them() {
         OffsetDateTime::now_utc(),
     );
     assert!(none.dependencies.is_none() && crate::sbom::cyclonedx(&none).is_none());
+}
+
+#[test]
+fn acknowledged_findings_are_counted_apart_and_sarif_lists_the_rest() {
+    let finding = |rule: &str, line: u64, acknowledged: bool| SecretFinding {
+        rule_id: rule.into(),
+        line,
+        fingerprint: Some(format!("{line:032x}")),
+        acknowledged,
+    };
+    let mut a = doc("config/prod.env", None, 5, 0, Flags::default());
+    a.secrets = vec![
+        finding("github-pat", 2, false),
+        finding("private-key", 7, true),
+    ];
+    let mut b = doc("tests/fixture.pem", None, 5, 0, Flags::default());
+    b.secrets = vec![finding("private-key", 1, true)];
+    let s = summarise(&run(2), &[a, b], 0, true, OffsetDateTime::now_utc());
+    assert_eq!(s.secrets, BTreeMap::from([("github-pat".to_owned(), 1)]));
+    assert_eq!(
+        s.files_with_secrets, 1,
+        "a file with acknowledged findings only is clean"
+    );
+    assert_eq!(s.secrets_acknowledged, 2);
+    assert_eq!(s.secret_findings.len(), 1);
+    let sarif = crate::sarif::secrets(&s).expect("a SARIF log");
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["ruleId"], "github-pat");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "config/prod.env"
+    );
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    assert_eq!(
+        results[0]["partialFingerprints"]["tributary/v1"],
+        format!("{:032x}", 2)
+    );
+    // nothing found, no log
+    let clean = summarise(
+        &run(1),
+        &[doc("a.rs", None, 1, 0, Flags::default())],
+        0,
+        true,
+        OffsetDateTime::now_utc(),
+    );
+    assert!(crate::sarif::secrets(&clean).is_none());
 }
