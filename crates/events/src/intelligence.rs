@@ -471,6 +471,11 @@ pub struct ProjectSummary {
     /// it has none this consumer reads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<Dependencies>,
+    /// The lists cut short so the summary fits in one Kafka message
+    /// (`dependencies.list`, `secret_findings`; since 1.5): the report sink and the
+    /// hub got them whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub truncated: Vec<String>,
     /// The functions the parsers outlined across the project, and the most complex of
     /// them (since 1.5; absent when no file had any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -577,6 +582,32 @@ pub struct DuplicateGroup {
 }
 
 impl ProjectSummary {
+    /// The summary as JSON of at most `max_bytes` where cutting its long lists can make
+    /// it so: the longer of `dependencies.list` and `secret_findings` is halved (and
+    /// named in `truncated`) until it fits or both are empty.
+    pub fn to_json_within(&mut self, max_bytes: usize) -> Vec<u8> {
+        loop {
+            let json = serde_json::to_vec(self).expect("summaries serialize");
+            let packages = self.dependencies.as_ref().map_or(0, |d| d.list.len());
+            let findings = self.secret_findings.len();
+            if json.len() <= max_bytes || (packages == 0 && findings == 0) {
+                return json;
+            }
+            let name = if packages >= findings {
+                if let Some(d) = self.dependencies.as_mut() {
+                    d.list.truncate(packages / 2);
+                }
+                "dependencies.list"
+            } else {
+                self.secret_findings.truncate(findings / 2);
+                "secret_findings"
+            };
+            if !self.truncated.iter().any(|t| t == name) {
+                self.truncated.push(name.to_owned());
+            }
+        }
+    }
+
     /// The portfolio the summary belongs to: its portfolio run, or the run itself.
     pub fn portfolio(&self) -> Uuid {
         self.portfolio_id.unwrap_or(self.run_id)

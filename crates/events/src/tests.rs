@@ -400,3 +400,55 @@ fn an_oversized_document_loses_list_tails_until_it_fits() {
     assert!(small.truncated.is_empty());
     assert_eq!(same, serde_json::to_vec(&small).expect("json"));
 }
+
+#[test]
+fn a_summary_too_large_for_a_message_cuts_its_long_lists_and_says_so() {
+    use crate::intelligence::{Dependencies, Dependency, InventoryEntry, SecretLocation};
+    let bytes =
+        std::fs::read(schemas_dir().join("examples/valid/project-summary.json")).expect("example");
+    let mut s: ProjectSummary = serde_json::from_slice(&bytes).expect("a summary");
+    s.dependencies = Some(Dependencies {
+        packages: 3000,
+        direct: 10,
+        by_ecosystem: Default::default(),
+        list: (0..3000)
+            .map(|i| InventoryEntry {
+                dependency: Dependency {
+                    purl: format!("pkg:npm/package-number-{i}@1.0.{i}"),
+                    name: format!("package-number-{i}"),
+                    version: Some(format!("1.0.{i}")),
+                    ..Default::default()
+                },
+                files: vec!["web/package-lock.json".into()],
+            })
+            .collect(),
+        left_out: 0,
+    });
+    s.secret_findings = (0..1000)
+        .map(|i| SecretLocation {
+            rule_id: "generic-api-key".into(),
+            path: format!("config/file-{i}.env"),
+            line: 1,
+            fingerprint: Some(format!("{i:032x}")),
+        })
+        .collect();
+    let whole = serde_json::to_vec(&s).expect("json").len();
+    let json = s.to_json_within(200_000);
+    assert!(
+        whole > 200_000 && json.len() <= 200_000,
+        "{whole} -> {}",
+        json.len()
+    );
+    let back: ProjectSummary = serde_json::from_slice(&json).expect("valid");
+    assert!(back.truncated.contains(&"dependencies.list".to_owned()));
+    assert!(back.dependencies.expect("inventory").list.len() < 3000);
+    assert!(
+        validator("project-summary.v1.json")
+            .is_valid(&serde_json::from_slice::<Value>(&json).expect("json"))
+    );
+    // a summary that fits is left whole
+    let mut small: ProjectSummary = serde_json::from_slice(&bytes).expect("a summary");
+    let before = serde_json::to_vec(&small).expect("json");
+    assert_eq!(small.to_json_within(200_000), before);
+    assert!(small.truncated.is_empty());
+}

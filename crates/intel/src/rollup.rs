@@ -360,6 +360,7 @@ impl Rollup {
             portfolio_id: run.portfolio_id,
             duplicates,
             dependencies,
+            truncated: Vec::new(),
             functions,
         }
     }

@@ -532,6 +532,7 @@ pub async fn run(
                     wait: cfg.summary_wait,
                     stop: stop.clone(),
                     prices: cfg.prices.clone(),
+                    max_output_bytes: cfg.max_output_bytes,
                 },
                 reports,
                 hub,

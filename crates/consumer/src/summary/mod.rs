@@ -44,6 +44,9 @@ pub struct SummaryConfig {
     pub stop: tokio_util::sync::CancellationToken,
     /// What the run's usage is priced with.
     pub prices: PriceTable,
+    /// The largest summary on the output topic; longer lists are cut to fit (the sinks
+    /// get them whole).
+    pub max_output_bytes: usize,
 }
 
 /// Summaries of completed runs, each built on a task of its own (it may wait up to
@@ -86,7 +89,7 @@ impl Summaries {
         .await;
         match summary {
             Ok((None, _)) => None,
-            Ok((Some(s), table)) => {
+            Ok((Some(mut s), table)) => {
                 let cost = s.cost.as_ref();
                 tracing::info!(
                     project = s.project.as_str(),
@@ -119,7 +122,7 @@ impl Summaries {
                 let key = tributary_events::intelligence::summary_key(&s.project);
                 Some(Output::Document {
                     key,
-                    payload: serde_json::to_vec(&s).expect("summaries serialize"),
+                    payload: s.to_json_within(self.config.max_output_bytes),
                     origin: Box::new(Origin {
                         project: Some(s.project.clone()),
                         run_id: Some(s.run_id),
