@@ -1852,6 +1852,33 @@ if error is not None:
     );
 }
 
+/// Runs gitleaks on `dir` (decoding off) and returns its report in `format`.
+fn gitleaks_report(gitleaks: &str, dir: &Path, format: &str) -> Value {
+    let report = dir.join(format!("gitleaks.{format}"));
+    let out = Command::new(gitleaks)
+        .args([
+            "dir",
+            "--no-banner",
+            "--max-decode-depth",
+            "0",
+            "--exit-code",
+            "0",
+        ])
+        .args(["--report-format", format, "--report-path"])
+        .arg(&report)
+        .arg(dir)
+        .output()
+        .expect("gitleaks runs");
+    assert!(
+        out.status.success(),
+        "gitleaks: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("JSON");
+    std::fs::remove_file(&report).expect("remove the report");
+    value
+}
+
 /// Findings against gitleaks itself (the version whose rules the analysers carry, built
 /// by deploy/local/services), file for file and line for line, on real files nobody here
 /// wrote — Python's and Go's test certificates and keys, Go's crypto tests, a sample of
@@ -1894,28 +1921,7 @@ fn secret_findings_equal_gitleaks_on_real_files() {
     std::fs::write(dir.path().join("seeded.env"), &seeded).expect("write");
     copied.push("seeded.env".into());
 
-    let report = dir.path().join("gitleaks.json");
-    let out = Command::new(&gitleaks)
-        .args([
-            "dir",
-            "--no-banner",
-            "--max-decode-depth",
-            "0",
-            "--exit-code",
-            "0",
-        ])
-        .args(["--report-format", "json", "--report-path"])
-        .arg(&report)
-        .arg(dir.path())
-        .output()
-        .expect("gitleaks runs");
-    assert!(
-        out.status.success(),
-        "gitleaks: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let theirs_json: Value =
-        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("JSON");
+    let theirs_json = gitleaks_report(&gitleaks, dir.path(), "json");
     let root = format!("{}/", dir.path().display());
     let theirs: std::collections::BTreeSet<(String, String, u64)> = theirs_json
         .as_array()
@@ -1932,7 +1938,6 @@ fn secret_findings_equal_gitleaks_on_real_files() {
                 line,
             )
         })
-        .filter(|(file, _, _)| file != "gitleaks.json")
         .collect();
     let mut ours = std::collections::BTreeSet::new();
     for rel in &copied {
@@ -1963,26 +1968,6 @@ fn secret_findings_equal_gitleaks_on_real_files() {
     );
 
     // the run's SARIF log lists what gitleaks' own SARIF lists
-    let sarif_report = dir.path().join("gitleaks.sarif");
-    let out = Command::new(&gitleaks)
-        .args([
-            "dir",
-            "--no-banner",
-            "--max-decode-depth",
-            "0",
-            "--exit-code",
-            "0",
-        ])
-        .args(["--report-format", "sarif", "--report-path"])
-        .arg(&sarif_report)
-        .arg(dir.path())
-        .output()
-        .expect("gitleaks runs");
-    assert!(
-        out.status.success(),
-        "gitleaks: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let results = |log: &Value| -> std::collections::BTreeSet<(String, String, u64)> {
         log["runs"][0]["results"]
             .as_array()
@@ -1997,12 +1982,9 @@ fn secret_findings_equal_gitleaks_on_real_files() {
                     place["region"]["startLine"].as_u64().unwrap_or(0).max(1),
                 )
             })
-            .filter(|(_, uri, _)| !uri.starts_with("gitleaks."))
             .collect()
     };
-    let theirs_sarif = results(
-        &serde_json::from_slice(&std::fs::read(&sarif_report).expect("sarif")).expect("JSON"),
-    );
+    let theirs_sarif = results(&gitleaks_report(&gitleaks, dir.path(), "sarif"));
     let docs: Vec<tributary_events::intelligence::FileIntelligence> = copied
         .iter()
         .map(|rel| {

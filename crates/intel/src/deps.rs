@@ -326,25 +326,37 @@ struct PackageJsonFile {
 
 fn package_json(text: &str) -> Result<Vec<Dependency>, String> {
     let p: PackageJsonFile = json_doc(text, "package.json")?;
-    let mut out = Vec::new();
-    for (map, scope) in [
-        (&p.dependencies, "runtime"),
-        (&p.dev_dependencies, "dev"),
-        (&p.optional_dependencies, "optional"),
-        (&p.peer_dependencies, "runtime"),
-    ] {
-        for (name, req) in map {
-            out.push(dep(
-                npm_purl(name, None),
+    Ok(manifest_entries(
+        [
+            (&p.dependencies, "runtime"),
+            (&p.dev_dependencies, "dev"),
+            (&p.optional_dependencies, "optional"),
+            (&p.peer_dependencies, "runtime"),
+        ],
+        |name| npm_purl(name, None),
+    ))
+}
+
+/// A JSON manifest's tables of `name: requirement`, each with its scope, as direct
+/// entries (`purl` names a package without a version).
+fn manifest_entries<const N: usize>(
+    tables: [(&BTreeMap<String, serde_json::Value>, &str); N],
+    purl: impl Fn(&str) -> String,
+) -> Vec<Dependency> {
+    tables
+        .into_iter()
+        .flat_map(|(map, scope)| map.iter().map(move |(name, req)| (name, req, scope)))
+        .map(|(name, req, scope)| {
+            dep(
+                purl(name),
                 name,
                 None,
                 req.as_str(),
                 Some(true),
                 Some(scope),
-            ));
-        }
-    }
-    Ok(out)
+            )
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -849,19 +861,10 @@ struct ComposerJsonFile {
 
 fn composer_json(text: &str) -> Result<Vec<Dependency>, String> {
     let c: ComposerJsonFile = json_doc(text, "composer.json")?;
-    let mut out = Vec::new();
-    for (map, scope) in [(&c.require, "runtime"), (&c.require_dev, "dev")] {
-        for (name, req) in map.iter().filter(|(n, _)| !composer_platform(n)) {
-            out.push(dep(
-                composer_purl(name, None),
-                name,
-                None,
-                req.as_str(),
-                Some(true),
-                Some(scope),
-            ));
-        }
-    }
+    let mut out = manifest_entries([(&c.require, "runtime"), (&c.require_dev, "dev")], |name| {
+        composer_purl(name, None)
+    });
+    out.retain(|d| !composer_platform(&d.name));
     Ok(out)
 }
 
