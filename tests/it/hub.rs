@@ -45,6 +45,7 @@ fn repos(root: &Path) -> Vec<(String, std::path::PathBuf)> {
                     "TOKEN = \"ghp_0123456789abcdefghijABCDEFGHIJ012345\"\n",
                 ),
                 ("vendor/lib.js", "function v() { return 1; }\n"),
+                ("requirements.txt", "requests==2.31.0\n"),
             ],
         ),
         (
@@ -55,6 +56,10 @@ fn repos(root: &Path) -> Vec<(String, std::path::PathBuf)> {
                     "package main\n\nfunc main() {\n\tfor i := 0; i < 3; i++ {\n\t}\n}\n",
                 ),
                 ("README.md", "# infra\n"),
+                (
+                    "go.mod",
+                    "module example.com/infra\n\nrequire golang.org/x/net v0.38.0\n",
+                ),
             ],
         ),
     ];
@@ -189,7 +194,7 @@ async fn a_portfolio_run_lands_in_the_hub_and_duckdb_reads_the_same_totals() {
         &["--hub-object-prefix", &prefix, "--summary-wait", "60s"],
     ))
     .await;
-    let files_published = 8 + private_files.len();
+    let files_published = 10 + private_files.len();
     let (docs, summaries) = outputs(&svc, &setup.output, files_published, 4).await;
     assert_eq!(docs.len(), files_published);
 
@@ -276,6 +281,23 @@ async fn a_portfolio_run_lands_in_the_hub_and_duckdb_reads_the_same_totals() {
     // the token line: github-pat, and gitleaks' generic rule too, as gitleaks reports it
     assert_eq!(rolled["secrets_by_project"][format!("{org}/web")], 2);
     assert_eq!(rolled["freshness"].as_array().expect("freshness").len(), 4);
+    // packages and functions across projects
+    assert_eq!(
+        rolled["dependencies"]["packages"], 2,
+        "{}",
+        rolled["dependencies"]
+    );
+    assert_eq!(rolled["dependencies"]["by_ecosystem"]["golang"], 1);
+    assert_eq!(rolled["dependencies"]["by_ecosystem"]["pypi"], 1);
+    let functions = rolled["function_hotspots"]
+        .as_array()
+        .expect("function hotspots");
+    assert!(
+        functions
+            .iter()
+            .any(|f| f["project"] == format!("{org}/api") && f["name"] == "f"),
+        "{functions:?}"
+    );
 
     // docs/hub.md's queries, run as written against the hub's files
     let root = hub.path().to_str().expect("utf-8");
@@ -373,12 +395,13 @@ async fn a_hub_that_cannot_be_written_costs_counted_failures_only() {
     let (_, summaries) = outputs(&svc, &setup.output, 2, 1).await;
     assert_eq!(summaries[0]["project"], project.as_str());
     let http = reqwest::Client::new();
-    // the summary and report page per run and latest, the files table, and both
-    // rollups' summary and page: nine objects, each failed after its retries
+    // the summary and report page per run and latest, the files table, both rollups'
+    // summary and page, and the SBOM (the repository has a go.mod) per run and latest:
+    // eleven objects, each failed after its retries
     scrape_until(
         &http,
         &format!("http://{addr}/metrics"),
-        "tributary_hub_writes_total{result=\"failed\"} 9",
+        "tributary_hub_writes_total{result=\"failed\"} 11",
         300,
     )
     .await;

@@ -650,6 +650,51 @@ pub struct PortfolioSummary {
     pub dead_lettered: u64,
     /// When each project was last indexed, and at which commit.
     pub freshness: Vec<Freshness>,
+    /// The most complex functions across projects, outside generated, vendored and test
+    /// code (since 1.5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub function_hotspots: Vec<PortfolioFunctionHotspot>,
+    /// Packages across projects: the most used, and those in use at several versions
+    /// (since 1.5; absent when no project has a dependency inventory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<PortfolioDependencies>,
+}
+
+/// A function hotspot across a portfolio: which project's function (since 1.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortfolioFunctionHotspot {
+    pub project: String,
+    #[serde(flatten)]
+    pub function: FunctionHotspot,
+}
+
+/// Packages across a portfolio, from the projects' inventories as listed (since 1.5).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PortfolioDependencies {
+    /// Distinct packages (by purl, so one package at two versions counts twice).
+    pub packages: u64,
+    pub by_ecosystem: std::collections::BTreeMap<String, u64>,
+    /// The packages in the most projects, most first (at most 50).
+    pub most_used: Vec<PackageUse>,
+    /// Packages in use at more than one version, the most versions first (at most 50):
+    /// where an upgrade has not reached every project.
+    pub versions_in_use: Vec<PackageVersions>,
+}
+
+/// One package and the projects that use it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageUse {
+    pub purl: String,
+    pub projects: u64,
+}
+
+/// One package (its purl without version) and the versions projects use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageVersions {
+    pub package: String,
+    /// The versions, sorted (at most 20).
+    pub versions: Vec<String>,
+    pub projects: u64,
 }
 
 /// A language across a portfolio.

@@ -7,13 +7,16 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 use tributary_events::intelligence::{
-    DOC_TYPE_PORTFOLIO_SUMMARY, Freshness, INTELLIGENCE_SCHEMA_VERSION, PortfolioHotspot,
+    DOC_TYPE_PORTFOLIO_SUMMARY, Freshness, INTELLIGENCE_SCHEMA_VERSION, PackageUse,
+    PackageVersions, PortfolioDependencies, PortfolioFunctionHotspot, PortfolioHotspot,
     PortfolioLanguage, PortfolioLicense, PortfolioSummary, ProjectSummary, Shares,
 };
 use uuid::Uuid;
 
-/// Hotspots listed per portfolio.
+/// Hotspots (files, and functions) listed per portfolio.
 pub const HOTSPOTS: usize = 20;
+/// Packages listed per portfolio list (most used, versions in use).
+pub const PACKAGES: usize = 50;
 
 /// Whether an SPDX expression names a copyleft license (any of its ids, by SPDX's list:
 /// GPL, AGPL, LGPL, MPL, EPL, EUPL, CDDL ...).
@@ -51,7 +54,13 @@ pub fn fold(
         shares: Shares::default(),
         dead_lettered: 0,
         freshness: Vec::new(),
+        function_hotspots: Vec::new(),
+        dependencies: None,
     };
+    // purl → projects using it; unversioned purl → versions
+    let mut uses: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut versions: BTreeMap<&str, (std::collections::BTreeSet<&str>, u64)> = BTreeMap::new();
+    let mut inventories = false;
     let (mut generated_bytes, mut vendored_bytes) = (0f64, 0f64);
     for s in summaries {
         p.totals += s.totals;
@@ -84,6 +93,29 @@ pub fn fold(
                 project: s.project.clone(),
                 hotspot: h.clone(),
             }));
+        if let Some(f) = &s.functions {
+            p.function_hotspots
+                .extend(f.hotspots.iter().map(|h| PortfolioFunctionHotspot {
+                    project: s.project.clone(),
+                    function: h.clone(),
+                }));
+        }
+        if let Some(d) = &s.dependencies {
+            inventories = true;
+            let mut seen = std::collections::BTreeSet::new();
+            for e in &d.list {
+                let purl = e.dependency.purl.as_str();
+                *uses.entry(purl).or_default() += 1;
+                if let Some(v) = e.dependency.version.as_deref() {
+                    let package = purl.rsplit_once('@').map_or(purl, |(p, _)| p);
+                    let entry = versions.entry(package).or_default();
+                    entry.0.insert(v);
+                    if seen.insert(package) {
+                        entry.1 += 1;
+                    }
+                }
+            }
+        }
         p.flags += s.flags;
         // a project's byte shares back to bytes, to weigh them across projects
         generated_bytes += s.shares.generated_bytes * s.totals.bytes as f64;
@@ -121,6 +153,53 @@ pub fn fold(
             .then_with(|| a.hotspot.path.cmp(&b.hotspot.path))
     });
     p.hotspots.truncate(HOTSPOTS);
+    p.function_hotspots.sort_by(|a, b| {
+        b.function
+            .cyclomatic
+            .cmp(&a.function.cyclomatic)
+            .then_with(|| b.function.lines.cmp(&a.function.lines))
+            .then_with(|| a.project.cmp(&b.project))
+            .then_with(|| a.function.path.cmp(&b.function.path))
+            .then_with(|| a.function.line.cmp(&b.function.line))
+    });
+    p.function_hotspots.truncate(HOTSPOTS);
+    if inventories {
+        let mut by_ecosystem: BTreeMap<String, u64> = BTreeMap::new();
+        for purl in uses.keys() {
+            let kind = purl
+                .strip_prefix("pkg:")
+                .and_then(|r| r.split('/').next())
+                .unwrap_or("unknown");
+            *by_ecosystem.entry(kind.to_owned()).or_default() += 1;
+        }
+        let mut most_used: Vec<PackageUse> = uses
+            .iter()
+            .map(|(purl, n)| PackageUse {
+                purl: (*purl).to_owned(),
+                projects: *n,
+            })
+            .collect();
+        // most projects first; by purl among equals (the map's order, kept by a stable sort)
+        most_used.sort_by_key(|u| std::cmp::Reverse(u.projects));
+        most_used.truncate(PACKAGES);
+        let mut versions_in_use: Vec<PackageVersions> = versions
+            .into_iter()
+            .filter(|(_, (v, _))| v.len() > 1)
+            .map(|(package, (v, projects))| PackageVersions {
+                package: package.to_owned(),
+                versions: v.into_iter().take(20).map(str::to_owned).collect(),
+                projects,
+            })
+            .collect();
+        versions_in_use.sort_by_key(|v| std::cmp::Reverse(v.versions.len()));
+        versions_in_use.truncate(PACKAGES);
+        p.dependencies = Some(PortfolioDependencies {
+            packages: uses.len() as u64,
+            by_ecosystem,
+            most_used,
+            versions_in_use,
+        });
+    }
     p.copyleft_projects.sort();
     for l in p.licenses.values_mut() {
         l.projects.sort();

@@ -934,7 +934,48 @@ pub fn portfolio_html(
             thousands(spot.hotspot.code)
         );
     }
-    h.push_str("</table></div></body></html>");
+    h.push_str("</table></div>");
+    if !p.function_hotspots.is_empty() {
+        h.push_str(
+            "<h2>Most complex functions</h2><div class=\"scroll\"><table id=\"function-hotspots\">\
+             <tr><th>project</th><th>function</th><th>file</th><th class=\"n\">cyclomatic</th>\
+             <th class=\"n wide\">lines</th></tr>",
+        );
+        for f in &p.function_hotspots {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code>:{}</td><td class=\"n\">{}</td>\
+                 <td class=\"n wide\">{}</td></tr>",
+                escape(&f.project),
+                escape(&f.function.name),
+                escape(&f.function.path),
+                f.function.line,
+                thousands(f.function.cyclomatic),
+                f.function.lines.map(thousands).unwrap_or_default(),
+            );
+        }
+        h.push_str("</table></div>");
+    }
+    if let Some(d) = &p.dependencies {
+        let _ = write!(
+            h,
+            "<h2>Packages</h2><p class=\"meta\" id=\"packages-total\">{} packages across the \
+             projects' inventories.</p><div class=\"scroll\"><table id=\"versions-in-use\"><tr>\
+             <th>package in use at several versions</th><th>versions</th><th class=\"n\">projects</th></tr>",
+            thousands(d.packages)
+        );
+        for v in &d.versions_in_use {
+            let _ = write!(
+                h,
+                "<tr><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td></tr>",
+                escape(&v.package),
+                escape(&v.versions.join(", ")),
+                thousands(v.projects),
+            );
+        }
+        h.push_str("</table></div>");
+    }
+    h.push_str("</body></html>");
     h
 }
 

@@ -111,3 +111,58 @@ fn an_empty_portfolio_has_zero_shares_not_nan() {
             .contains("\"projects\":0")
     );
 }
+
+#[test]
+fn packages_fold_into_the_most_used_and_the_versions_in_use() {
+    use crate::deps::{Kind, read};
+    let with_lock = |name: &str, lock: &str| {
+        let mut d = doc("Cargo.lock", None, 1, 0, Flags::default());
+        d.dependencies = read(Kind::CargoLock, lock).expect("reads").dependencies;
+        let mut f = doc("src/lib.rs", Some("Rust"), 10, 3, Flags::default());
+        f.complexity = Some(tributary_events::intelligence::Complexity {
+            cyclomatic: 3,
+            functions: vec![tributary_events::intelligence::FunctionComplexity {
+                name: format!("{name}_parse"),
+                line: 1,
+                cyclomatic: if name == "b" { 12 } else { 3 },
+                lines: Some(20),
+                parameters: Some(1),
+            }],
+        });
+        let mut r = run(2);
+        r.project = name.to_owned();
+        let mut s = summarise(&r, &[d, f], 0, true, OffsetDateTime::now_utc());
+        s.project = name.to_owned();
+        s
+    };
+    let lock = |serde: &str| {
+        format!(
+            "[[package]]\nname = \"serde\"\nversion = \"{serde}\"\nsource = \"registry+x\"\n\
+             [[package]]\nname = \"tokio\"\nversion = \"1.40.0\"\nsource = \"registry+x\"\n"
+        )
+    };
+    let p = fold(
+        None,
+        &[
+            with_lock("a", &lock("1.0.200")),
+            with_lock("b", &lock("1.0.219")),
+            project("c", &[], None, 0),
+        ],
+        OffsetDateTime::now_utc(),
+    );
+    let d = p.dependencies.expect("packages");
+    assert_eq!(d.packages, 3, "tokio once, serde at two versions");
+    assert_eq!(d.most_used[0].purl, "pkg:cargo/tokio@1.40.0");
+    assert_eq!(d.most_used[0].projects, 2);
+    assert_eq!(d.versions_in_use.len(), 1);
+    assert_eq!(d.versions_in_use[0].package, "pkg:cargo/serde");
+    assert_eq!(d.versions_in_use[0].versions, ["1.0.200", "1.0.219"]);
+    assert_eq!(d.versions_in_use[0].projects, 2);
+    // function hotspots across projects, the most complex first
+    let top: Vec<(&str, &str)> = p
+        .function_hotspots
+        .iter()
+        .map(|h| (h.project.as_str(), h.function.name.as_str()))
+        .collect();
+    assert_eq!(top, [("b", "b_parse"), ("a", "a_parse")]);
+}
