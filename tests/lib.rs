@@ -186,6 +186,35 @@ pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
         .current_dir(dir))
 }
 
+/// [`run`] with `input` written to the command's standard input.
+pub fn run_with_input(cmd: &mut std::process::Command, input: &[u8]) -> String {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?} cannot start: {e}"));
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let input = input.to_vec();
+    // written from a thread of its own: the child may fill its output before it reads
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    writer
+        .join()
+        .expect("writer")
+        .expect("the command read its input");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// Runs a command to completion; its trimmed standard output, or a panic with its
 /// standard error.
 pub fn run(cmd: &mut std::process::Command) -> String {

@@ -1450,15 +1450,6 @@ for path in sys.stdin.read().split("\0"):
         print(len(o.encode_ordinary(text)), len(c.encode_ordinary(text)))
 "#;
     let cache = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(python)
-        .args(["-c", script])
-        .arg(dir.path())
-        .arg(cache.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python runs");
     let list: Vec<u8> = files
         .iter()
         .flat_map(|(p, _)| {
@@ -1470,25 +1461,19 @@ for path in sys.stdin.read().split("\0"):
                 .collect::<Vec<u8>>()
         })
         .collect();
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || {
-        use std::io::Write as _;
-        stdin.write_all(&list).expect("file list");
-    });
-    let out = child.wait_with_output().expect("tiktoken finishes");
-    writer.join().expect("writer");
-    assert!(
-        out.status.success(),
-        "tiktoken: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let (o, c) = l.split_once(' ').expect("two counts");
-            (o.parse().expect("count"), c.parse().expect("count"))
-        })
-        .collect()
+    tributary_tests::run_with_input(
+        Command::new(python)
+            .args(["-c", script])
+            .arg(dir.path())
+            .arg(cache.path()),
+        &list,
+    )
+    .lines()
+    .map(|l| {
+        let (o, c) = l.split_once(' ').expect("two counts");
+        (o.parse().expect("count"), c.parse().expect("count"))
+    })
+    .collect()
 }
 
 /// Token counts equal tiktoken's, file for file, under o200k_base and cl100k_base, on
@@ -1641,17 +1626,7 @@ fn ours(path: &Path) -> Entries {
 /// Each file's entries as a peer reads them: one JSON list of [name, version, direct]
 /// per line, in the order of `files`.
 fn peer_entries(program: &str, args: &[&str], files: &[PathBuf]) -> Vec<Entries> {
-    let out = Command::new(program)
-        .args(args)
-        .args(files)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
+    output(Command::new(program).args(args).args(files))
         .lines()
         .map(|l| {
             let rows: Vec<(String, String, Option<bool>)> = serde_json::from_str(l).expect("rows");
@@ -1822,29 +1797,12 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(sys.stdin.read())
 if error is not None:
-    print(getattr(error.data, "message", str(error))[:2000])
-    sys.exit(1)
+    sys.exit("CycloneDX validation: " + getattr(error.data, "message", str(error))[:2000])
 "#;
-    let mut child = Command::new(&python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python");
-    {
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(&serde_json::to_vec(&bom).expect("json"))
-            .expect("write");
-    }
-    let out = child.wait_with_output().expect("validator");
-    assert!(
-        out.status.success(),
-        "CycloneDX validation: {}",
-        String::from_utf8_lossy(&out.stdout)
+    // a BOM CycloneDX refuses fails the command, naming why
+    tributary_tests::run_with_input(
+        Command::new(&python).args(["-c", script]),
+        &serde_json::to_vec(&bom).expect("json"),
     );
     println!(
         "SBOM of {} packages ({} direct, {:?}) is valid CycloneDX 1.5",

@@ -248,40 +248,67 @@ impl FileIntelligence {
     /// list is halved (and named in `truncated`) until it fits. `None` when even with
     /// every list empty it does not (the caller dead-letters the file instead).
     pub fn to_json_within(&mut self, max_bytes: usize) -> Option<Vec<u8>> {
-        loop {
-            let json = serde_json::to_vec(self).expect("documents serialize");
-            if json.len() <= max_bytes {
-                return Some(json);
-            }
-            let functions = self.complexity.as_ref().map_or(0, |c| c.functions.len());
-            let lens = [
-                ("symbols", self.symbols.len()),
-                ("imports", self.imports.len()),
-                ("secrets", self.secrets.len()),
-                ("complexity.functions", functions),
-                ("dependencies", self.dependencies.len()),
-                ("diagnostics", self.diagnostics.len()),
-            ];
-            let (name, len) = lens.into_iter().max_by_key(|(_, n)| *n)?;
-            if len == 0 {
-                return None;
-            }
-            let keep = len / 2;
-            match name {
-                "symbols" => self.symbols.truncate(keep),
-                "imports" => self.imports.truncate(keep),
-                "secrets" => self.secrets.truncate(keep),
-                "dependencies" => self.dependencies.truncate(keep),
+        fit_within(
+            self,
+            max_bytes,
+            |d| {
+                [
+                    ("symbols", d.symbols.len()),
+                    ("imports", d.imports.len()),
+                    ("secrets", d.secrets.len()),
+                    (
+                        "complexity.functions",
+                        d.complexity.as_ref().map_or(0, |c| c.functions.len()),
+                    ),
+                    ("dependencies", d.dependencies.len()),
+                    ("diagnostics", d.diagnostics.len()),
+                ]
+            },
+            |d, name, keep| match name {
+                "symbols" => d.symbols.truncate(keep),
+                "imports" => d.imports.truncate(keep),
+                "secrets" => d.secrets.truncate(keep),
+                "dependencies" => d.dependencies.truncate(keep),
                 "complexity.functions" => {
-                    if let Some(c) = self.complexity.as_mut() {
+                    if let Some(c) = d.complexity.as_mut() {
                         c.functions.truncate(keep);
                     }
                 }
-                _ => self.diagnostics.truncate(keep),
-            }
-            if !self.truncated.iter().any(|t| t == name) {
-                self.truncated.push(name.to_owned());
-            }
+                _ => d.diagnostics.truncate(keep),
+            },
+            |d| &mut d.truncated,
+        )
+        .ok()
+    }
+}
+
+/// Serializes `doc`; while the JSON is over `max_bytes`, halves the longest of its
+/// lists (`lists` names them with their lengths; the last of equals; `cut` keeps a
+/// list's head) and names it in `truncated`. `Err` with the JSON when every list is
+/// empty and it still does not fit.
+fn fit_within<T: Serialize, const N: usize>(
+    doc: &mut T,
+    max_bytes: usize,
+    lists: impl Fn(&T) -> [(&'static str, usize); N],
+    cut: impl Fn(&mut T, &'static str, usize),
+    truncated: impl Fn(&mut T) -> &mut Vec<String>,
+) -> Result<Vec<u8>, Vec<u8>> {
+    loop {
+        let json = serde_json::to_vec(doc).expect("documents serialize");
+        if json.len() <= max_bytes {
+            return Ok(json);
+        }
+        let (name, len) = lists(doc)
+            .into_iter()
+            .max_by_key(|(_, n)| *n)
+            .unwrap_or(("", 0));
+        if len == 0 {
+            return Err(json);
+        }
+        cut(doc, name, len / 2);
+        let named = truncated(doc);
+        if !named.iter().any(|t| t == name) {
+            named.push(name.to_owned());
         }
     }
 }
@@ -586,26 +613,28 @@ impl ProjectSummary {
     /// it so: the longer of `dependencies.list` and `secret_findings` is halved (and
     /// named in `truncated`) until it fits or both are empty.
     pub fn to_json_within(&mut self, max_bytes: usize) -> Vec<u8> {
-        loop {
-            let json = serde_json::to_vec(self).expect("summaries serialize");
-            let packages = self.dependencies.as_ref().map_or(0, |d| d.list.len());
-            let findings = self.secret_findings.len();
-            if json.len() <= max_bytes || (packages == 0 && findings == 0) {
-                return json;
-            }
-            let name = if packages >= findings {
-                if let Some(d) = self.dependencies.as_mut() {
-                    d.list.truncate(packages / 2);
+        fit_within(
+            self,
+            max_bytes,
+            |s| {
+                [
+                    ("secret_findings", s.secret_findings.len()),
+                    (
+                        "dependencies.list",
+                        s.dependencies.as_ref().map_or(0, |d| d.list.len()),
+                    ),
+                ]
+            },
+            |s, name, keep| {
+                if name == "secret_findings" {
+                    s.secret_findings.truncate(keep);
+                } else if let Some(d) = s.dependencies.as_mut() {
+                    d.list.truncate(keep);
                 }
-                "dependencies.list"
-            } else {
-                self.secret_findings.truncate(findings / 2);
-                "secret_findings"
-            };
-            if !self.truncated.iter().any(|t| t == name) {
-                self.truncated.push(name.to_owned());
-            }
-        }
+            },
+            |s| &mut s.truncated,
+        )
+        .unwrap_or_else(|json| json)
     }
 
     /// The portfolio the summary belongs to: its portfolio run, or the run itself.

@@ -150,6 +150,26 @@ pub fn purl(kind: &str, namespace: Option<&str>, name: &str, version: Option<&st
     out
 }
 
+/// A purl without its version: what a manifest's entry and a lockfile's share, and what
+/// stays the same across a package's versions. (`@` in a name is percent-encoded, so
+/// the last `@` starts the version.)
+pub fn unversioned(purl: &str) -> &str {
+    purl.rsplit_once('@').map_or(purl, |(p, _)| p)
+}
+
+/// Packages counted by purl type (`cargo`, `npm`, ...).
+pub fn by_ecosystem<'p>(purls: impl IntoIterator<Item = &'p str>) -> BTreeMap<String, u64> {
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for purl in purls {
+        let kind = purl
+            .strip_prefix("pkg:")
+            .and_then(|p| p.split('/').next())
+            .unwrap_or("unknown");
+        *out.entry(kind.to_owned()).or_default() += 1;
+    }
+    out
+}
+
 fn encode(part: &str) -> String {
     let mut out = String::with_capacity(part.len());
     for b in part.bytes() {
@@ -629,25 +649,21 @@ fn pyproject(text: &str) -> Result<Vec<Dependency>, String> {
         for s in project.get("dependencies").map(strings).unwrap_or_default() {
             push(&s, "runtime");
         }
-        for (_, group) in project
-            .get("optional-dependencies")
-            .and_then(|v| v.as_table())
-            .into_iter()
-            .flatten()
-        {
-            for s in strings(group) {
-                push(&s, "optional");
-            }
-        }
     }
-    for (_, group) in doc
-        .get("dependency-groups")
-        .and_then(|v| v.as_table())
-        .into_iter()
-        .flatten()
-    {
-        for s in strings(group) {
-            push(&s, "dev");
+    // tables of named groups of requirements: extras, and PEP 735's dependency groups
+    let groups = [
+        (
+            doc.get("project")
+                .and_then(|p| p.get("optional-dependencies")),
+            "optional",
+        ),
+        (doc.get("dependency-groups"), "dev"),
+    ];
+    for (table, scope) in groups {
+        for (_, group) in table.and_then(|v| v.as_table()).into_iter().flatten() {
+            for s in strings(group) {
+                push(&s, scope);
+            }
         }
     }
     let poetry = doc.get("tool").and_then(|t| t.get("poetry"));

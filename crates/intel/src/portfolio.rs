@@ -107,7 +107,7 @@ pub fn fold(
                 let purl = e.dependency.purl.as_str();
                 *uses.entry(purl).or_default() += 1;
                 if let Some(v) = e.dependency.version.as_deref() {
-                    let package = purl.rsplit_once('@').map_or(purl, |(p, _)| p);
+                    let package = crate::deps::unversioned(purl);
                     let entry = versions.entry(package).or_default();
                     entry.0.insert(v);
                     if seen.insert(package) {
@@ -164,14 +164,7 @@ pub fn fold(
     });
     p.function_hotspots.truncate(HOTSPOTS);
     if inventories {
-        let mut by_ecosystem: BTreeMap<String, u64> = BTreeMap::new();
-        for purl in uses.keys() {
-            let kind = purl
-                .strip_prefix("pkg:")
-                .and_then(|r| r.split('/').next())
-                .unwrap_or("unknown");
-            *by_ecosystem.entry(kind.to_owned()).or_default() += 1;
-        }
+        let by_ecosystem = crate::deps::by_ecosystem(uses.keys().copied());
         let mut most_used: Vec<PackageUse> = uses
             .iter()
             .map(|(purl, n)| PackageUse {

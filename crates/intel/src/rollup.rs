@@ -366,13 +366,6 @@ impl Rollup {
     }
 }
 
-/// The purl without its version: what a manifest's entry and a lockfile's share.
-fn unversioned(purl: &str) -> &str {
-    // a version follows the last `@` after the type (`pkg:npm/%40types/...` keeps its
-    // scope: it is percent-encoded)
-    purl.rsplit_once('@').map_or(purl, |(p, _)| p)
-}
-
 /// The inventory: lockfile entries completed by the manifests in their folder (a
 /// manifest that names a package makes it direct and gives its scope), manifest entries
 /// no lockfile beside them resolves, each package once by purl.
@@ -387,7 +380,7 @@ fn inventory(
     let mut named: HashMap<(String, String), Option<String>> = HashMap::new();
     let mut locked: std::collections::HashSet<(String, String)> = Default::default();
     for (folder, lockfile, d, _) in &entries {
-        let key = (folder.clone(), unversioned(&d.purl).to_owned());
+        let key = (folder.clone(), crate::deps::unversioned(&d.purl).to_owned());
         if *lockfile {
             locked.insert(key);
         } else {
@@ -396,7 +389,7 @@ fn inventory(
     }
     let mut by_purl: BTreeMap<String, InventoryEntry> = BTreeMap::new();
     for (folder, lockfile, mut d, path) in entries {
-        let key = (folder, unversioned(&d.purl).to_owned());
+        let key = (folder, crate::deps::unversioned(&d.purl).to_owned());
         if lockfile {
             if let Some(scope) = named.get(&key) {
                 d.direct = Some(true);
@@ -429,14 +422,7 @@ fn inventory(
             }
         }
     }
-    let mut by_ecosystem: BTreeMap<String, u64> = BTreeMap::new();
-    for purl in by_purl.keys() {
-        let kind = purl
-            .strip_prefix("pkg:")
-            .and_then(|p| p.split('/').next())
-            .unwrap_or("unknown");
-        *by_ecosystem.entry(kind.to_owned()).or_default() += 1;
-    }
+    let by_ecosystem = crate::deps::by_ecosystem(by_purl.keys().map(String::as_str));
     let mut list: Vec<InventoryEntry> = by_purl.into_values().collect();
     let packages = list.len() as u64;
     let direct = list

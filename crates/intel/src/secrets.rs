@@ -202,6 +202,18 @@ fn rules() -> &'static Rules {
     })
 }
 
+impl Rules {
+    /// Which rules run on `bytes`: a rule with keywords only if one is in them (ASCII
+    /// case-insensitive), as gitleaks prefilters.
+    fn runs(&self, bytes: &[u8]) -> Vec<bool> {
+        let mut runs: Vec<bool> = self.rules.iter().map(|r| !r.has_keywords).collect();
+        for m in self.keywords.find_overlapping_iter(bytes) {
+            runs[self.keyword_rule[m.pattern().as_usize()]] = true;
+        }
+        runs
+    }
+}
+
 /// The rule ids, in the rule file's order (tests).
 #[cfg(test)]
 fn rule_ids() -> impl Iterator<Item = &'static str> {
@@ -336,19 +348,13 @@ pub fn scan(text: &str, profile: &PathProfile) -> Vec<SecretFinding> {
     }
     let r = rules();
     let bytes = text.as_bytes();
-    // keyword prefilter: a rule with keywords runs only if one is in the text
-    let mut enabled = vec![false; r.rules.len()];
-    for m in r.keywords.find_overlapping_iter(bytes) {
-        enabled[r.keyword_rule[m.pattern().as_usize()]] = true;
-    }
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(memchr_newlines(bytes).map(|i| i + 1))
-        .collect();
-    let line_of = |offset: usize| line_starts.partition_point(|s| *s <= offset);
+    let runs = r.runs(bytes);
+    // where lines start, found once the first match needs it (most files have none)
+    let mut line_starts: Vec<usize> = Vec::new();
     let mut out: Vec<SecretFinding> = Vec::new();
     for (i, rule) in r.rules.iter().enumerate() {
         let Some(regex) = &rule.regex else { continue };
-        if rule.has_keywords && !enabled[i] {
+        if !runs[i] {
             continue;
         }
         if rule.path.is_some() && !profile.path_rules.contains(&(i as u16)) {
@@ -365,6 +371,12 @@ pub fn scan(text: &str, profile: &PathProfile) -> Vec<SecretFinding> {
             continue;
         }
         for m in regex.find_iter(bytes) {
+            if line_starts.is_empty() {
+                line_starts = std::iter::once(0)
+                    .chain(newlines(bytes).map(|i| i + 1))
+                    .collect();
+            }
+            let line_of = |offset: usize| line_starts.partition_point(|s| *s <= offset);
             let raw = &bytes[m.start()..m.end()];
             // gitleaks trims newlines off the match and ends it there
             let matched = trim_newlines(raw);
@@ -469,7 +481,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn memchr_newlines(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+fn newlines(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
     b.iter()
         .enumerate()
         .filter(|(_, c)| **c == b'\n')
@@ -479,7 +491,8 @@ fn memchr_newlines(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
 #[cfg(test)]
 mod tests;
 
-/// Seconds each rule's regex takes over `texts` (keyword prefilter applied); a profile.
+/// Seconds each rule's regex takes over `texts` after the keyword prefilter, and its
+/// matches; slowest first (`benches/bin/secrets_profile.rs`).
 #[doc(hidden)]
 pub fn rule_times(texts: &[&str]) -> Vec<(String, f64, usize)> {
     let r = rules();
@@ -487,21 +500,14 @@ pub fn rule_times(texts: &[&str]) -> Vec<(String, f64, usize)> {
         r.rules.iter().map(|x| (x.id.clone(), 0.0, 0)).collect();
     for text in texts {
         let bytes = text.as_bytes();
-        let mut enabled = vec![false; r.rules.len()];
-        let t = std::time::Instant::now();
-        for m in r.keywords.find_overlapping_iter(bytes) {
-            enabled[r.keyword_rule[m.pattern().as_usize()]] = true;
-        }
-        out[0].1 += 0.0 * t.elapsed().as_secs_f64();
+        let runs = r.runs(bytes);
         for (i, rule) in r.rules.iter().enumerate() {
-            let Some(regex) = &rule.regex else { continue };
-            if rule.has_keywords && !enabled[i] {
+            let Some(regex) = rule.regex.as_ref().filter(|_| runs[i]) else {
                 continue;
-            }
+            };
             let t = std::time::Instant::now();
-            let n = regex.find_iter(bytes).count();
+            out[i].2 += regex.find_iter(bytes).count();
             out[i].1 += t.elapsed().as_secs_f64();
-            out[i].2 += n;
         }
     }
     out.sort_by(|a, b| b.1.total_cmp(&a.1));

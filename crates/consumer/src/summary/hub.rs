@@ -128,22 +128,12 @@ impl HubSink {
         }
         self.put(&keys.latest, json, "application/json").await;
         self.put(&page(&keys.latest_dir), html, HTML).await;
-        use super::report::{CYCLONEDX, SARIF};
-        let artifacts = [
-            (
-                tributary_intel::sbom::cyclonedx(s),
-                "sbom",
-                "cdx.json",
-                CYCLONEDX,
-            ),
-            (tributary_intel::sarif::secrets(s), "sarif", "sarif", SARIF),
-        ];
-        for (value, folder, extension, content_type) in artifacts {
-            let Some(value) = value else { continue };
+        for a in super::report::artifacts(s) {
+            let Some(value) = a.value else { continue };
             let body = Bytes::from(serde_json::to_vec(&value).expect("JSON values serialize"));
             for dir in [&keys.portfolio_dir, &keys.latest_dir] {
-                let key = format!("{dir}{folder}/{}.{extension}", keys.project);
-                self.put(&key, body.clone(), content_type).await;
+                let key = format!("{dir}{}/{}.{}", a.folder, keys.project, a.extension);
+                self.put(&key, body.clone(), a.content_type).await;
             }
         }
         self.rollup(Some(s.portfolio()), &keys.portfolio_dir).await;

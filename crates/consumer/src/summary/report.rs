@@ -22,10 +22,37 @@ pub const INDEX_MAX_KEYS: usize = 50_000;
 /// The index page's key under the prefix.
 pub const INDEX_KEY: &str = "index.html";
 const HTML: &str = "text/html; charset=utf-8";
-/// CycloneDX's registered media type for its JSON.
-pub const CYCLONEDX: &str = "application/vnd.cyclonedx+json";
-/// SARIF's registered media type.
-pub const SARIF: &str = "application/sarif+json";
+
+/// A machine-readable companion of a run's summary, written beside its report and in
+/// the hub.
+#[derive(Debug)]
+pub struct Artifact {
+    /// `None`: the run has nothing for it (no dependencies, no secret findings).
+    pub value: Option<serde_json::Value>,
+    /// The hub's folder for it.
+    pub folder: &'static str,
+    pub extension: &'static str,
+    pub content_type: &'static str,
+}
+
+/// The run's CycloneDX SBOM and its secret findings as SARIF.
+pub fn artifacts(s: &ProjectSummary) -> [Artifact; 2] {
+    [
+        Artifact {
+            value: tributary_intel::sbom::cyclonedx(s),
+            folder: "sbom",
+            extension: "cdx.json",
+            // CycloneDX's registered media type for its JSON
+            content_type: "application/vnd.cyclonedx+json",
+        },
+        Artifact {
+            value: tributary_intel::sarif::secrets(s),
+            folder: "sarif",
+            extension: "sarif",
+            content_type: "application/sarif+json",
+        },
+    ]
+}
 
 /// Where reports go: `{prefix}{project}/{run_id}.html`, `latest.html` beside it, and
 /// `{prefix}index.html` across projects.
@@ -90,17 +117,17 @@ impl ReportSink {
                 return;
             }
         }
-        let artifacts = [
-            (tributary_intel::sbom::cyclonedx(s), ".cdx.json", CYCLONEDX),
-            (tributary_intel::sarif::secrets(s), ".sarif", SARIF),
-        ];
-        for (value, extension, content_type) in artifacts {
-            let Some(value) = value else { continue };
+        for a in artifacts(s) {
+            let Some(value) = a.value else { continue };
             let body =
                 Bytes::from(serde_json::to_vec_pretty(&value).expect("JSON values serialize"));
             for key in self.keys(s) {
-                let key = format!("{}{extension}", key.strip_suffix(".html").unwrap_or(&key));
-                if !self.put(&key, body.clone(), content_type).await {
+                let key = format!(
+                    "{}.{}",
+                    key.strip_suffix(".html").unwrap_or(&key),
+                    a.extension
+                );
+                if !self.put(&key, body.clone(), a.content_type).await {
                     break;
                 }
             }
