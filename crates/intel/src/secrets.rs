@@ -95,7 +95,7 @@ struct Rules {
 
 /// Lazy-DFA cache per regex and thread, at most: the regex crate's default. Less
 /// starves gitleaks' generic rule — its `[\w.-]{0,50}?` prefix needs many states — and
-/// the DFA thrashes: with 64 KiB it ran at 5.5 MB/s, with 2 MiB at 430 MB/s
+/// the DFA thrashes: with 64 KiB it ran at 5.6 MB/s, with 2 MiB at 375 MB/s
 /// (`benches/bin/secrets_profile.rs`). A rule's cache grows only as far as its states
 /// do; rules whose keywords a file lacks never run, so most stay empty.
 const RULE_DFA_BYTES: usize = 2 << 20;
