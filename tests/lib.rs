@@ -771,6 +771,7 @@ pub fn file_document(
         flags: a.flags,
         flag_reasons: a.flag_reasons,
         dependencies: a.dependencies,
+        unique_lines: a.unique_lines,
         diagnostics: a.diagnostics,
         truncated: Vec::new(),
         source: doc::DocSource {

@@ -1699,7 +1699,18 @@ for path in sys.argv[1:]:
     // package-lock.json, against json
     let mut npm: Vec<PathBuf> = Vec::new();
     for root in [go_root().join("src"), cargo_registry(), modcache.clone()] {
-        npm.extend(named(&root, "package-lock.json", 6));
+        // lockfile v2 and v3 (`packages`), the format the script below reads
+        npm.extend(
+            named(&root, "package-lock.json", usize::MAX)
+                .into_iter()
+                .filter(|p| {
+                    std::fs::read(p)
+                        .ok()
+                        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                        .is_some_and(|v| v.get("packages").is_some())
+                })
+                .take(6),
+        );
     }
     let script = r#"
 import sys, json
@@ -1976,4 +1987,287 @@ fn secret_findings_equal_gitleaks_on_real_files() {
                 .as_str()
                 .is_some_and(|f| f.len() == 32))
     );
+}
+
+/// The packages read from real lockfiles — yarn (v1 and Berry), pnpm (v5 to v9) and
+/// Pipfile.lock, as found in the Go module cache (MinIO's console and the files syft's
+/// own tests read) — equal syft's (anchore/syft, the SBOM generator), file by file:
+/// each package URL, qualifiers aside. Two differences are by design and taken out
+/// before comparing: syft lists a Berry lockfile's own workspace as a package (the
+/// project is not its own dependency), and leaves out pnpm's and Pipfile.lock's
+/// development packages (kept here, with the scope `dev`).
+#[test]
+fn lockfile_packages_equal_syfts_in_real_files() {
+    let syft = std::env::var("TRIBUTARY_SYFT")
+        .expect("TRIBUTARY_SYFT (eval \"$(deploy/local/services env)\")");
+    let modcache = PathBuf::from(output(Command::new("go").args(["env", "GOMODCACHE"])));
+    let names = ["yarn.lock", "pnpm-lock.yaml", "Pipfile.lock"];
+    let dir = tempfile::tempdir().expect("tempdir");
+    // each file alone in a folder of its own, so syft's findings map back to it
+    let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for name in names {
+        for (i, f) in named(&modcache, name, usize::MAX).into_iter().enumerate() {
+            let copy = dir.path().join(format!("{name}-{i}")).join(name);
+            std::fs::create_dir_all(copy.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(&f, &copy).expect("copy");
+            files.push((f, copy));
+        }
+    }
+    let report = output(
+        Command::new(&syft)
+            .arg(format!("dir:{}", dir.path().display()))
+            .args(["-o", "json", "-q"])
+            .env("SYFT_CHECK_FOR_APP_UPDATE", "false"),
+    );
+    let report: Value = serde_json::from_str(&report).expect("syft's JSON");
+    let bare = |purl: &str| purl.split(['?', '#']).next().unwrap_or(purl).to_owned();
+    let mut theirs: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for a in report["artifacts"].as_array().expect("artifacts") {
+        let purl = a["purl"].as_str().unwrap_or_default();
+        for l in a["locations"].as_array().into_iter().flatten() {
+            let path = l["path"].as_str().expect("path").trim_start_matches('/');
+            theirs
+                .entry(path.to_owned())
+                .or_default()
+                .insert(bare(purl));
+        }
+    }
+    let mut by_kind: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut differ = Vec::new();
+    for (original, copy) in &files {
+        let rel = copy
+            .strip_prefix(dir.path())
+            .expect("inside")
+            .to_string_lossy()
+            .into_owned();
+        let name = copy
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(copy).expect("read");
+        let kind = tributary_intel::deps::kind(&name).expect("a file we read");
+        let Ok(read) = tributary_intel::deps::read(kind, &text) else {
+            // a broken file (syft's corrupt fixtures): syft finds nothing in it either
+            assert!(theirs.remove(&rel).is_none(), "{}", original.display());
+            continue;
+        };
+        let ours: std::collections::BTreeSet<String> = read
+            .dependencies
+            .iter()
+            .filter(|d| name == "yarn.lock" || d.scope.as_deref() != Some("dev"))
+            .map(|d| d.purl.clone())
+            .collect();
+        // Berry's workspaces: `"name@workspace:..."` entries
+        let workspaces: Vec<String> = text
+            .lines()
+            .filter(|l| !l.starts_with(' ') && l.contains("@workspace:"))
+            .filter_map(|l| l.trim_matches('"').split("@workspace:").next())
+            .map(|n| format!("pkg:npm/{}@", n.replace('@', "%40")))
+            .collect();
+        let mut theirs = theirs.remove(&rel).unwrap_or_default();
+        theirs.retain(|p| !workspaces.iter().any(|w| p.starts_with(w)));
+        if ours != theirs {
+            differ.push(format!(
+                "{}: only ours {:?}; only syft's {:?}",
+                original.display(),
+                ours.difference(&theirs).take(8).collect::<Vec<_>>(),
+                theirs.difference(&ours).take(8).collect::<Vec<_>>()
+            ));
+        }
+        let e = by_kind
+            .entry(names.iter().find(|n| **n == name).expect("kind"))
+            .or_default();
+        e.0 += 1;
+        e.1 += ours.len();
+    }
+    println!("(files, packages) by kind, equal to syft's: {by_kind:?}");
+    assert!(
+        differ.is_empty(),
+        "{} files differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+    assert!(
+        by_kind.len() == names.len() && by_kind.values().map(|(_, p)| p).sum::<usize>() > 1000,
+        "{by_kind:?}"
+    );
+}
+
+/// Maven POMs from the Go module cache (Envoy's protoc-gen-validate, Apache Thrift,
+/// fake-gcs-server and syft's test POMs): the dependencies read equal what Python's
+/// XML parser finds under `project/dependencies/dependency` — group and artifact, and
+/// the version where the element or a property of the same file gives one.
+#[test]
+fn pom_dependencies_equal_pythons_xml_reading_of_real_poms() {
+    let python = std::env::var("TRIBUTARY_PEERS_PYTHON")
+        .expect("TRIBUTARY_PEERS_PYTHON (eval \"$(deploy/local/services env)\")");
+    let modcache = PathBuf::from(output(Command::new("go").args(["env", "GOMODCACHE"])));
+    let poms = named(&modcache, "pom.xml", usize::MAX);
+    let script = r#"
+import sys, json, re
+import xml.etree.ElementTree as ET
+for path in sys.argv[1:]:
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError:
+        print("null")  # not XML: nothing to compare
+        continue
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    def text(el, name):
+        found = el.find(ns + name)
+        return (found.text or "").strip() if found is not None else ""
+    props = {}
+    for p in root.find(ns + "properties") if root.find(ns + "properties") is not None else []:
+        props[p.tag[len(ns):]] = (p.text or "").strip()
+    parent = root.find(ns + "parent")
+    for field in ("version", "groupId"):
+        own = text(root, field) or (text(parent, field) if parent is not None else "")
+        if own:
+            props["project." + field] = own
+    if "project.version" in props:
+        props.setdefault("version", props["project.version"])
+    def resolve(v):
+        for _ in range(8):
+            m = re.search(r"\$\{([^}]*)\}", v)
+            if not m:
+                return v
+            key = m.group(1)
+            key = "project." + key[4:] if key.startswith("pom.") else key
+            if key not in props:
+                return None
+            v = v[: m.start()] + props[key] + v[m.end():]
+        return None if "${" in v else v
+    managed = {}
+    dm = root.find(ns + "dependencyManagement")
+    for d in (dm.find(ns + "dependencies") if dm is not None and dm.find(ns + "dependencies") is not None else []):
+        managed[(resolve(text(d, "groupId")), resolve(text(d, "artifactId")))] = text(d, "version")
+    rows = []
+    deps = root.find(ns + "dependencies")
+    for d in (deps if deps is not None else []):
+        g, a = resolve(text(d, "groupId")), resolve(text(d, "artifactId"))
+        if not g or not a:
+            continue
+        v = resolve(text(d, "version") or managed.get((g, a), ""))
+        if v and v[0] in "[(":
+            v = None
+        rows.append([g + ":" + a, v or "", True])
+    print(json.dumps(rows))
+"#;
+    let theirs: Vec<Option<Entries>> =
+        output(Command::new(&python).args(["-c", script]).args(&poms))
+            .lines()
+            .map(|l| serde_json::from_str::<Option<Entries>>(l).expect("rows"))
+            .collect();
+    assert_eq!(theirs.len(), poms.len());
+    let mut dependencies = 0;
+    for (pom, theirs) in poms.iter().zip(&theirs) {
+        let Some(theirs) = theirs else {
+            continue; // not well-formed XML (syft's corrupt fixture): nothing to compare
+        };
+        let ours = ours(pom);
+        dependencies += ours.len();
+        assert_eq!(&ours, theirs, "{}", pom.display());
+    }
+    println!(
+        "{} POMs, {dependencies} dependencies equal ElementTree's reading",
+        poms.len()
+    );
+    assert!(
+        poms.len() >= 20 && dependencies >= 50,
+        "{} POMs, {dependencies}",
+        poms.len()
+    );
+}
+
+/// Unique lines as scc counts them (scc's own `--uloc`: the content with trailing
+/// newlines cut, split at `\n`, each distinct line once; scc itself is not installable
+/// here — the Go module proxy refuses every version of it — so its rule is restated in
+/// Python over bytes): every file of Go's `src/net` and `src/crypto` trees equals it
+/// exactly, and the project's count estimated from the documents' samples lies within
+/// four standard errors of the exact union, as does DRYness.
+#[test]
+fn unique_lines_equal_sccs_rule_and_the_project_estimate_holds() {
+    let python = std::env::var("TRIBUTARY_PEERS_PYTHON")
+        .expect("TRIBUTARY_PEERS_PYTHON (eval \"$(deploy/local/services env)\")");
+    let src = go_root().join("src");
+    let mut files = Vec::new();
+    let mut stack = vec![src.join("net"), src.join("crypto")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("read_dir").flatten() {
+            let ft = e.file_type().expect("type");
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if ft.is_file() {
+                files.push(e.path());
+            }
+        }
+    }
+    files.sort();
+    let script = r#"
+import sys, json
+counts = []
+for path in sys.argv[1:]:
+    data = open(path, "rb").read()
+    counts.append(len(set(data.rstrip(b"\n").split(b"\n"))))
+print(json.dumps({"counts": counts}))
+"#;
+    let mut theirs_counts = Vec::new();
+    // argument lists stay under the system's limit
+    let mut exact_union: HashSet<Vec<u8>> = HashSet::new();
+    for chunk in files.chunks(500) {
+        let v: Value = serde_json::from_str(&output(
+            Command::new(&python).args(["-c", script]).args(chunk),
+        ))
+        .expect("json");
+        theirs_counts.extend(
+            v["counts"]
+                .as_array()
+                .expect("counts")
+                .iter()
+                .map(|c| c.as_u64().expect("n")),
+        );
+    }
+    let mut project = tributary_intel::uniq::ProjectLines::default();
+    let mut binary = 0;
+    for (path, theirs) in files.iter().zip(&theirs_counts) {
+        let bytes = std::fs::read(path).expect("read");
+        let rel = RelPath::new(
+            path.strip_prefix(&src)
+                .expect("inside")
+                .to_string_lossy()
+                .as_ref(),
+        )
+        .expect("path");
+        let a = analyse(&rel, &bytes);
+        let Some(u) = a.unique_lines else {
+            binary += 1;
+            continue;
+        };
+        assert_eq!(u.count, *theirs, "{}", path.display());
+        let bits = u.sample_bits.unwrap_or(tributary_intel::uniq::SAMPLE_BITS);
+        let sample = tributary_intel::uniq::decode_sample(&u.sample, bits).expect("sample");
+        project.add(a.lines.total(), &sample, bits);
+        // the exact union over the same (text) files, for the estimate
+        let end = bytes.iter().rposition(|b| *b != b'\n').map_or(0, |i| i + 1);
+        exact_union.extend(bytes[..end].split(|b| *b == b'\n').map(<[u8]>::to_vec));
+    }
+    let e = project.estimate().expect("files");
+    let exact = exact_union.len() as f64;
+    let error = (e.unique_lines as f64 - exact).abs() / exact;
+    println!(
+        "{} files ({binary} binary), unique lines per file equal; project: estimate {} vs exact {exact} \
+         ({:.2} % off, standard error {:.2} %), DRYness {:.3}",
+        files.len(),
+        e.unique_lines,
+        error * 100.0,
+        e.relative_standard_error * 100.0,
+        e.dryness
+    );
+    assert!(
+        error < 4.0 * e.relative_standard_error,
+        "{error} vs {}",
+        e.relative_standard_error
+    );
+    assert!(files.len() > 500, "{} files", files.len());
 }

@@ -118,6 +118,8 @@ pub struct Recalled {
     pub flag_reasons: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub dependencies: Vec<tributary_events::intelligence::Dependency>,
+    #[serde(default)]
+    pub unique_lines: Option<tributary_events::intelligence::UniqueLines>,
     pub diagnostics: Vec<String>,
 }
 

@@ -10,7 +10,7 @@ use crate::v2::ContentStrategy;
 
 /// 1.3 added `timing.cpu_us`, `timing.resolved_from` and the summary's `cost`; 1.5 each
 /// function's `lines` and `parameters` and the summary's `functions`.
-pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.5.0";
+pub const INTELLIGENCE_SCHEMA_VERSION: &str = "1.6.0";
 pub const DOC_TYPE_FILE: &str = "file_intelligence";
 
 /// Code, comment and blank line counts.
@@ -219,6 +219,10 @@ pub struct FileIntelligence {
     /// repository's `.gitattributes` unset (since 1.5).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub flag_reasons: std::collections::BTreeMap<String, String>,
+    /// scc's unique lines of the file, with the sample the project's count is estimated
+    /// from (since 1.6; absent for binary files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_lines: Option<UniqueLines>,
     /// The packages the file names, when it is a manifest or lockfile this analyser
     /// reads (since 1.5).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -507,6 +511,52 @@ pub struct ProjectSummary {
     /// them (since 1.5; absent when no file had any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub functions: Option<Functions>,
+    /// Lines distinct across the project's files (scc's ULOC), estimated from the
+    /// documents' samples, and DRYness (since 1.6; absent when no document had one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_lines: Option<ProjectUniqueLines>,
+}
+
+/// A file's unique lines as scc counts them: its content with trailing newlines cut,
+/// split at `\n`, each distinct line once (since 1.6).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UniqueLines {
+    /// Distinct lines in the file.
+    pub count: u64,
+    /// The XXH3-64 hashes (seed 0) of the file's distinct lines whose top 4 bits are 0
+    /// — one line in 16, by hash — 8 bytes big-endian each, base64 without padding;
+    /// never a line itself. Empty when no line is in the sample.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sample: String,
+    /// The sample holds the hashes whose top `sample_bits` bits are 0; absent: 4. A
+    /// file with over about 32,768 distinct lines samples more sparsely so its
+    /// document stays small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_bits: Option<u32>,
+}
+
+/// A project's unique lines (since 1.6): the union of its documents' samples times the
+/// sampling rate.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProjectUniqueLines {
+    /// Lines distinct across the project's files, estimated.
+    pub estimate: u64,
+    /// The estimate's relative standard error (`sqrt((rate - 1) / estimate)`).
+    pub relative_standard_error: f64,
+    /// All lines of the files counted.
+    pub lines: u64,
+    /// `estimate / lines`: 1.0 when no line repeats anywhere, lower the more code is
+    /// repeated (scc's DRYness).
+    pub dryness: f64,
+    /// One distinct line in this many, by hash, is in the sample (16, doubled each time
+    /// a very large project's sample is halved to stay bounded).
+    pub sample_rate: u64,
+    /// Files counted.
+    pub files: u64,
+    /// Documents whose sample was refused (not base64, or hashes outside the sample:
+    /// written by something else); their lines are not counted.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub samples_refused: u64,
 }
 
 /// A project's dependency inventory (since 1.5): each package once, by purl.

@@ -2,14 +2,22 @@
 //! (purl-spec), with version, whether the project names them itself (direct) and scope.
 //!
 //! Read here: `Cargo.toml`, `Cargo.lock`, `package.json`, `package-lock.json` /
-//! `npm-shrinkwrap.json` (v1–v3), `go.mod`, `requirements*.txt`, `pyproject.toml`,
-//! `poetry.lock`, `uv.lock`, `Gemfile.lock`, `composer.json`, `composer.lock`. Each file
+//! `npm-shrinkwrap.json` (v1–v3), `yarn.lock` (v1 and Berry), `pnpm-lock.yaml` (v5–v9),
+//! `go.mod`, `requirements*.txt`, `pyproject.toml`, `poetry.lock`, `uv.lock`, `Pipfile`,
+//! `Pipfile.lock`, `Gemfile.lock`, `composer.json`, `composer.lock`, `pom.xml`. Each file
 //! is read on its own (content only, so results are cached like the other analysers');
 //! what one file cannot say — whether a `poetry.lock` entry is direct — the project
 //! rollup completes from the manifest beside it. Written here rather than taken from a
-//! crate: the per-ecosystem crates (`cargo-lock`, ...) cover one format each and pull
-//! their own parsers; these formats are TOML and JSON, which the workspace already
-//! parses, and four small line formats.
+//! crate: the per-ecosystem crates (`cargo-lock`, `yarn-lock-parser`, ...) cover one
+//! format each and pull their own parsers; these formats are TOML, JSON, YAML (read by
+//! `serde_norway`) and XML (read by `quick-xml`'s pull reader), and five small line
+//! formats, read line by line so that a line not understood loses its entry, not the
+//! file.
+//!
+//! Not read: `go.sum`. It is Go's checksum record of every module version a build
+//! ever verified — versions pruned from the build list and modules whose `go.mod` alone
+//! was fetched included — so its entries are not the project's dependencies; `go.mod`
+//! (since Go 1.17 listing every module the build needs) is.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +34,11 @@ pub fn kind(file_name: &str) -> Option<Kind> {
         "Cargo.lock" => Kind::CargoLock,
         "package.json" => Kind::PackageJson,
         "package-lock.json" | "npm-shrinkwrap.json" => Kind::PackageLock,
+        "yarn.lock" => Kind::YarnLock,
+        "pnpm-lock.yaml" => Kind::PnpmLock,
+        "Pipfile" => Kind::Pipfile,
+        "Pipfile.lock" => Kind::PipfileLock,
+        "pom.xml" => Kind::PomXml,
         "go.mod" => Kind::GoMod,
         "pyproject.toml" => Kind::Pyproject,
         "poetry.lock" => Kind::PoetryLock,
@@ -44,6 +57,11 @@ pub enum Kind {
     CargoLock,
     PackageJson,
     PackageLock,
+    YarnLock,
+    PnpmLock,
+    Pipfile,
+    PipfileLock,
+    PomXml,
     GoMod,
     Pyproject,
     PoetryLock,
@@ -61,6 +79,9 @@ impl Kind {
             self,
             Kind::CargoLock
                 | Kind::PackageLock
+                | Kind::YarnLock
+                | Kind::PnpmLock
+                | Kind::PipfileLock
                 | Kind::PoetryLock
                 | Kind::UvLock
                 | Kind::GemfileLock
@@ -107,6 +128,11 @@ fn read_all(kind: Kind, text: &str) -> Result<Vec<Dependency>, String> {
         Kind::CargoLock => cargo_lock(text)?,
         Kind::PackageJson => package_json(text)?,
         Kind::PackageLock => package_lock(text)?,
+        Kind::YarnLock => yarn_lock(text),
+        Kind::PnpmLock => pnpm_lock(text)?,
+        Kind::Pipfile => pipfile(text)?,
+        Kind::PipfileLock => pipfile_lock(text)?,
+        Kind::PomXml => pom_xml(text)?,
         Kind::GoMod => go_mod(text),
         Kind::Pyproject => pyproject(text)?,
         Kind::PoetryLock => poetry_lock(text)?,
@@ -494,6 +520,263 @@ fn package_lock(text: &str) -> Result<Vec<Dependency>, String> {
     Ok(out)
 }
 
+/// `name@range` (yarn v1) or `name@protocol:range` (Berry) → `name` (a scope's `@` kept).
+fn descriptor_name(descriptor: &str) -> Option<&str> {
+    let d = descriptor.trim().trim_matches('"');
+    let at = d.get(1..)?.find('@')? + 1;
+    Some(&d[..at])
+}
+
+/// The package a yarn.lock entry installs, from what the entry says, best first:
+/// Berry's `resolution` (`string-width@npm:4.2.3`), v1's registry URL
+/// (`.../string-width/-/string-width-4.2.3.tgz`), an alias in the descriptor
+/// (`string-width-cjs@npm:string-width@^4.2.0`), the descriptor's name.
+#[derive(Default)]
+struct YarnEntry<'t> {
+    key: &'t str,
+    version: Option<&'t str>,
+    resolution: Option<&'t str>,
+    resolved: Option<&'t str>,
+}
+
+/// Protocols of the project's own code (workspaces, links, portals), not packages.
+fn yarn_own(descriptor: &str, name: &str) -> bool {
+    let range = descriptor
+        .trim()
+        .trim_matches('"')
+        .get(name.len() + 1..)
+        .unwrap_or("");
+    ["workspace:", "link:", "portal:"]
+        .iter()
+        .any(|p| range.starts_with(p))
+}
+
+impl<'t> YarnEntry<'t> {
+    fn package(&self) -> Option<(&'t str, &'t str)> {
+        let version = self.version.filter(|v| !v.is_empty())?;
+        let first = self.key.split(", ").next()?;
+        let key_name = descriptor_name(first)?;
+        if key_name == "__metadata"
+            || self.key.split(", ").any(|d| yarn_own(d, key_name))
+            || self
+                .resolution
+                .and_then(|r| descriptor_name(r).map(|n| yarn_own(r, n)))
+                .unwrap_or(false)
+        {
+            return None;
+        }
+        let from_url = || {
+            let path = self.resolved?.split_once("://")?.1.split_once('/')?.1;
+            let name = path.split_once("/-/")?.0;
+            (!name.is_empty() && name.matches('/').count() <= 1).then_some(name)
+        };
+        let alias = || {
+            let d = first.trim().trim_matches('"');
+            let target = d.get(key_name.len() + 1..)?.strip_prefix("npm:")?;
+            descriptor_name(target)
+        };
+        let name = self
+            .resolution
+            .and_then(descriptor_name)
+            .or_else(from_url)
+            .or_else(alias)
+            .unwrap_or(key_name);
+        Some((name, version))
+    }
+}
+
+/// yarn.lock: an entry is a line of descriptors at the margin (`"a@^1", a@^1.2:`), its
+/// fields two spaces in (`version "1.2.3"` in v1, `version: 1.2.3` in Berry).
+fn yarn_lock(text: &str) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    let mut entry: Option<YarnEntry<'_>> = None;
+    let flush = |entry: Option<YarnEntry<'_>>, out: &mut Vec<Dependency>| {
+        if let Some((name, version)) = entry.as_ref().and_then(YarnEntry::package) {
+            out.push(dep(
+                npm_purl(name, Some(version)),
+                name,
+                Some(version),
+                None,
+                None,
+                None,
+            ));
+        }
+    };
+    for line in text.lines() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !line.starts_with(' ') {
+            flush(entry.take(), &mut out);
+            if out.len() >= MAX_DEPENDENCIES {
+                return out;
+            }
+            entry = line.strip_suffix(':').map(|key| YarnEntry {
+                key,
+                ..YarnEntry::default()
+            });
+            continue;
+        }
+        let (Some(e), Some(field)) = (entry.as_mut(), line.strip_prefix("  ")) else {
+            continue;
+        };
+        if field.starts_with(' ') {
+            continue; // a dependency list's line
+        }
+        let (name, value) = match field.split_once(':') {
+            // Berry: `name: value`; a v1 value may hold `:` (a URL) after a space
+            Some((n, v)) if !n.contains(' ') => (n, v),
+            _ => field.split_once(' ').unwrap_or((field, "")),
+        };
+        let value = value.trim().trim_matches('"');
+        match name {
+            "version" => e.version = Some(value),
+            "resolution" => e.resolution = Some(value),
+            "resolved" => e.resolved = Some(value),
+            _ => {}
+        }
+    }
+    flush(entry, &mut out);
+    out
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PnpmLockFile {
+    lockfile_version: Option<serde_norway::Value>,
+    /// v6+: the workspace's projects, `.` the root
+    #[serde(default)]
+    importers: BTreeMap<String, PnpmImporter>,
+    /// v5 (and v6 without a workspace): the root's tables at the top
+    #[serde(flatten)]
+    root: PnpmImporter,
+    #[serde(default)]
+    packages: BTreeMap<String, PnpmPackage>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PnpmImporter {
+    #[serde(default)]
+    dependencies: BTreeMap<String, serde_norway::Value>,
+    #[serde(default)]
+    dev_dependencies: BTreeMap<String, serde_norway::Value>,
+    #[serde(default)]
+    optional_dependencies: BTreeMap<String, serde_norway::Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct PnpmPackage {
+    name: Option<String>,
+    version: Option<String>,
+    dev: Option<bool>,
+    #[serde(default)]
+    optional: bool,
+}
+
+/// A pnpm version with its peers' suffix cut: `1.0.0(react@18.2.0)` (v6+),
+/// `1.0.0_react@18.2.0` (v5).
+fn pnpm_version(v: &str) -> &str {
+    let v = v.split('(').next().unwrap_or(v);
+    v.split('_').next().unwrap_or(v)
+}
+
+/// A `packages` key → (name, version): `/name/1.0.0_peer` (v5), `/name@1.0.0(peer)` (v6),
+/// `name@1.0.0(peer)` (v9).
+fn pnpm_key(key: &str, v5: bool) -> Option<(&str, &str)> {
+    let k = key.strip_prefix('/').unwrap_or(key);
+    let (name, version) = if v5 {
+        k.rsplit_once('/')?
+    } else {
+        let k = k.split('(').next().unwrap_or(k);
+        let at = k.get(1..)?.rfind('@')? + 1;
+        (&k[..at], &k[at + 1..])
+    };
+    Some((name, pnpm_version(version))).filter(|(n, v)| !n.is_empty() && !v.is_empty())
+}
+
+fn pnpm_lock(text: &str) -> Result<Vec<Dependency>, String> {
+    // pnpm 9 may write two documents — its own environment's lockfile (the package
+    // manager the project pins) before the project's — both read, as syft reads them
+    let mut out = Vec::new();
+    for doc in serde_norway::Deserializer::from_str(text) {
+        let lock = PnpmLockFile::deserialize(doc)
+            .map_err(|e| format!("dependencies: pnpm-lock.yaml is not valid YAML: {e}"))?;
+        pnpm_document(&lock, &mut out);
+    }
+    Ok(out)
+}
+
+fn pnpm_document(lock: &PnpmLockFile, out: &mut Vec<Dependency>) {
+    let v5 = match &lock.lockfile_version {
+        Some(serde_norway::Value::Number(n)) => n.as_f64().is_some_and(|n| n < 6.0),
+        Some(serde_norway::Value::String(s)) => s.starts_with('5'),
+        _ => false,
+    };
+    let root = lock.importers.get(".").unwrap_or(&lock.root);
+    // the root's own entries: name → (resolved version, scope)
+    let mut asked: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    for (table, scope) in [
+        (&root.optional_dependencies, "optional"),
+        (&root.dev_dependencies, "dev"),
+        (&root.dependencies, "runtime"),
+    ] {
+        for (name, v) in table {
+            let version = match v {
+                serde_norway::Value::String(s) => Some(s.as_str()),
+                v => v.get("version").and_then(|v| v.as_str()),
+            };
+            if let Some(version) = version {
+                asked.insert(name, (pnpm_version(version), scope));
+            }
+        }
+    }
+    let known = !asked.is_empty();
+    let mut listed = std::collections::HashSet::new();
+    for (key, p) in &lock.packages {
+        let Some((name, version)) = p
+            .name
+            .as_deref()
+            .zip(p.version.as_deref())
+            .or_else(|| pnpm_key(key, v5))
+        else {
+            continue;
+        };
+        let root_entry = asked.get(name).filter(|(v, _)| *v == version);
+        listed.insert((name, version));
+        let scope = match (p.dev, p.optional) {
+            (_, true) => Some("optional"),
+            (Some(true), false) => Some("dev"),
+            (Some(false), false) => Some("runtime"),
+            (None, false) => root_entry.map(|(_, s)| *s),
+        };
+        out.push(dep(
+            npm_purl(name, Some(version)),
+            name,
+            Some(version),
+            None,
+            known.then_some(root_entry.is_some()),
+            scope,
+        ));
+        if out.len() >= MAX_DEPENDENCIES {
+            return;
+        }
+    }
+    // the root's entries a trimmed `packages` leaves out (links and paths are not packages)
+    for (name, (version, scope)) in &asked {
+        if !listed.contains(&(*name, *version)) && !version.contains(':') && !version.is_empty() {
+            out.push(dep(
+                npm_purl(name, Some(version)),
+                name,
+                Some(version),
+                None,
+                Some(true),
+                Some(scope),
+            ));
+        }
+    }
+}
+
 // ---- Go -----------------------------------------------------------------------------
 
 /// `module/path` → purl with the last segment as name, the rest as namespace.
@@ -804,6 +1087,73 @@ fn uv_lock(text: &str) -> Result<Vec<Dependency>, String> {
         .collect())
 }
 
+#[derive(Deserialize)]
+struct PipfileFile {
+    #[serde(default)]
+    packages: toml::Table,
+    #[serde(default, rename = "dev-packages")]
+    dev_packages: toml::Table,
+}
+
+fn pipfile(text: &str) -> Result<Vec<Dependency>, String> {
+    let p: PipfileFile = toml_doc(text, "Pipfile")?;
+    let mut out = Vec::new();
+    for (table, scope) in [(&p.packages, "runtime"), (&p.dev_packages, "dev")] {
+        for (name, spec) in table {
+            let requirement = match spec {
+                toml::Value::String(s) => Some(s.as_str()),
+                toml::Value::Table(t) => t.get("version").and_then(|v| v.as_str()),
+                _ => None,
+            }
+            .filter(|r| *r != "*");
+            let n = pypi_name(name);
+            out.push(dep(
+                purl("pypi", None, &n, None),
+                &n,
+                None,
+                requirement,
+                Some(true),
+                Some(scope),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct PipfileLockFile {
+    #[serde(default)]
+    default: BTreeMap<String, PipfileLocked>,
+    #[serde(default)]
+    develop: BTreeMap<String, PipfileLocked>,
+}
+
+#[derive(Deserialize)]
+struct PipfileLocked {
+    version: Option<String>,
+}
+
+fn pipfile_lock(text: &str) -> Result<Vec<Dependency>, String> {
+    let lock: PipfileLockFile = json_doc(text, "Pipfile.lock")?;
+    Ok([(&lock.default, "runtime"), (&lock.develop, "dev")]
+        .into_iter()
+        .flat_map(|(table, scope)| table.iter().map(move |(n, p)| (n, p, scope)))
+        .map(|(name, p, scope)| {
+            let n = pypi_name(name);
+            // `==1.2.3`; packages from a VCS or a path have none
+            let version = p.version.as_deref().and_then(|v| v.strip_prefix("=="));
+            dep(
+                purl("pypi", None, &n, version),
+                &n,
+                version,
+                None,
+                None,
+                Some(scope),
+            )
+        })
+        .collect())
+}
+
 // ---- Ruby ---------------------------------------------------------------------------
 
 fn gemfile_lock(text: &str) -> Vec<Dependency> {
@@ -914,6 +1264,180 @@ fn composer_lock(text: &str) -> Result<Vec<Dependency>, String> {
             )
         })
         .collect())
+}
+
+// ---- Java ---------------------------------------------------------------------------
+
+/// A Maven dependency as written, its fields still holding `${property}` references.
+#[derive(Default)]
+struct PomDependency {
+    group: String,
+    artifact: String,
+    version: String,
+    scope: String,
+    optional: String,
+}
+
+/// `${name}` references replaced from the POM's own properties (and `project.*`,
+/// `pom.*`); `None` when one is left that this file cannot resolve (a parent's or a
+/// profile's property).
+fn pom_resolve(value: &str, props: &std::collections::HashMap<String, String>) -> Option<String> {
+    let mut out = value.trim().to_owned();
+    for _ in 0..8 {
+        let Some(start) = out.find("${") else {
+            return Some(out);
+        };
+        let end = start + out[start..].find('}')?;
+        let key = &out[start + 2..end];
+        let key = key
+            .strip_prefix("pom.")
+            .map_or_else(|| key.to_owned(), |k| format!("project.{k}"));
+        let value = props.get(&key)?.clone();
+        out.replace_range(start..=end, &value);
+    }
+    (!out.contains("${")).then_some(out)
+}
+
+/// pom.xml: the project's `dependencies` (not its plugins' or profiles'), versions taken
+/// from `dependencyManagement` where an entry leaves its own out, properties resolved
+/// from the same file. A version Maven would find only in a parent POM stays unknown.
+fn pom_xml(text: &str) -> Result<Vec<Dependency>, String> {
+    use quick_xml::events::Event;
+    const DEPENDENCY: &[&str] = &["project", "dependencies", "dependency"];
+    const MANAGED: &[&str] = &[
+        "project",
+        "dependencyManagement",
+        "dependencies",
+        "dependency",
+    ];
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut path: Vec<String> = Vec::new();
+    let mut text_here = String::new();
+    let mut props = std::collections::HashMap::new();
+    let mut current = PomDependency::default();
+    let mut deps: Vec<PomDependency> = Vec::new();
+    let mut managed: Vec<PomDependency> = Vec::new();
+    let bad = |e: &dyn std::fmt::Display| format!("dependencies: pom.xml is not valid XML: {e}");
+    loop {
+        match reader.read_event().map_err(|e| bad(&e))? {
+            Event::Eof => break,
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                path.push(name);
+                if path.len() > 64 {
+                    return Err("dependencies: pom.xml nests over 64 elements deep".into());
+                }
+                text_here.clear();
+            }
+            Event::Text(t) => text_here.push_str(&t.decode().map_err(|e| bad(&e))?),
+            Event::CData(t) => text_here.push_str(&t.decode().map_err(|e| bad(&e))?),
+            Event::GeneralRef(r) => {
+                if let Some(c) = r.resolve_char_ref().map_err(|e| bad(&e))? {
+                    text_here.push(c);
+                } else {
+                    let name = r.decode().map_err(|e| bad(&e))?;
+                    text_here.push_str(
+                        quick_xml::escape::resolve_predefined_entity(&name).unwrap_or(""),
+                    );
+                }
+            }
+            Event::End(_) => {
+                let p: Vec<&str> = path.iter().map(String::as_str).collect();
+                let value = std::mem::take(&mut text_here);
+                match p.as_slice() {
+                    ["project", "properties", key] => {
+                        props.insert((*key).to_owned(), value.trim().to_owned());
+                    }
+                    ["project", field @ ("version" | "groupId" | "artifactId")] => {
+                        props.insert(format!("project.{field}"), value.trim().to_owned());
+                    }
+                    ["project", "parent", field @ ("version" | "groupId")] => {
+                        props.insert(format!("project.parent.{field}"), value.trim().to_owned());
+                    }
+                    [head @ .., field] if head == DEPENDENCY || head == MANAGED => {
+                        let slot = match *field {
+                            "groupId" => &mut current.group,
+                            "artifactId" => &mut current.artifact,
+                            "version" => &mut current.version,
+                            "scope" => &mut current.scope,
+                            "optional" => &mut current.optional,
+                            _ => &mut text_here,
+                        };
+                        *slot = value.trim().to_owned();
+                        text_here.clear();
+                    }
+                    whole if whole == DEPENDENCY => deps.push(std::mem::take(&mut current)),
+                    whole if whole == MANAGED => managed.push(std::mem::take(&mut current)),
+                    _ => {}
+                }
+                path.pop();
+                if deps.len() >= MAX_DEPENDENCIES {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    // a child inherits its parent's version and group when it names none
+    for (own, parent) in [
+        ("project.version", "project.parent.version"),
+        ("project.groupId", "project.parent.groupId"),
+    ] {
+        if let (false, Some(v)) = (props.contains_key(own), props.get(parent).cloned()) {
+            props.insert(own.to_owned(), v);
+        }
+    }
+    if let Some(v) = props.get("project.version").cloned() {
+        props.entry("version".to_owned()).or_insert(v);
+    }
+    let managed_version = |g: &str, a: &str| {
+        managed
+            .iter()
+            .find(|m| {
+                pom_resolve(&m.group, &props).as_deref() == Some(g)
+                    && pom_resolve(&m.artifact, &props).as_deref() == Some(a)
+            })
+            .map(|m| m.version.clone())
+    };
+    let mut out = Vec::new();
+    for d in &deps {
+        let (Some(group), Some(artifact)) = (
+            pom_resolve(&d.group, &props),
+            pom_resolve(&d.artifact, &props),
+        ) else {
+            continue;
+        };
+        if group.is_empty() || artifact.is_empty() {
+            continue;
+        }
+        let written = if d.version.is_empty() {
+            managed_version(&group, &artifact).unwrap_or_default()
+        } else {
+            d.version.clone()
+        };
+        let resolved = pom_resolve(&written, &props).filter(|v| !v.is_empty());
+        // a range (`[1.0,2.0)`) is a requirement; Maven picks the version
+        let (version, requirement) = match resolved {
+            Some(v) if v.starts_with(['[', '(']) => (None, Some(v)),
+            v => (v, None),
+        };
+        let scope = if d.optional.trim() == "true" {
+            "optional"
+        } else if d.scope == "test" {
+            "dev"
+        } else {
+            "runtime"
+        };
+        out.push(dep(
+            purl("maven", Some(&group), &artifact, version.as_deref()),
+            &format!("{group}:{artifact}"),
+            version.as_deref(),
+            requirement.as_deref(),
+            Some(true),
+            Some(scope),
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

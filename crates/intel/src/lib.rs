@@ -21,6 +21,7 @@ pub mod sbom;
 pub mod secrets;
 pub mod syntax;
 pub mod tokens;
+pub mod uniq;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use tributary_events::RelPath;
 use tributary_events::intelligence::{
     Complexity, Dependency, Flags, License, Lines, SecretFinding, Symbol, TokenEstimate,
+    UniqueLines,
 };
 use tributary_events::v2::Linguist;
 
@@ -158,6 +160,8 @@ pub struct Analysis {
     pub tokens: Option<TokenEstimate>,
     /// The packages the file names, when it is a manifest or lockfile ([`deps`]).
     pub dependencies: Vec<Dependency>,
+    /// scc's unique lines, with their sample ([`uniq`]); `None` for binary files.
+    pub unique_lines: Option<UniqueLines>,
     pub diagnostics: Vec<String>,
 }
 
@@ -190,7 +194,7 @@ pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis
 /// analyser's output for the same input — language detection and flags included (a
 /// test fingerprints the analyses of a fixed corpus and names this constant when the
 /// fingerprint moves).
-pub const ANALYSIS_REVISION: u32 = 8;
+pub const ANALYSIS_REVISION: u32 = 9;
 
 /// The cheap, path-dependent part of an analysis — binary or text, language, the line
 /// counter's grammar, flags, whether the name is a license file's — done before the
@@ -229,6 +233,8 @@ pub struct Computed {
     pub tokens: Option<TokenEstimate>,
     #[serde(default)]
     pub dependencies: Vec<Dependency>,
+    #[serde(default)]
+    pub unique_lines: Option<UniqueLines>,
     pub diagnostics: Vec<String>,
     /// False when the result depends on more than the bytes and the key (a parse that
     /// ran out of time under load): not to be kept.
@@ -440,6 +446,14 @@ impl Prepared<'_> {
                 }
                 None => Vec::new(),
             },
+            unique_lines: Some({
+                let found = uniq::file_lines(self.bytes);
+                UniqueLines {
+                    count: found.count,
+                    sample: found.encoded_sample(),
+                    sample_bits: (found.bits != uniq::SAMPLE_BITS).then_some(found.bits),
+                }
+            }),
             diagnostics,
             cacheable,
         }
@@ -473,6 +487,7 @@ impl Prepared<'_> {
                 flag_reasons: self.flag_reasons,
                 tokens: None,
                 dependencies: Vec::new(),
+                unique_lines: None,
                 diagnostics: self.notes,
             };
         }
@@ -492,6 +507,7 @@ impl Prepared<'_> {
             flag_reasons: self.flag_reasons,
             tokens: computed.tokens,
             dependencies: computed.dependencies,
+            unique_lines: computed.unique_lines,
             diagnostics,
         }
     }

@@ -199,6 +199,7 @@ pub fn html(s: &ProjectSummary) -> String {
     functions(&mut h, s);
     token_folders(&mut h, s);
     dependencies(&mut h, s);
+    unique_lines(&mut h, s);
     duplicates(&mut h, s);
     licenses(&mut h, s);
     secrets(&mut h, s);
@@ -585,6 +586,21 @@ fn token_folders(h: &mut String, s: &ProjectSummary) {
         );
     }
     h.push_str("</table></div>");
+}
+
+/// Lines distinct across the project (scc's ULOC) and DRYness.
+fn unique_lines(h: &mut String, s: &ProjectSummary) {
+    let Some(u) = &s.unique_lines else { return };
+    let _ = write!(
+        h,
+        "<h2>Unique lines</h2><p class=\"meta\" id=\"unique-lines\">{} of {} lines are distinct \
+         across the project (estimated, ± {:.1} %): DRYness {:.1} % — the lower, the more lines \
+         repeat.</p>",
+        thousands(u.estimate),
+        thousands(u.lines),
+        u.relative_standard_error * 100.0,
+        u.dryness * 100.0
+    );
 }
 
 /// Identical files: how many copies, what they weigh, the largest groups.

@@ -7,7 +7,8 @@ use time::OffsetDateTime;
 use tributary_events::intelligence::{
     DOC_TYPE_PROJECT_SUMMARY, Dependencies, Dependency, DuplicateGroup, FileIntelligence,
     FlagCounts, FolderTokens, FunctionHotspot, Functions, Hotspot, INTELLIGENCE_SCHEMA_VERSION,
-    InventoryEntry, LanguageTotals, LicenseCount, ProjectSummary, SecretLocation, Shares,
+    InventoryEntry, LanguageTotals, LicenseCount, ProjectSummary, ProjectUniqueLines,
+    SecretLocation, Shares,
 };
 use tributary_events::v2::IndexRunCompleted;
 
@@ -87,6 +88,9 @@ pub struct Rollup {
     /// Every non-empty file's checksum, with its size, count and first paths: the one
     /// part of the fold that grows with the files (about 80 bytes a distinct file).
     by_content: HashMap<tributary_events::Sha256Hex, Copies>,
+    /// The union of the documents' unique-line samples (bounded: `uniq::MAX_SAMPLE`).
+    unique_lines: crate::uniq::ProjectLines,
+    samples_refused: u64,
 }
 
 #[derive(Debug)]
@@ -146,6 +150,13 @@ impl Rollup {
             copies.files += 1;
             if copies.paths.len() < DUPLICATE_PATHS {
                 copies.paths.push(d.path.to_string());
+            }
+        }
+        if let Some(u) = &d.unique_lines {
+            let bits = u.sample_bits.unwrap_or(crate::uniq::SAMPLE_BITS);
+            match crate::uniq::decode_sample(&u.sample, bits) {
+                Ok(sample) => self.unique_lines.add(d.lines.total(), &sample, bits),
+                Err(_) => self.samples_refused += 1,
             }
         }
         let file_cc = d.complexity.as_ref().map_or(0, |c| c.cyclomatic);
@@ -317,6 +328,15 @@ impl Rollup {
             vendored_bytes: share(self.vendored_bytes, totals.bytes),
         };
         let duplicates = duplicates(self.by_content);
+        let unique_lines = self.unique_lines.estimate().map(|e| ProjectUniqueLines {
+            estimate: e.unique_lines,
+            relative_standard_error: (e.relative_standard_error * 10_000.0).round() / 10_000.0,
+            lines: e.lines,
+            dryness: (e.dryness * 10_000.0).round() / 10_000.0,
+            sample_rate: e.sample_rate,
+            files: e.files,
+            samples_refused: self.samples_refused,
+        });
         ProjectSummary {
             schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
             doc_type: DOC_TYPE_PROJECT_SUMMARY.to_owned(),
@@ -362,6 +382,7 @@ impl Rollup {
             dependencies,
             truncated: Vec::new(),
             functions,
+            unique_lines,
         }
     }
 }

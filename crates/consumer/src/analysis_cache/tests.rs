@@ -204,6 +204,7 @@ fn recalled(code: u64) -> Recalled {
         flags: Default::default(),
         flag_reasons: Default::default(),
         dependencies: Vec::new(),
+        unique_lines: None,
         diagnostics: Vec::new(),
     }
 }

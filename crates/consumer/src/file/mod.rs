@@ -479,6 +479,7 @@ impl Processor {
             flags: analysis.flags,
             flag_reasons: analysis.flag_reasons,
             dependencies: analysis.dependencies,
+            unique_lines: analysis.unique_lines,
             diagnostics: analysis.diagnostics,
         };
         if let (Some(cache), Some(file_key), true) = (&self.analysis_cache, file_key, keep) {
@@ -573,6 +574,7 @@ fn file_document(
         flags: analysis.flags,
         flag_reasons: analysis.flag_reasons,
         dependencies: analysis.dependencies,
+        unique_lines: analysis.unique_lines,
         diagnostics: analysis.diagnostics,
         truncated: Vec::new(),
         source,

@@ -52,6 +52,7 @@ pub(crate) fn doc(
         flags,
         flag_reasons: Default::default(),
         dependencies: Vec::new(),
+        unique_lines: None,
         diagnostics: Vec::new(),
         truncated: Vec::new(),
         source: DocSource {

@@ -32,6 +32,7 @@ fn doc(path: &str, language: Option<&str>, code: u64, vendored: bool) -> FileInt
         },
         flag_reasons: Default::default(),
         dependencies: Vec::new(),
+        unique_lines: None,
         diagnostics: Vec::new(),
         truncated: Vec::new(),
         source: DocSource {
