@@ -970,27 +970,35 @@ fn pyproject(text: &str) -> Result<Vec<Dependency>, String> {
         }
     }
     for (table, scope) in poetry_tables {
-        for (name, spec) in table {
-            if name == "python" {
-                continue;
-            }
-            let requirement = match spec {
-                toml::Value::String(s) => Some(s.as_str()),
-                toml::Value::Table(t) => t.get("version").and_then(|v| v.as_str()),
-                _ => None,
-            };
-            let n = pypi_name(name);
-            out.push(dep(
-                purl("pypi", None, &n, None),
-                &n,
-                None,
-                requirement,
-                Some(true),
-                Some(scope),
-            ));
-        }
+        pypi_table(table, scope, &mut out);
     }
     Ok(out)
+}
+
+/// A TOML table of `name = "requirement"` or `name = { version = "..." }` (Poetry's
+/// and Pipfile's), each a direct entry of `scope`; `python` (the interpreter) and `*`
+/// (any version) are not requirements.
+fn pypi_table(table: &toml::Table, scope: &str, out: &mut Vec<Dependency>) {
+    for (name, spec) in table {
+        if name == "python" {
+            continue;
+        }
+        let requirement = match spec {
+            toml::Value::String(s) => Some(s.as_str()),
+            toml::Value::Table(t) => t.get("version").and_then(|v| v.as_str()),
+            _ => None,
+        }
+        .filter(|r| *r != "*");
+        let n = pypi_name(name);
+        out.push(dep(
+            purl("pypi", None, &n, None),
+            &n,
+            None,
+            requirement,
+            Some(true),
+            Some(scope),
+        ));
+    }
 }
 
 #[derive(Deserialize)]
@@ -1098,25 +1106,8 @@ struct PipfileFile {
 fn pipfile(text: &str) -> Result<Vec<Dependency>, String> {
     let p: PipfileFile = toml_doc(text, "Pipfile")?;
     let mut out = Vec::new();
-    for (table, scope) in [(&p.packages, "runtime"), (&p.dev_packages, "dev")] {
-        for (name, spec) in table {
-            let requirement = match spec {
-                toml::Value::String(s) => Some(s.as_str()),
-                toml::Value::Table(t) => t.get("version").and_then(|v| v.as_str()),
-                _ => None,
-            }
-            .filter(|r| *r != "*");
-            let n = pypi_name(name);
-            out.push(dep(
-                purl("pypi", None, &n, None),
-                &n,
-                None,
-                requirement,
-                Some(true),
-                Some(scope),
-            ));
-        }
-    }
+    pypi_table(&p.packages, "runtime", &mut out);
+    pypi_table(&p.dev_packages, "dev", &mut out);
     Ok(out)
 }
 
