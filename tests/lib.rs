@@ -772,6 +772,7 @@ pub fn file_document(
         flag_reasons: a.flag_reasons,
         dependencies: a.dependencies,
         unique_lines: a.unique_lines,
+        history: None,
         diagnostics: a.diagnostics,
         truncated: Vec::new(),
         source: doc::DocSource {

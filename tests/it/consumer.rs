@@ -226,6 +226,34 @@ async fn every_file_of_every_strategy_gets_one_document_and_caches_serve_the_rer
             assert_eq!(these[0]["size"], bytes.len() as u64);
         }
     }
+    // history: the local repository's one commit changed every file within the
+    // window; the remote was fetched shallowly, so its files carry none
+    for path in fx.files.keys() {
+        let h = &docs[&format!("{p_auto}/{path}")][0]["history"];
+        assert_eq!(h["commits"], 1, "{path}: {h}");
+        assert_eq!(h["window_days"], 90);
+        assert_eq!(h["last_commit"], fx.commit.as_str(), "{path}");
+        assert!(docs[&format!("{p_git}/{path}")][0].get("history").is_none());
+    }
+    assert_eq!(summary["churn"]["files"], fx.files.len() as u64);
+    assert_eq!(summary["churn"]["files_changed"], fx.files.len() as u64);
+    // complexity × commits: the two Rust files (cyclomatic 1, one commit), equal
+    // scores in path order
+    let spots: Vec<(&str, u64)> = summary["churn"]["hotspots"]
+        .as_array()
+        .expect("hotspots")
+        .iter()
+        .map(|h| {
+            (
+                h["path"].as_str().expect("path"),
+                h["score"].as_u64().expect("score"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        spots,
+        [("src/deeply/nested/module/mod.rs", 1), ("src/main.rs", 1)]
+    );
     let main = &docs[&format!("{p_auto}/src/main.rs")][0];
     assert_eq!(main["language"], "Rust");
     assert_eq!(main["lines"], json!({"code": 3, "comment": 0, "blank": 0}));

@@ -122,6 +122,8 @@ pub enum InvalidFile {
     CredentialsInUrl,
     #[error("invalid linguist attributes: {0}")]
     Linguist(String),
+    #[error("invalid history: {0}")]
+    History(String),
 }
 
 impl InvalidFile {
@@ -139,7 +141,8 @@ impl InvalidFile {
             | InvalidFile::UnknownChange(_)
             | InvalidFile::MissingField { .. }
             | InvalidFile::UnknownEncoding(_)
-            | InvalidFile::Linguist(_) => Reason::Malformed,
+            | InvalidFile::Linguist(_)
+            | InvalidFile::History(_) => Reason::Malformed,
         }
     }
 
@@ -170,6 +173,7 @@ impl InvalidFile {
             InvalidFile::BadCommit(_) => "commit_invalid",
             InvalidFile::CredentialsInUrl => "credentials_in_url",
             InvalidFile::Linguist(_) => "linguist_invalid",
+            InvalidFile::History(_) => "history_invalid",
         }
     }
 }

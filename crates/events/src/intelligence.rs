@@ -223,6 +223,11 @@ pub struct FileIntelligence {
     /// from (since 1.6; absent for binary files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unique_lines: Option<UniqueLines>,
+    /// The file's history as the publisher folded it from the repository (since 1.6:
+    /// commits within the window that changed it, the last commit that did; absent
+    /// for folders, shallow clones and runs with history off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::v2::FileHistory>,
     /// The packages the file names, when it is a manifest or lockfile this analyser
     /// reads (since 1.5).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -515,6 +520,40 @@ pub struct ProjectSummary {
     /// documents' samples, and DRYness (since 1.6; absent when no document had one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unique_lines: Option<ProjectUniqueLines>,
+    /// What the files' history says: how many changed within the window, and the
+    /// hotspots by change — complexity × commits (since 1.6; absent when no document
+    /// carried history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub churn: Option<Churn>,
+}
+
+/// The project's churn (since 1.6).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Churn {
+    /// The window the commits are counted in, in days before the indexed commit.
+    pub window_days: u32,
+    /// Files with history.
+    pub files: u64,
+    /// Of those, the ones a commit within the window changed.
+    pub files_changed: u64,
+    /// Commits counted over all files (a commit counts once per file it changed).
+    pub file_changes: u64,
+    /// The files whose complexity × commits is highest, highest first (at most 10;
+    /// generated, vendored and test code never among them).
+    pub hotspots: Vec<ChurnHotspot>,
+}
+
+/// A file that is both complex and often changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChurnHotspot {
+    pub path: String,
+    /// Commits within the window that changed it.
+    pub commits: u32,
+    pub cyclomatic: u64,
+    /// `cyclomatic × commits`.
+    pub score: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_commit: Option<String>,
 }
 
 /// A file's unique lines as scc counts them: its content with trailing newlines cut,

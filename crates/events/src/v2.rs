@@ -17,7 +17,7 @@ use crate::error::{InvalidEvent, InvalidFile};
 use crate::path::RelPath;
 
 /// The v2 minor version written: 2.1 added `replayed`, 2.2 the completion event's `cost`.
-pub const V2_SCHEMA_VERSION: &str = "2.3.0";
+pub const V2_SCHEMA_VERSION: &str = "2.4.0";
 pub const EVENT_INDEX_PROJECT_REQUESTED: &str = "index_project_requested";
 pub const EVENT_INDEX_RUN_COMPLETED: &str = "index_run_completed";
 
@@ -290,6 +290,10 @@ pub struct WireFile {
     /// alone, not the event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linguist: Option<serde_json::Value>,
+    /// What the repository's history says of this file (since 2.4). Kept as JSON here,
+    /// so that a bad value rejects this entry alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<serde_json::Value>,
 }
 
 /// A validated file entry.
@@ -301,6 +305,51 @@ pub struct FileSpec {
     pub body: Option<FileBody>,
     /// What the repository's `.gitattributes` say about this file's language and kind.
     pub linguist: Linguist,
+    /// What the publisher knows of the file's history; `None` for folders, shallow
+    /// clones and runs with history off.
+    pub history: Option<FileHistory>,
+}
+
+/// A file's history as the publisher folds it from the repository's tree deltas
+/// (since 2.4): commits that changed the file within a window of days before the
+/// indexed commit, and the last commit that changed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileHistory {
+    /// Commits within the window that changed the file (as `git log --since` counts:
+    /// merges change nothing of their own).
+    pub commits: u32,
+    /// The window, in days before the indexed commit's commit time.
+    pub window_days: u32,
+    /// The newest commit that changed the file; absent when no commit the publisher
+    /// read did (past its bound).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_commit: Option<String>,
+    /// That commit's commit time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub last_changed_at: Option<OffsetDateTime>,
+}
+
+impl FileHistory {
+    fn from_wire(v: &serde_json::Value) -> Result<Self, InvalidFile> {
+        let h: FileHistory =
+            serde_json::from_value(v.clone()).map_err(|e| InvalidFile::History(e.to_string()))?;
+        if h.last_commit.as_deref().is_some_and(|c| !is_commit_sha(c)) {
+            return Err(InvalidFile::History(
+                "last_commit must be a full commit SHA".into(),
+            ));
+        }
+        if h.window_days == 0 || h.window_days > 36_600 {
+            return Err(InvalidFile::History(
+                "window_days must be 1 to 36600".into(),
+            ));
+        }
+        Ok(h)
+    }
 }
 
 /// Longest `linguist-language` value accepted (Linguist's longest name is far shorter).
@@ -487,12 +536,18 @@ impl WireFile {
                 change,
                 body: None,
                 linguist: Linguist::default(),
+                history: None,
             });
         }
         let linguist = match &self.linguist {
             None => Linguist::default(),
             Some(v) => Linguist::from_wire(v)?,
         };
+        let history = self
+            .history
+            .as_ref()
+            .map(FileHistory::from_wire)
+            .transpose()?;
         let checksum = self
             .checksum
             .as_deref()
@@ -558,6 +613,7 @@ impl WireFile {
                 content,
             }),
             linguist,
+            history,
         })
     }
 }
@@ -573,6 +629,10 @@ impl From<&FileSpec> for WireFile {
         if !spec.linguist.is_empty() {
             w.linguist = serde_json::to_value(&spec.linguist).ok();
         }
+        w.history = spec
+            .history
+            .as_ref()
+            .and_then(|h| serde_json::to_value(h).ok());
         w.size = Some(body.size);
         w.checksum = Some(body.checksum.to_string());
         w.content_strategy = Some(body.content.strategy().as_str().to_owned());

@@ -199,6 +199,7 @@ pub fn html(s: &ProjectSummary) -> String {
     functions(&mut h, s);
     token_folders(&mut h, s);
     dependencies(&mut h, s);
+    churn(&mut h, s);
     unique_lines(&mut h, s);
     duplicates(&mut h, s);
     licenses(&mut h, s);
@@ -583,6 +584,39 @@ fn token_folders(h: &mut String, s: &ProjectSummary) {
             thousands(f.files),
             thousands(f.tokens),
             percent(share(f.tokens, s.tokens)),
+        );
+    }
+    h.push_str("</table></div>");
+}
+
+/// Hotspots by change: complexity × commits within the history's window.
+fn churn(h: &mut String, s: &ProjectSummary) {
+    let Some(c) = &s.churn else { return };
+    let _ = write!(
+        h,
+        "<h2>Hotspots by change</h2><p class=\"meta\" id=\"churn-total\">{} of {} files changed \
+         in the {} days before this commit ({} changes). Complex files that change often are \
+         where defects gather.</p>",
+        thousands(c.files_changed),
+        thousands(c.files),
+        c.window_days,
+        thousands(c.file_changes)
+    );
+    if c.hotspots.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<div class=\"scroll\"><table id=\"churn\"><tr><th>file</th><th class=\"n\">commits</th>\
+         <th class=\"n\">cyclomatic</th><th class=\"n\">score</th></tr>",
+    );
+    for spot in &c.hotspots {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(&spot.path),
+            thousands(u64::from(spot.commits)),
+            thousands(spot.cyclomatic),
+            thousands(spot.score)
         );
     }
     h.push_str("</table></div>");

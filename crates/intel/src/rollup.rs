@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use time::OffsetDateTime;
 use tributary_events::intelligence::{
-    DOC_TYPE_PROJECT_SUMMARY, Dependencies, Dependency, DuplicateGroup, FileIntelligence,
-    FlagCounts, FolderTokens, FunctionHotspot, Functions, Hotspot, INTELLIGENCE_SCHEMA_VERSION,
-    InventoryEntry, LanguageTotals, LicenseCount, ProjectSummary, ProjectUniqueLines,
-    SecretLocation, Shares,
+    Churn, ChurnHotspot, DOC_TYPE_PROJECT_SUMMARY, Dependencies, Dependency, DuplicateGroup,
+    FileIntelligence, FlagCounts, FolderTokens, FunctionHotspot, Functions, Hotspot,
+    INTELLIGENCE_SCHEMA_VERSION, InventoryEntry, LanguageTotals, LicenseCount, ProjectSummary,
+    ProjectUniqueLines, SecretLocation, Shares,
 };
 use tributary_events::v2::IndexRunCompleted;
 
@@ -91,6 +91,10 @@ pub struct Rollup {
     /// The union of the documents' unique-line samples (bounded: `uniq::MAX_SAMPLE`).
     unique_lines: crate::uniq::ProjectLines,
     samples_refused: u64,
+    /// Files with history: (window days, files, changed, changes), and the current
+    /// churn hotspots (bounded like `hot`).
+    churn: Option<(u32, u64, u64, u64)>,
+    churn_hot: Vec<ChurnHotspot>,
 }
 
 #[derive(Debug)]
@@ -105,6 +109,14 @@ fn hotter(a: &Hotspot, b: &Hotspot) -> std::cmp::Ordering {
     b.cyclomatic
         .cmp(&a.cyclomatic)
         .then_with(|| b.code.cmp(&a.code))
+        .then_with(|| a.path.cmp(&b.path))
+}
+
+/// Churn hotspot order: the highest score first, then the most changed, then by path.
+fn hotter_churn(a: &ChurnHotspot, b: &ChurnHotspot) -> std::cmp::Ordering {
+    b.score
+        .cmp(&a.score)
+        .then_with(|| b.commits.cmp(&a.commits))
         .then_with(|| a.path.cmp(&b.path))
 }
 
@@ -257,6 +269,26 @@ impl Rollup {
                 }
             }
         }
+        if let Some(h) = &d.history {
+            let c = self.churn.get_or_insert((h.window_days, 0, 0, 0));
+            c.1 += 1;
+            c.2 += u64::from(h.commits > 0);
+            c.3 += u64::from(h.commits);
+            let score = file_cc.saturating_mul(u64::from(h.commits));
+            if risky && score > 0 {
+                self.churn_hot.push(ChurnHotspot {
+                    path: d.path.to_string(),
+                    commits: h.commits,
+                    cyclomatic: file_cc,
+                    score,
+                    last_commit: h.last_commit.clone(),
+                });
+                if self.churn_hot.len() >= 4 * HOTSPOTS {
+                    self.churn_hot.sort_by(hotter_churn);
+                    self.churn_hot.truncate(HOTSPOTS);
+                }
+            }
+        }
         if risky && d.lines.code > 0 {
             self.hot.push(Hotspot {
                 path: d.path.to_string(),
@@ -337,6 +369,20 @@ impl Rollup {
             files: e.files,
             samples_refused: self.samples_refused,
         });
+        let churn = self
+            .churn
+            .map(|(window_days, files, files_changed, file_changes)| {
+                let mut hotspots = self.churn_hot;
+                hotspots.sort_by(hotter_churn);
+                hotspots.truncate(HOTSPOTS);
+                Churn {
+                    window_days,
+                    files,
+                    files_changed,
+                    file_changes,
+                    hotspots,
+                }
+            });
         ProjectSummary {
             schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
             doc_type: DOC_TYPE_PROJECT_SUMMARY.to_owned(),
@@ -383,6 +429,7 @@ impl Rollup {
             truncated: Vec::new(),
             functions,
             unique_lines,
+            churn,
         }
     }
 }

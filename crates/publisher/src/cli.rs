@@ -118,13 +118,20 @@ impl WatchArgs {
         if self.git.any() {
             return Err(ConfigError::WatchCredentials);
         }
+        let mut settings = self.settings.into_settings()?;
+        // watch mode keeps the history fold beside its cursors: each poll reads only
+        // the commits since the last
+        settings
+            .history
+            .dir
+            .get_or_insert_with(|| self.state_dir.join("history"));
         Ok(crate::watch::WatchConfig {
             file: self.watch_file,
             state_dir: self.state_dir,
             listen: self.listen,
             reload_check: self.reload_check,
             max_backoff: self.max_backoff,
-            settings: self.settings.into_settings()?,
+            settings,
         })
     }
 }
@@ -319,6 +326,24 @@ pub struct RunSettings {
         value_name = "PATH"
     )]
     pub strategy_model: Option<std::path::PathBuf>,
+    /// Days of history each file's churn counts (commits that changed it within them,
+    /// before the indexed commit), for repositories with history (not shallow clones
+    /// of remote URLs); 0: no history.
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_HISTORY_WINDOW_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(0..=36_600))]
+    pub history_window_days: u32,
+    /// Commits one run reads at most for history (the first run of a repository reads
+    /// its window, and older commits only to find files' last changes).
+    #[arg(help_heading = "Git", long, env = "TRIBUTARY_HISTORY_MAX_COMMITS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub history_max_commits: u64,
+    /// Where the history fold is kept between runs, so the next run reads only the
+    /// commits since (watch mode: `STATE_DIR/history` unless given).
+    #[arg(
+        help_heading = "Git",
+        long,
+        env = "TRIBUTARY_HISTORY_DIR",
+        value_name = "PATH"
+    )]
+    pub history_dir: Option<std::path::PathBuf>,
     /// Longest wait for a git remote to answer (connect, and each read while cloning,
     /// fetching or listing refs): a remote that goes silent fails the operation.
     #[arg(help_heading = "Git", long, env = "TRIBUTARY_GIT_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
@@ -573,6 +598,11 @@ impl RunSettings {
             metrics_addr: self.metrics_addr,
             prices: tributary_runtime::load_price_table(self.price_table.as_deref())?,
             strategy_model: self.strategy_model,
+            history: crate::publish::history::HistorySettings {
+                window_days: self.history_window_days,
+                max_commits: usize::try_from(self.history_max_commits).unwrap_or(usize::MAX),
+                dir: self.history_dir,
+            },
             git_host_keys: self.host_keys.host_keys().map_err(ConfigError::HostKeys)?,
         };
         settings.validate()?;

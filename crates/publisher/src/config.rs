@@ -78,6 +78,8 @@ pub struct Settings {
     pub prices: tributary_events::cost::PriceTable,
     /// The learned strategy model's file (`auto` consults it; runs update it).
     pub strategy_model: Option<std::path::PathBuf>,
+    /// Files' history from the repository (churn, last change).
+    pub history: crate::publish::history::HistorySettings,
     /// How SSH servers' host keys are checked, for every repository fetched.
     pub git_host_keys: HostKeys,
 }

@@ -17,6 +17,7 @@ pub mod watch;
 
 pub use config::{Config, RunTarget, Settings};
 pub use error::{ConfigError, PublishError, WatchFileError};
+pub use publish::history;
 pub use publish::plan::LIST_AFTER_OBJECTS;
 pub use publish::report::{FailedFile, PlannedFile, RunReport};
 pub use publish::{PortfolioReport, PortfolioRun, portfolio, publish, run};

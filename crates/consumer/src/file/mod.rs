@@ -98,6 +98,8 @@ struct Subject {
     path: RelPath,
     checksum: Sha256Hex,
     linguist: Linguist,
+    /// What the publisher's history says of the file (carried into the document).
+    history: Option<tributary_events::v2::FileHistory>,
 }
 
 #[derive(Default)]
@@ -319,7 +321,14 @@ impl Processor {
         // The same file seen before (this project, this path, these bytes, these
         // analysers): its document is rebuilt from what was kept, nothing is fetched.
         if let Some((kept, elapsed)) = seen.kept {
-            return self.recalled(&ev.project, spec.path, body.checksum, kept, source, elapsed);
+            return self.recalled(
+                &ev.project,
+                (spec.path, spec.history),
+                body.checksum,
+                kept,
+                source,
+                elapsed,
+            );
         }
         let t = Instant::now();
         let (bytes, tier) = self
@@ -337,6 +346,7 @@ impl Processor {
                 path: spec.path,
                 checksum: body.checksum,
                 linguist: spec.linguist,
+                history: spec.history,
             },
             resolved,
             source,
@@ -400,6 +410,7 @@ impl Processor {
                 path: spec.path,
                 checksum,
                 linguist: Linguist::default(),
+                history: None,
             };
             self.document(&ev.project, subject, resolved, source, None)
                 .await
@@ -420,6 +431,7 @@ impl Processor {
             path,
             checksum,
             linguist,
+            history,
         } = subject;
         let bytes = resolved.bytes.clone();
         let p = path.clone();
@@ -491,16 +503,16 @@ impl Processor {
             cpu_us: Some((cpu.max(0.0) * 1e6) as u64),
             resolved_from: Some(resolved.tier.as_str().to_owned()),
         };
-        self.output(file_document(
-            project, path, checksum, analysis, source, timing,
-        ))
+        let mut doc = file_document(project, path, checksum, analysis, source, timing);
+        doc.history = history;
+        self.output(doc)
     }
 
     /// A document rebuilt from a file's kept analysis: this event's source, no resolve.
     fn recalled(
         &self,
         project: &str,
-        path: RelPath,
+        (path, history): (RelPath, Option<tributary_events::v2::FileHistory>),
         checksum: Sha256Hex,
         kept: Recalled,
         source: DocSource,
@@ -517,7 +529,9 @@ impl Processor {
             cpu_us: None,
             resolved_from: Some("recalled".to_owned()),
         };
-        self.output(file_document(project, path, checksum, kept, source, timing))
+        let mut doc = file_document(project, path, checksum, kept, source, timing);
+        doc.history = history;
+        self.output(doc)
     }
 
     /// A document as the record to produce.
@@ -575,6 +589,7 @@ fn file_document(
         flag_reasons: analysis.flag_reasons,
         dependencies: analysis.dependencies,
         unique_lines: analysis.unique_lines,
+        history: None,
         diagnostics: analysis.diagnostics,
         truncated: Vec::new(),
         source,

@@ -53,6 +53,7 @@ pub(crate) fn doc(
         flag_reasons: Default::default(),
         dependencies: Vec::new(),
         unique_lines: None,
+        history: None,
         diagnostics: Vec::new(),
         truncated: Vec::new(),
         source: DocSource {
@@ -700,4 +701,75 @@ fn acknowledged_findings_are_counted_apart_and_sarif_lists_the_rest() {
         OffsetDateTime::now_utc(),
     );
     assert!(crate::sarif::secrets(&clean).is_none());
+}
+
+/// Churn: files with history are counted, changed ones apart, and the hotspots by
+/// change are complexity × commits — test code left out — the same whatever order the
+/// documents come in.
+#[test]
+fn churn_hotspots_are_complexity_times_commits() {
+    let history = |commits: u32| tributary_events::v2::FileHistory {
+        commits,
+        window_days: 90,
+        last_commit: Some("0".repeat(40)),
+        last_changed_at: None,
+    };
+    let mut docs = Vec::new();
+    for i in 0..60u64 {
+        let mut d = doc(
+            &format!("src/f{i}.rs"),
+            Some("Rust"),
+            10,
+            1 + i % 7,
+            Flags::default(),
+        );
+        d.history = Some(history((i % 5) as u32));
+        docs.push(d);
+    }
+    let mut test = doc(
+        "src/f_test.rs",
+        Some("Rust"),
+        10,
+        50,
+        Flags {
+            test: true,
+            ..Flags::default()
+        },
+    );
+    test.history = Some(history(40));
+    docs.push(test);
+    docs.push(doc("README.md", Some("Markdown"), 1, 0, Flags::default())); // no history
+    let score = |d: &FileIntelligence| {
+        d.complexity.as_ref().map_or(0, |c| c.cyclomatic)
+            * u64::from(d.history.as_ref().map_or(0, |h| h.commits))
+    };
+    let mut ranked: Vec<&FileIntelligence> = docs
+        .iter()
+        .filter(|d| !d.flags.test && score(d) > 0)
+        .collect();
+    ranked.sort_by(|a, b| {
+        score(b)
+            .cmp(&score(a))
+            .then(
+                b.history
+                    .as_ref()
+                    .map(|h| h.commits)
+                    .cmp(&a.history.as_ref().map(|h| h.commits)),
+            )
+            .then(a.path.as_str().cmp(b.path.as_str()))
+    });
+    let want: Vec<String> = ranked[..HOTSPOTS]
+        .iter()
+        .map(|d| d.path.to_string())
+        .collect();
+    for order in [docs.clone(), docs.iter().rev().cloned().collect()] {
+        let s = summarise(&run(62), &order, 0, true, OffsetDateTime::now_utc());
+        let c = s.churn.expect("churn");
+        assert_eq!((c.window_days, c.files, c.files_changed), (90, 61, 49));
+        assert_eq!(c.file_changes, (0..60u64).map(|i| i % 5).sum::<u64>() + 40);
+        let got: Vec<String> = c.hotspots.iter().map(|h| h.path.clone()).collect();
+        assert_eq!(got, want);
+    }
+    let none = summarise(&run(1), &docs[61..], 0, true, OffsetDateTime::now_utc());
+    assert_eq!(none.churn, None);
 }

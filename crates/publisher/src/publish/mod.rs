@@ -12,6 +12,7 @@ pub mod attributes;
 pub mod batch;
 pub mod count;
 pub mod filter;
+pub mod history;
 pub mod plan;
 pub mod report;
 pub mod sink;
@@ -105,6 +106,7 @@ pub async fn run(
     // Walk → plan (uploads in parallel, bounded) → account → batch → produce.
     let (rx, walker) = walk::spawn_walk(
         resolved.kind.clone(),
+        history::HistoryRequest::for_run(settings, &target),
         settings.filter.clone(),
         settings.max_file_size_bytes,
         settings.read_budget_bytes,

@@ -168,6 +168,7 @@ impl Planner {
             bytes,
             checksum,
             linguist,
+            history,
             permit,
         } = file;
         let size = bytes.len() as u64;
@@ -217,6 +218,7 @@ impl Planner {
                     content,
                 }),
                 linguist: linguist.clone(),
+                history: history.clone(),
             };
             let entry = Entry::new(&spec, put);
             if entry.wire_bytes <= self.max_entry_bytes {
@@ -441,6 +443,7 @@ fn deleted(path: RelPath) -> FileSpec {
         change: Change::Deleted,
         body: None,
         linguist: Default::default(),
+        history: None,
     }
 }
 

@@ -15,8 +15,10 @@ use tributary_events::{RelPath, Sha256Hex};
 
 use super::attributes::Attributes;
 use super::filter::Filter;
+use super::history::{History, HistoryRequest};
 use super::source::{Kind, git_err};
 use crate::error::PublishError;
+use tributary_events::v2::FileHistory;
 
 /// Why a file was not emitted. A closed set: safe as a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -62,6 +64,8 @@ pub struct SourceFile {
     pub checksum: Sha256Hex,
     /// What the repository's `.gitattributes` say of it.
     pub linguist: Linguist,
+    /// What the repository's history says of it (git sources with history on).
+    pub history: Option<FileHistory>,
     /// Holds this file's share of the read budget until the file is batched.
     pub permit: OwnedSemaphorePermit,
 }
@@ -94,6 +98,7 @@ struct Emitter {
     rt: tokio::runtime::Handle,
     max_file_size: u64,
     attributes: Arc<Attributes>,
+    history: Arc<History>,
 }
 
 impl Emitter {
@@ -126,11 +131,13 @@ impl Emitter {
             Ok(bytes) => {
                 let checksum = Sha256Hex::of(&bytes);
                 let linguist = self.attributes.linguist(path.as_str());
+                let history = self.history.get(path.as_str());
                 self.send(Item::File(SourceFile {
                     path,
                     bytes: Bytes::from(bytes),
                     checksum,
                     linguist,
+                    history,
                     permit,
                 }))
             }
@@ -146,6 +153,7 @@ impl Emitter {
 /// closes when the walk is done.
 pub fn spawn_walk(
     kind: Kind,
+    history: Option<HistoryRequest>,
     filter: Filter,
     max_file_size: u64,
     read_budget_bytes: u64,
@@ -165,6 +173,7 @@ pub fn spawn_walk(
         rt: tokio::runtime::Handle::current(),
         max_file_size,
         attributes: Arc::default(),
+        history: Arc::default(),
     };
     let handle = std::thread::Builder::new()
         .name("tributary-walk".into())
@@ -174,6 +183,10 @@ pub fn spawn_walk(
                 tracing::warn!(error = %tributary_runtime::chain(&e), "files go without their .gitattributes overrides");
                 Attributes::default()
             }));
+            // and the history, folded from tree deltas since the last run's commit
+            if let (Some(request), Kind::Commit { repo_dir, commit, .. }) = (&history, &kind) {
+                emitter.history = Arc::new(History::load(repo_dir, *commit, request));
+            }
             walk(kind, &filter, &emitter)
         })
         .expect("spawn walker thread");

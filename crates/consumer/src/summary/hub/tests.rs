@@ -33,6 +33,7 @@ fn doc(path: &str, language: Option<&str>, code: u64, vendored: bool) -> FileInt
         flag_reasons: Default::default(),
         dependencies: Vec::new(),
         unique_lines: None,
+        history: None,
         diagnostics: Vec::new(),
         truncated: Vec::new(),
         source: DocSource {
