@@ -559,3 +559,34 @@ async fn a_repositories_file_is_one_portfolio_run_with_one_report() {
         "{text}"
     );
 }
+
+/// A secrets configuration that does not compile stops the consumer before it starts
+/// (exit 2), naming the rule and what is wrong with it; nothing of the file's contents
+/// beyond that is printed.
+#[test]
+fn a_secrets_configuration_that_does_not_compile_refuses_the_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("gitleaks.toml");
+    std::fs::write(
+        &config,
+        "[[rules]]\nid = \"team-token\"\nregex = '''(unclosed'''\n[[rules]]\nid = \"x\"\nregex = 'sk_live_hunter2'\n",
+    )
+    .expect("write");
+    let out = Command::new(workspace_bin("tributary-consumer"))
+        .args(["run", "--brokers", "127.0.0.1:1"])
+        .arg("--secrets-config")
+        .arg(&config)
+        .args(["--cache-dir", "/tmp/tributary-it-cli/content"])
+        .args(["--git-cache-dir", "/tmp/tributary-it-cli/git"])
+        .args(["--analysis-cache-dir", "/tmp/tributary-it-cli/analysis"])
+        .output()
+        .expect("consumer runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("secrets configuration"), "{stderr}");
+    assert!(
+        stderr.contains("rule \"team-token\": its regex does not compile"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}

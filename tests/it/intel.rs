@@ -1822,9 +1822,13 @@ if error is not None:
 }
 
 /// Runs gitleaks on `dir` (decoding off) and returns its report in `format`.
-fn gitleaks_report(gitleaks: &str, dir: &Path, format: &str) -> Value {
+fn gitleaks_report(gitleaks: &str, dir: &Path, format: &str, config: Option<&Path>) -> Value {
     let report = dir.join(format!("gitleaks.{format}"));
-    let out = Command::new(gitleaks)
+    let mut cmd = Command::new(gitleaks);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    let out = cmd
         .args([
             "dir",
             "--no-banner",
@@ -1848,21 +1852,15 @@ fn gitleaks_report(gitleaks: &str, dir: &Path, format: &str) -> Value {
     value
 }
 
-/// Findings against gitleaks itself (the version whose rules the analysers carry, built
-/// by deploy/local/services), file for file and line for line, on real files nobody here
-/// wrote — Python's and Go's test certificates and keys, Go's crypto tests, a sample of
-/// Python, Go and Rust sources — plus the seeded secrets, all copied into one folder
-/// that gitleaks scans with decoding off (not reproduced here, see secrets.rs).
-#[test]
-fn secret_findings_equal_gitleaks_on_real_files() {
-    let gitleaks = std::env::var("TRIBUTARY_GITLEAKS")
-        .expect("TRIBUTARY_GITLEAKS (eval \"$(deploy/local/services env)\")");
-    let dir = tempfile::tempdir().expect("tempdir");
+/// The secrets corpus: real files nobody here wrote — Python's and Go's test
+/// certificates and keys, Go's crypto tests, a sample of Python, Go and Rust sources —
+/// and the seeded secrets, copied into `into_dir`; their paths there.
+fn gitleaks_corpus(into_dir: &Path) -> Vec<String> {
     let mut copied: Vec<String> = Vec::new();
     let mut copy = |root: &Path, files: Vec<PathBuf>, into: &str| {
         for f in files {
             let rel = f.strip_prefix(root).expect("under root");
-            let to = dir.path().join(into).join(rel);
+            let to = into_dir.join(into).join(rel);
             std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
             std::fs::copy(&f, &to).expect("copy");
             copied.push(format!("{into}/{}", rel.to_string_lossy()));
@@ -1887,27 +1885,51 @@ fn secret_findings_equal_gitleaks_on_real_files() {
         .iter()
         .map(|(_, v)| format!("value = \"{v}\"\n"))
         .collect();
-    std::fs::write(dir.path().join("seeded.env"), &seeded).expect("write");
+    std::fs::write(into_dir.join("seeded.env"), &seeded).expect("write");
     copied.push("seeded.env".into());
 
-    let theirs_json = gitleaks_report(&gitleaks, dir.path(), "json");
-    let root = format!("{}/", dir.path().display());
-    let theirs: std::collections::BTreeSet<(String, String, u64)> = theirs_json
+    copied
+}
+
+/// A gitleaks JSON report's findings: (path under `root`, rule, line; a path-only
+/// rule's line 0 as 1).
+fn gitleaks_findings(
+    report: &Value,
+    root: &Path,
+) -> std::collections::BTreeSet<(String, String, u64)> {
+    let root = format!("{}/", root.display());
+    report
         .as_array()
         .expect("findings")
         .iter()
         .map(|f| {
             let file = f["File"].as_str().expect("file");
-            let rule = f["RuleID"].as_str().expect("rule").to_owned();
-            // a rule on a path alone: gitleaks says line 0, we say 1
-            let line = f["StartLine"].as_u64().expect("line").max(1);
             (
                 file.strip_prefix(&root).unwrap_or(file).to_owned(),
-                rule,
-                line,
+                f["RuleID"].as_str().expect("rule").to_owned(),
+                f["StartLine"].as_u64().expect("line").max(1),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Findings against gitleaks itself (the version whose rules the analysers carry, built
+/// by deploy/local/services), file for file and line for line, on real files nobody here
+/// wrote — Python's and Go's test certificates and keys, Go's crypto tests, a sample of
+/// Python, Go and Rust sources — plus the seeded secrets, all copied into one folder
+/// that gitleaks scans with decoding off (not reproduced here, see secrets.rs).
+#[test]
+fn secret_findings_equal_gitleaks_on_real_files() {
+    let gitleaks = std::env::var("TRIBUTARY_GITLEAKS")
+        .expect("TRIBUTARY_GITLEAKS (eval \"$(deploy/local/services env)\")");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copied = gitleaks_corpus(dir.path());
+
+    let theirs = gitleaks_findings(
+        &gitleaks_report(&gitleaks, dir.path(), "json", None),
+        dir.path(),
+    );
+    let root = format!("{}/", dir.path().display());
     let mut ours = std::collections::BTreeSet::new();
     for rel in &copied {
         let bytes = std::fs::read(dir.path().join(rel)).expect("read");
@@ -1953,7 +1975,7 @@ fn secret_findings_equal_gitleaks_on_real_files() {
             })
             .collect()
     };
-    let theirs_sarif = results(&gitleaks_report(&gitleaks, dir.path(), "sarif"));
+    let theirs_sarif = results(&gitleaks_report(&gitleaks, dir.path(), "sarif", None));
     let docs: Vec<tributary_events::intelligence::FileIntelligence> = copied
         .iter()
         .map(|rel| {
@@ -2270,4 +2292,134 @@ print(json.dumps({"counts": counts}))
         e.relative_standard_error
     );
     assert!(files.len() > 500, "{} files", files.len());
+}
+
+/// A gitleaks configuration of one's own — the defaults extended, three disabled, one
+/// merged, and composite rules (a private key only within 120 lines of the word
+/// "test"; a password assignment only within 3 lines of a user name, which is never
+/// reported alone; an AWS key id only on the line of the word "secret", within 40 columns) — gives
+/// the findings gitleaks itself gives with that configuration, on the same real files.
+#[test]
+fn secret_findings_under_a_configuration_of_ones_own_equal_gitleaks() {
+    let gitleaks = std::env::var("TRIBUTARY_GITLEAKS")
+        .expect("TRIBUTARY_GITLEAKS (eval \"$(deploy/local/services env)\")");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut copied = gitleaks_corpus(dir.path());
+    // lines: 1 a user, 2 a password near it, 8 one far from it, 10 a key id with
+    // "secret" beside it, 11 one alone
+    let extra = "user = \"alice\"\npassword = \"hunter2hunter2\"\n\n\n\n\n\npassword = \"far-from-any-user\"\n\nkey_id = AKIAIOSFODNN7EXAMPLF secret nearby\nkey_id = AKIAIOSFODNN7EXAMPLG\n";
+    std::fs::write(dir.path().join("composite.cfg"), extra).expect("write");
+    copied.push("composite.cfg".into());
+    let config_dir = tempfile::tempdir().expect("config");
+    let config = config_dir.path().join("gitleaks.toml");
+    let toml = r#"
+title = "an organisation's rules"
+[extend]
+useDefault = true
+disabledRules = ["generic-api-key", "jwt", "private-key"]
+
+[[rules]]
+id = "private-key-near-test"
+description = "a private key near a test"
+regex = '''-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY-----'''
+keywords = ["-----begin"]
+[[rules.required]]
+id = "test-word"
+withinLines = 120
+
+[[rules]]
+id = "test-word"
+regex = '''(?i)\btest'''
+keywords = ["test"]
+skipReport = true
+
+[[rules]]
+id = "password-near-user"
+regex = '''(?i)password\s*=\s*"([^"]{8,})"'''
+secretGroup = 1
+keywords = ["password"]
+[[rules.required]]
+id = "user-name"
+withinLines = 3
+
+[[rules]]
+id = "user-name"
+regex = '''(?i)\buser(name)?\s*=\s*"[^"]+"'''
+skipReport = true
+
+[[rules]]
+id = "aws-pair"
+regex = '''\b(AKIA[A-Z0-9]{16})\b'''
+keywords = ["akia"]
+[[rules.required]]
+id = "secret-word"
+withinLines = 0
+withinColumns = 40
+
+[[rules]]
+id = "secret-word"
+regex = '''(?i)secret'''
+skipReport = true
+
+# a default rule of the same id: merged into the default's (an allowlist added)
+[[rules]]
+id = "stripe-access-token"
+[[rules.allowlists]]
+regexes = ['''^nothing-real$''']
+"#;
+    std::fs::write(&config, toml).expect("write config");
+    let theirs = gitleaks_findings(
+        &gitleaks_report(&gitleaks, dir.path(), "json", Some(&config)),
+        dir.path(),
+    );
+    let rules = tributary_intel::secrets::SecretRules::from_gitleaks_toml(toml).expect("compiles");
+    let options = tributary_intel::Options {
+        secrets: rules,
+        ..tributary_intel::Options::default()
+    };
+    let mut ours = std::collections::BTreeSet::new();
+    for rel in &copied {
+        let bytes = std::fs::read(dir.path().join(rel)).expect("read");
+        let a = tributary_intel::analyse_with(&RelPath::new(rel).expect("path"), &bytes, &options);
+        for s in a.secrets {
+            ours.insert((rel.clone(), s.rule_id, s.line));
+        }
+    }
+    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, rule, _) in &theirs {
+        *by_rule.entry(rule.as_str()).or_default() += 1;
+    }
+    let only_theirs: Vec<_> = theirs.difference(&ours).collect();
+    let only_ours: Vec<_> = ours.difference(&theirs).collect();
+    println!(
+        "{} files under the configuration: gitleaks {} findings {by_rule:?}; gitleaks only {only_theirs:#?}; ours only {only_ours:#?}",
+        copied.len(),
+        theirs.len()
+    );
+    assert!(
+        only_theirs.is_empty() && only_ours.is_empty(),
+        "findings differ"
+    );
+    for composite in ["private-key-near-test", "password-near-user", "aws-pair"] {
+        assert!(
+            by_rule.contains_key(composite),
+            "{composite} found nothing: {by_rule:?}"
+        );
+    }
+    for never in [
+        "test-word",
+        "user-name",
+        "secret-word",
+        "generic-api-key",
+        "jwt",
+        "private-key",
+    ] {
+        assert!(!by_rule.contains_key(never), "{never}: {by_rule:?}");
+    }
+    // the password far from any user, and the key id with no "secret" near it, are not
+    let cfg = |rule: &str, line: u64| ("composite.cfg".to_owned(), rule.to_owned(), line);
+    assert!(ours.contains(&cfg("password-near-user", 2)));
+    assert!(!ours.contains(&cfg("password-near-user", 8)));
+    assert!(ours.contains(&cfg("aws-pair", 10)));
+    assert!(!ours.contains(&cfg("aws-pair", 11)));
 }

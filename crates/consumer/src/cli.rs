@@ -459,6 +459,17 @@ pub struct RunArgs {
     /// and SARIF leave them out of their counts.
     #[arg(help_heading = "Analysis", long, env = "TRIBUTARY_SECRETS_BASELINE")]
     pub secrets_baseline: Option<PathBuf>,
+    /// A gitleaks configuration (`.gitleaks.toml`) whose rules and allowlists replace
+    /// gitleaks' defaults, or extend them (`[extend] useDefault = true`); composite
+    /// (`[[rules.required]]`) and `skipReport` rules included. Refused at start-up when
+    /// it does not compile, naming the rule.
+    #[arg(
+        help_heading = "Analysis",
+        long,
+        env = "TRIBUTARY_SECRETS_CONFIG",
+        value_name = "PATH"
+    )]
+    pub secrets_config: Option<PathBuf>,
     /// Serve /metrics, /healthz and /readyz here.
     #[arg(
         help_heading = "Telemetry and reports",
@@ -547,6 +558,10 @@ impl RunArgs {
                     max_symbols: self.max_symbols,
                 },
                 tokens: self.token_encodings,
+                secrets: match &self.secrets_config {
+                    Some(path) => crate::config::load_secret_rules(path)?,
+                    None => tributary_intel::secrets::SecretRules::default(),
+                },
             },
             secrets_baseline: std::sync::Arc::new(match &self.secrets_baseline {
                 Some(path) => crate::config::SecretsBaseline::load(path)?,

@@ -98,6 +98,23 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
 }
 
+/// A gitleaks configuration file's rules (at most 16 MiB read), compiled once.
+pub fn load_secret_rules(
+    path: &std::path::Path,
+) -> Result<tributary_intel::secrets::SecretRules, ConfigError> {
+    use std::io::Read as _;
+    let name = path.display().to_string();
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(16 << 20).read_to_string(&mut text))
+        .map_err(|source| ConfigError::SecretsConfigRead {
+            path: name.clone(),
+            source,
+        })?;
+    tributary_intel::secrets::SecretRules::from_gitleaks_toml(&text)
+        .map_err(|source| ConfigError::SecretsConfig { path: name, source })
+}
+
 /// A secrets baseline: finding fingerprints, one a line, each optionally followed by a
 /// `#` comment (who acknowledged it and why); blank and `#` lines are skipped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

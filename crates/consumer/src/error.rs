@@ -57,6 +57,18 @@ pub enum ConfigError {
         "secrets baseline {path}, line {line}: not a finding fingerprint (32 hex digits, then an optional # comment)"
     )]
     SecretsBaselineLine { path: String, line: usize },
+    #[error("cannot read the secrets configuration {path}")]
+    SecretsConfigRead {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the secrets configuration {path} is refused")]
+    SecretsConfig {
+        path: String,
+        #[source]
+        source: tributary_intel::secrets::SecretsConfigError,
+    },
     #[error("SSH host keys: {0}")]
     HostKeys(#[source] ContentError),
 }

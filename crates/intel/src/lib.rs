@@ -45,6 +45,8 @@ pub const TOKEN_METHOD: &str = "utf8_chars_div_4";
 pub struct Options {
     pub syntax: SyntaxLimits,
     pub tokens: TokenEncodings,
+    /// The secret rules: gitleaks' defaults unless a configuration names others.
+    pub secrets: secrets::SecretRules,
 }
 
 /// The encodings a file's tokens are counted under; none: the `utf8_chars_div_4`
@@ -130,13 +132,14 @@ impl Options {
     pub fn revision_key(&self) -> String {
         let l = &self.syntax;
         format!(
-            "r{rev}|{max_bytes},{max_ms},{max_symbols},t{o}{c}",
+            "r{rev}|{max_bytes},{max_ms},{max_symbols},t{o}{c},s{secrets}",
             rev = ANALYSIS_REVISION,
             max_bytes = l.max_bytes,
             max_ms = l.max_parse_ms,
             max_symbols = l.max_symbols,
             o = u8::from(self.tokens.o200k_base),
             c = u8::from(self.tokens.cl100k_base),
+            secrets = self.secrets.key(),
         )
     }
 }
@@ -194,7 +197,7 @@ pub fn analyse_with(path: &RelPath, bytes: &[u8], options: &Options) -> Analysis
 /// analyser's output for the same input — language detection and flags included (a
 /// test fingerprints the analyses of a fixed corpus and names this constant when the
 /// fingerprint moves).
-pub const ANALYSIS_REVISION: u32 = 9;
+pub const ANALYSIS_REVISION: u32 = 10;
 
 /// The cheap, path-dependent part of an analysis — binary or text, language, the line
 /// counter's grammar, flags, whether the name is a license file's — done before the
@@ -300,7 +303,7 @@ pub fn prepare_with<'a>(
             flag_reasons,
             license_file,
             dependency_file: None,
-            secret_paths: secrets::path_profile(path_str),
+            secret_paths: secrets::path_profile(path_str, options.secrets),
             options: *options,
             notes,
         };
@@ -334,7 +337,7 @@ pub fn prepare_with<'a>(
         flag_reasons,
         license_file,
         dependency_file: deps::kind(file_name),
-        secret_paths: secrets::path_profile(path_str),
+        secret_paths: secrets::path_profile(path_str, options.secrets),
         options: *options,
         notes,
     }
@@ -428,7 +431,7 @@ impl Prepared<'_> {
             symbols,
             imports,
             license,
-            secrets: secrets::scan(text, &self.secret_paths),
+            secrets: secrets::scan(text, &self.secret_paths, self.options.secrets),
             tokens: Some(self.options.tokens.count(text)),
             dependencies: match self.dependency_file.map(|k| deps::read(k, text)) {
                 Some(Ok(found)) => {
@@ -464,7 +467,10 @@ impl Prepared<'_> {
     /// The content's secret findings with the path's own (rules on a path alone), each
     /// given its fingerprint, which names the path.
     fn path_secrets(&self, mut found: Vec<SecretFinding>) -> Vec<SecretFinding> {
-        found.extend(secrets::path_findings(&self.secret_paths));
+        found.extend(secrets::path_findings(
+            &self.secret_paths,
+            self.options.secrets,
+        ));
         for f in &mut found {
             secrets::fingerprint(f, &self.path);
         }

@@ -8,9 +8,16 @@
 //! line, stopwords, `AND` conditions), the `gitleaks:allow` comment, and rules that
 //! match a path alone. An integration test compares the findings with gitleaks'.
 //!
+//! A gitleaks configuration of one's own (`.gitleaks.toml`: `[[rules]]`, `[[allowlists]]`,
+//! `[extend] useDefault` and `disabledRules`) replaces or extends the defaults
+//! ([`SecretRules::from_gitleaks_toml`]), composite rules included: a rule with
+//! `[[rules.required]]` reports a finding only where each required rule also finds one
+//! within `withinLines` lines and `withinColumns` columns (anywhere in the file when
+//! neither is given), and a `skipReport` rule serves only as another's requirement.
+//!
 //! Not reproduced: gitleaks' decoding of base64, hex and percent-encoded segments
-//! (`--max-decode-depth`), commit allowlists (there are no commits here), and composite
-//! (`required`) rules — the default rule set has none.
+//! (`--max-decode-depth`), commit allowlists (there are no commits here), and
+//! `[extend] path`/`url` (a configuration is one file here).
 //!
 //! A finding is the rule id, the line and a fingerprint; the matched value never leaves
 //! this module.
@@ -29,6 +36,114 @@ struct RuleFile {
     rules: Vec<RuleData>,
 }
 
+/// Rules in one configuration, at most.
+pub const MAX_RULES: usize = 2_000;
+
+/// Why a gitleaks configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsConfigError {
+    #[error("not a gitleaks configuration: {0}")]
+    Toml(String),
+    #[error("a rule has no id")]
+    NoId,
+    #[error("rule {0:?} has neither a regex nor a path")]
+    Empty(String),
+    #[error("rule {rule:?}: {what} does not compile: {message}")]
+    Regex {
+        rule: String,
+        what: &'static str,
+        message: String,
+    },
+    #[error("rule {rule:?} requires rule {required:?}, which the configuration does not have")]
+    MissingRequired { rule: String, required: String },
+    #[error("[extend] {0} is not supported: give every rule in the one file")]
+    Extend(&'static str),
+    #[error("the configuration has over {MAX_RULES} rules")]
+    TooMany,
+}
+
+/// A gitleaks configuration file as written (its documented camelCase keys).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TomlConfig {
+    extend: Option<TomlExtend>,
+    #[serde(default)]
+    rules: Vec<TomlRule>,
+    /// before gitleaks 8.25: one global allowlist
+    allowlist: Option<TomlAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<TomlAllowlist>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TomlExtend {
+    #[serde(default)]
+    use_default: bool,
+    path: Option<String>,
+    url: Option<String>,
+    #[serde(default)]
+    disabled_rules: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TomlRule {
+    #[serde(default)]
+    id: String,
+    regex: Option<String>,
+    #[serde(default)]
+    secret_group: usize,
+    #[serde(default)]
+    entropy: f64,
+    #[serde(default)]
+    keywords: Vec<String>,
+    path: Option<String>,
+    #[serde(default)]
+    skip_report: bool,
+    allowlist: Option<TomlAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<TomlAllowlist>,
+    #[serde(default)]
+    required: Vec<RequiredData>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct TomlAllowlist {
+    condition: Option<String>,
+    regex_target: Option<String>,
+    #[serde(default)]
+    regexes: Vec<String>,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    stopwords: Vec<String>,
+    /// a global allowlist for these rules only (gitleaks 8.25)
+    #[serde(default)]
+    target_rules: Vec<String>,
+}
+
+impl From<TomlAllowlist> for AllowlistData {
+    fn from(a: TomlAllowlist) -> Self {
+        AllowlistData {
+            condition: a.condition,
+            regex_target: a.regex_target,
+            regexes: a.regexes,
+            paths: a.paths,
+            stopwords: a.stopwords,
+        }
+    }
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct RequiredData {
+    id: String,
+    within_lines: Option<u64>,
+    within_columns: Option<u64>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RuleData {
@@ -43,6 +158,10 @@ struct RuleData {
     path: Option<String>,
     #[serde(default)]
     allowlists: Vec<AllowlistData>,
+    #[serde(default)]
+    skip_report: bool,
+    #[serde(default)]
+    required: Vec<RequiredData>,
 }
 
 #[derive(Deserialize, Default)]
@@ -83,11 +202,24 @@ struct Rule {
     has_keywords: bool,
     path: Option<regex::Regex>,
     allowlists: Vec<Allowlist>,
+    /// only another rule's requirement, never reported on its own
+    skip_report: bool,
+    /// composite: a finding stands only with one of each of these near it
+    required: Vec<Required>,
+}
+
+struct Required {
+    rule: usize,
+    within_lines: Option<u64>,
+    within_columns: Option<u64>,
 }
 
 struct Rules {
+    /// `default`, or the first 16 hex digits of the configuration's SHA-256: part of
+    /// the analysis key
+    key: String,
     rules: Vec<Rule>,
-    global: Allowlist,
+    global: Vec<Allowlist>,
     /// every rule's keywords, ASCII case-insensitive; `keyword_rule[k]` is keyword k's rule
     keywords: AhoCorasick,
     keyword_rule: Vec<usize>,
@@ -135,71 +267,296 @@ fn re2(pattern: &str) -> String {
     out
 }
 
-fn build(pattern: &str) -> Regex {
+fn build(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(&re2(pattern))
         .unicode(false)
         .size_limit(64 << 20)
         .dfa_size_limit(RULE_DFA_BYTES)
         .build()
-        .unwrap_or_else(|e| panic!("gitleaks regex compiles (unit-tested): {pattern}: {e}"))
 }
 
-fn build_path(pattern: &str) -> regex::Regex {
-    regex::Regex::new(pattern)
-        .unwrap_or_else(|e| panic!("gitleaks path regex compiles (unit-tested): {pattern}: {e}"))
+fn build_path(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(16 << 20)
+        .build()
 }
 
-fn allowlist(a: AllowlistData) -> Allowlist {
-    Allowlist {
-        and: a.condition.as_deref() == Some("AND"),
+fn allowlist(rule: &str, a: AllowlistData) -> Result<Allowlist, SecretsConfigError> {
+    let bad = |what, e: regex::Error| SecretsConfigError::Regex {
+        rule: rule.to_owned(),
+        what,
+        message: e.to_string(),
+    };
+    Ok(Allowlist {
+        and: a
+            .condition
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("AND")),
         target: match a.regex_target.as_deref() {
             Some("match") => Target::Match,
             Some("line") => Target::Line,
             _ => Target::Secret,
         },
-        regexes: a.regexes.iter().map(|r| build(r)).collect(),
-        paths: a.paths.iter().map(|p| build_path(p)).collect(),
+        regexes: a
+            .regexes
+            .iter()
+            .map(|r| build(r).map_err(|e| bad("an allowlist regex", e)))
+            .collect::<Result<_, _>>()?,
+        paths: a
+            .paths
+            .iter()
+            .map(|p| build_path(p).map_err(|e| bad("an allowlist path", e)))
+            .collect::<Result<_, _>>()?,
         stopwords: a.stopwords.iter().map(|w| w.to_lowercase()).collect(),
+    })
+}
+
+/// Compiles rules and global allowlists (each with the rules it is for; empty: all).
+fn compile(
+    key: String,
+    data: Vec<RuleData>,
+    global: Vec<(AllowlistData, Vec<String>)>,
+) -> Result<Rules, SecretsConfigError> {
+    if data.len() > MAX_RULES {
+        return Err(SecretsConfigError::TooMany);
     }
+    let index: std::collections::HashMap<String, usize> = data
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
+    let mut keyword_rule = Vec::new();
+    let mut keywords = Vec::new();
+    let mut rules = Vec::with_capacity(data.len());
+    for (i, r) in data.iter().enumerate() {
+        if r.id.is_empty() {
+            return Err(SecretsConfigError::NoId);
+        }
+        if r.regex.is_none() && r.path.is_none() {
+            return Err(SecretsConfigError::Empty(r.id.clone()));
+        }
+        for k in &r.keywords {
+            keywords.push(k.to_lowercase());
+            keyword_rule.push(i);
+        }
+        let bad = |what, e: regex::Error| SecretsConfigError::Regex {
+            rule: r.id.clone(),
+            what,
+            message: e.to_string(),
+        };
+        let required = r
+            .required
+            .iter()
+            .map(|q| {
+                index
+                    .get(q.id.as_str())
+                    .map(|&rule| Required {
+                        rule,
+                        within_lines: q.within_lines,
+                        within_columns: q.within_columns,
+                    })
+                    .ok_or_else(|| SecretsConfigError::MissingRequired {
+                        rule: r.id.clone(),
+                        required: q.id.clone(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        rules.push(Rule {
+            regex: r
+                .regex
+                .as_deref()
+                .map(build)
+                .transpose()
+                .map_err(|e| bad("its regex", e))?,
+            secret_group: r.secret_group,
+            entropy: r.entropy,
+            has_keywords: !r.keywords.is_empty(),
+            path: r
+                .path
+                .as_deref()
+                .map(build_path)
+                .transpose()
+                .map_err(|e| bad("its path", e))?,
+            allowlists: Vec::new(),
+            skip_report: r.skip_report,
+            required,
+            id: r.id.clone(),
+        });
+    }
+    for (rule, r) in rules.iter_mut().zip(data) {
+        for a in r.allowlists {
+            rule.allowlists.push(allowlist(&r.id, a)?);
+        }
+    }
+    let mut globals = Vec::new();
+    for (a, targets) in global {
+        if targets.is_empty() {
+            globals.push(allowlist("(global allowlist)", a)?);
+            continue;
+        }
+        // a global allowlist for some rules is theirs
+        for t in &targets {
+            if let Some(&i) = index.get(t.as_str()) {
+                let copy = AllowlistData {
+                    condition: a.condition.clone(),
+                    regex_target: a.regex_target.clone(),
+                    regexes: a.regexes.clone(),
+                    paths: a.paths.clone(),
+                    stopwords: a.stopwords.clone(),
+                };
+                let compiled = allowlist(t, copy)?;
+                rules[i].allowlists.push(compiled);
+            }
+        }
+    }
+    Ok(Rules {
+        key,
+        rules,
+        global: globals,
+        keywords: AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&keywords)
+            .map_err(|e| SecretsConfigError::Toml(format!("keywords: {e}")))?,
+        keyword_rule,
+    })
+}
+
+fn default_data() -> RuleFile {
+    serde_json::from_str(include_str!("../data/gitleaks.json"))
+        .expect("data/gitleaks.json is valid (unit-tested)")
 }
 
 fn rules() -> &'static Rules {
     static R: OnceLock<Rules> = OnceLock::new();
     R.get_or_init(|| {
-        let file: RuleFile = serde_json::from_str(include_str!("../data/gitleaks.json"))
-            .expect("data/gitleaks.json is valid (unit-tested)");
-        let mut keyword_rule = Vec::new();
-        let mut keywords = Vec::new();
-        let rules: Vec<Rule> = file
-            .rules
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                for k in &r.keywords {
-                    keywords.push(k.to_lowercase());
-                    keyword_rule.push(i);
-                }
-                Rule {
-                    regex: r.regex.as_deref().map(build),
-                    secret_group: r.secret_group,
-                    entropy: r.entropy,
-                    has_keywords: !r.keywords.is_empty(),
-                    path: r.path.as_deref().map(build_path),
-                    allowlists: r.allowlists.into_iter().map(allowlist).collect(),
-                    id: r.id,
-                }
-            })
-            .collect();
-        Rules {
-            rules,
-            global: allowlist(file.allowlist),
-            keywords: AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(&keywords)
-                .expect("keywords build"),
-            keyword_rule,
-        }
+        let file = default_data();
+        compile(
+            "default".into(),
+            file.rules,
+            vec![(file.allowlist, Vec::new())],
+        )
+        .expect("gitleaks' default rules compile (unit-tested)")
     })
+}
+
+/// The secret rules a consumer applies: gitleaks' defaults, or a gitleaks
+/// configuration of one's own. Loaded once per process (and kept for its life, which
+/// keeps [`crate::Options`] `Copy`).
+#[derive(Clone, Copy)]
+pub struct SecretRules(&'static Rules);
+
+impl Default for SecretRules {
+    fn default() -> Self {
+        SecretRules(rules())
+    }
+}
+
+impl std::fmt::Debug for SecretRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretRules")
+            .field("key", &self.0.key)
+            .field("rules", &self.0.rules.len())
+            .finish()
+    }
+}
+
+impl SecretRules {
+    /// `default`, or the configuration's digest: part of every analysis key.
+    pub fn key(&self) -> &str {
+        &self.0.key
+    }
+
+    /// Rules in the set.
+    pub fn len(&self) -> usize {
+        self.0.rules.len()
+    }
+
+    /// Whether the set has no rules (a configuration may disable every default).
+    pub fn is_empty(&self) -> bool {
+        self.0.rules.is_empty()
+    }
+
+    /// A gitleaks configuration (`.gitleaks.toml`): its rules and allowlists, on top of
+    /// the defaults when `[extend] useDefault = true` (less `disabledRules`; a rule of a
+    /// default's id is merged into it as gitleaks merges).
+    pub fn from_gitleaks_toml(text: &str) -> Result<SecretRules, SecretsConfigError> {
+        let config: TomlConfig =
+            toml::from_str(text).map_err(|e| SecretsConfigError::Toml(e.message().to_owned()))?;
+        let mut data: Vec<RuleData> = Vec::new();
+        let mut global: Vec<(AllowlistData, Vec<String>)> = Vec::new();
+        if let Some(extend) = &config.extend {
+            if extend.path.is_some() {
+                return Err(SecretsConfigError::Extend("path"));
+            }
+            if extend.url.is_some() {
+                return Err(SecretsConfigError::Extend("url"));
+            }
+            if extend.use_default {
+                let defaults = default_data();
+                data = defaults
+                    .rules
+                    .into_iter()
+                    .filter(|r| !extend.disabled_rules.contains(&r.id))
+                    .collect();
+                global.push((defaults.allowlist, Vec::new()));
+            }
+        }
+        if config.rules.len() > MAX_RULES {
+            return Err(SecretsConfigError::TooMany);
+        }
+        let defaults = data.len();
+        for r in config.rules {
+            let mut allowlists: Vec<AllowlistData> =
+                r.allowlists.into_iter().map(Into::into).collect();
+            allowlists.extend(r.allowlist.map(Into::into));
+            let rule = RuleData {
+                id: r.id,
+                regex: r.regex,
+                secret_group: r.secret_group,
+                entropy: r.entropy,
+                keywords: r.keywords,
+                path: r.path,
+                allowlists,
+                skip_report: r.skip_report,
+                required: r.required,
+            };
+            match data
+                .iter()
+                .position(|d| d.id == rule.id && !rule.id.is_empty())
+            {
+                // a default rule of the same id takes what the new one sets, as gitleaks
+                // merges: regex, path, entropy and secret group replaced, keywords and
+                // allowlists added — and, as there, not its `required` or `skipReport`
+                Some(i) if i < defaults => {
+                    let base = &mut data[i];
+                    if rule.regex.is_some() {
+                        base.regex = rule.regex;
+                    }
+                    if rule.path.is_some() {
+                        base.path = rule.path;
+                    }
+                    if rule.entropy != 0.0 {
+                        base.entropy = rule.entropy;
+                    }
+                    if rule.secret_group != 0 {
+                        base.secret_group = rule.secret_group;
+                    }
+                    base.keywords.extend(rule.keywords);
+                    base.allowlists.extend(rule.allowlists);
+                }
+                // within the file, the last of an id wins
+                Some(i) => data[i] = rule,
+                None => data.push(rule),
+            }
+        }
+        for a in config.allowlist.into_iter().chain(config.allowlists) {
+            let targets = a.target_rules.clone();
+            global.push((a.into(), targets));
+        }
+        let digest = hex(&Sha256::digest(text.as_bytes()));
+        let compiled = compile(digest[..16].to_owned(), data, global)?;
+        Ok(SecretRules(Box::leak(Box::new(compiled))))
+    }
 }
 
 impl Rules {
@@ -249,10 +606,13 @@ impl PathProfile {
     }
 }
 
-/// What `path` decides (see [`PathProfile`]).
-pub fn path_profile(path: &str) -> PathProfile {
-    let r = rules();
-    if r.global.paths.iter().any(|p| p.is_match(path)) {
+/// What `path` decides under `set` (see [`PathProfile`]).
+pub fn path_profile(path: &str, set: SecretRules) -> PathProfile {
+    let r = set.0;
+    if r.global
+        .iter()
+        .any(|g| g.paths.iter().any(|p| p.is_match(path)))
+    {
         return PathProfile {
             skipped: true,
             ..PathProfile::default()
@@ -274,13 +634,13 @@ pub fn path_profile(path: &str) -> PathProfile {
 
 /// Findings of rules that match a path alone (gitleaks reports the file, at line 0 —
 /// here line 1): a `.p12` key store, binary or not.
-pub fn path_findings(profile: &PathProfile) -> Vec<SecretFinding> {
-    let r = rules();
+pub fn path_findings(profile: &PathProfile, set: SecretRules) -> Vec<SecretFinding> {
+    let r = set.0;
     profile
         .path_rules
         .iter()
         .map(|i| &r.rules[usize::from(*i)])
-        .filter(|rule| rule.regex.is_none())
+        .filter(|rule| rule.regex.is_none() && !rule.skip_report && rule.required.is_empty())
         .map(|rule| SecretFinding {
             rule_id: rule.id.clone(),
             line: 1,
@@ -339,26 +699,100 @@ impl Allowlist {
     }
 }
 
-/// Scans a text as gitleaks scans a file whose path gave `profile`; one finding per
-/// rule and line, sorted by line. Each finding's `fingerprint` holds, for now, the
-/// SHA-256 of its line: [`fingerprint`] makes the finding's from it and the path.
-pub fn scan(text: &str, profile: &PathProfile) -> Vec<SecretFinding> {
+/// One rule's finding before composition: where it starts and its line's SHA-256.
+struct Found {
+    line: u64,
+    /// byte offset of its start within its line
+    column: u64,
+    line_hash: String,
+}
+
+/// Scans a text as gitleaks scans a file whose path gave `profile`, under `set`; one
+/// finding per rule and line, sorted by line. Each finding's `fingerprint` holds, for
+/// now, the SHA-256 of its line: [`fingerprint`] makes the finding's from it and the
+/// path.
+pub fn scan(text: &str, profile: &PathProfile, set: SecretRules) -> Vec<SecretFinding> {
     if profile.skipped {
         return Vec::new();
     }
-    let r = rules();
+    let r = set.0;
     let bytes = text.as_bytes();
     let runs = r.runs(bytes);
-    // where lines start, found once the first match needs it (most files have none)
-    let mut line_starts: Vec<usize> = Vec::new();
+    let mut scanner = Scanner {
+        rules: r,
+        bytes,
+        profile,
+        runs,
+        line_starts: Vec::new(),
+        found: std::collections::HashMap::new(),
+    };
     let mut out: Vec<SecretFinding> = Vec::new();
     for (i, rule) in r.rules.iter().enumerate() {
-        let Some(regex) = &rule.regex else { continue };
-        if !runs[i] {
+        if rule.skip_report || rule.regex.is_none() {
             continue;
         }
+        // the keyword prefilter picks the rules that run; a composite's requirements
+        // run whatever their keywords (gitleaks prefilters only the rules it reports)
+        let found = scanner.rule(i, true);
+        for f in found.iter() {
+            // composite: each required rule has a finding near this one
+            let stands = rule.required.iter().all(|q| {
+                scanner.rule(q.rule, false).iter().any(|g| {
+                    q.within_lines.is_none_or(|n| f.line.abs_diff(g.line) <= n)
+                        && q.within_columns
+                            .is_none_or(|n| f.column.abs_diff(g.column) <= n)
+                })
+            });
+            if stands && !out.iter().any(|o| o.line == f.line && o.rule_id == rule.id) {
+                out.push(SecretFinding {
+                    rule_id: rule.id.clone(),
+                    line: f.line,
+                    fingerprint: Some(f.line_hash.clone()),
+                    acknowledged: false,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.line.cmp(&b.line).then_with(|| a.rule_id.cmp(&b.rule_id)));
+    out
+}
+
+/// One file's scan: each rule's findings made once, when first asked for (a
+/// composite's requirements are asked for by each rule that needs them).
+struct Scanner<'a> {
+    rules: &'a Rules,
+    bytes: &'a [u8],
+    profile: &'a PathProfile,
+    runs: Vec<bool>,
+    /// where lines start, found once the first match needs it (most files have none)
+    line_starts: Vec<usize>,
+    found: std::collections::HashMap<usize, std::rc::Rc<Vec<Found>>>,
+}
+
+impl Scanner<'_> {
+    /// Rule `i`'s findings; none when `prefiltered` and its keywords are not in the file.
+    fn rule(&mut self, i: usize, prefiltered: bool) -> std::rc::Rc<Vec<Found>> {
+        if prefiltered && !self.runs[i] {
+            return std::rc::Rc::default();
+        }
+        if let Some(f) = self.found.get(&i) {
+            return f.clone();
+        }
+        let f = std::rc::Rc::new(self.find(i));
+        self.found.insert(i, f.clone());
+        f
+    }
+
+    /// Rule `i`'s findings, as gitleaks' detectRule makes them.
+    fn find(&mut self, i: usize) -> Vec<Found> {
+        let (r, bytes, profile) = (self.rules, self.bytes, self.profile);
+        let rule = &r.rules[i];
+        let mut out = Vec::new();
+        let Some(regex) = &rule.regex else {
+            return out;
+        };
         if rule.path.is_some() && !profile.path_rules.contains(&(i as u16)) {
-            continue;
+            return out;
         }
         // a rule allowlist that allows by path alone (OR) skips the file for the rule
         let path_allowed = |j: usize| profile.allowlisted.contains(&(i as u16, j as u8));
@@ -368,14 +802,15 @@ pub fn scan(text: &str, profile: &PathProfile) -> Vec<SecretFinding> {
             .enumerate()
             .any(|(j, a)| !a.and && path_allowed(j))
         {
-            continue;
+            return out;
         }
         for m in regex.find_iter(bytes) {
-            if line_starts.is_empty() {
-                line_starts = std::iter::once(0)
+            if self.line_starts.is_empty() {
+                self.line_starts = std::iter::once(0)
                     .chain(newlines(bytes).map(|i| i + 1))
                     .collect();
             }
+            let line_starts = &self.line_starts;
             let line_of = |offset: usize| line_starts.partition_point(|s| *s <= offset);
             let raw = &bytes[m.start()..m.end()];
             // gitleaks trims newlines off the match and ends it there
@@ -416,7 +851,10 @@ pub fn scan(text: &str, profile: &PathProfile) -> Vec<SecretFinding> {
             if rule.entropy != 0.0 && entropy(&String::from_utf8_lossy(secret)) <= rule.entropy {
                 continue;
             }
-            if r.global.allows(secret, matched, line, false) {
+            if r.global
+                .iter()
+                .any(|g| g.allows(secret, matched, line, false))
+            {
                 continue;
             }
             if rule
@@ -427,23 +865,14 @@ pub fn scan(text: &str, profile: &PathProfile) -> Vec<SecretFinding> {
             {
                 continue;
             }
-            let line_no = first_line as u64;
-            if out
-                .iter()
-                .any(|f| f.line == line_no && f.rule_id == rule.id)
-            {
-                continue;
-            }
-            out.push(SecretFinding {
-                rule_id: rule.id.clone(),
-                line: line_no,
-                fingerprint: Some(hex(&Sha256::digest(line))),
-                acknowledged: false,
+            out.push(Found {
+                line: first_line as u64,
+                column: (start - line_start) as u64,
+                line_hash: hex(&Sha256::digest(line)),
             });
         }
+        out
     }
-    out.sort_by(|a, b| a.line.cmp(&b.line).then_with(|| a.rule_id.cmp(&b.rule_id)));
-    out
 }
 
 /// The finding's stable fingerprint: SHA-256 of its rule, the file's path and the
@@ -495,7 +924,7 @@ mod tests;
 /// matches; slowest first (`benches/bin/secrets_profile.rs`).
 #[doc(hidden)]
 pub fn rule_times(texts: &[&str]) -> Vec<(String, f64, usize)> {
-    let r = rules();
+    let r = SecretRules::default().0;
     let mut out: Vec<(String, f64, usize)> =
         r.rules.iter().map(|x| (x.id.clone(), 0.0, 0)).collect();
     for text in texts {

@@ -19,7 +19,7 @@ const ALNUM: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
 const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 fn scan_plain(text: &str) -> Vec<SecretFinding> {
-    scan(text, &PathProfile::default())
+    scan(text, &PathProfile::default(), SecretRules::default())
 }
 
 #[test]
@@ -29,7 +29,7 @@ fn every_gitleaks_rule_compiles_and_the_set_is_whole() {
     let unique: std::collections::HashSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "rule ids are unique");
     // every regex, path and allowlist pattern compiles (the build panics otherwise)
-    let _ = path_profile("src/main.rs");
+    let _ = path_profile("src/main.rs", SecretRules::default());
 }
 
 #[test]
@@ -121,24 +121,34 @@ fn paths_decide_as_gitleaks_global_and_rule_allowlists_do() {
         "vendor/golang.org/x/net/a.go",
         "go.sum",
     ] {
-        let p = path_profile(path);
+        let p = path_profile(path, SecretRules::default());
         assert_eq!(p.key(), "skip", "{path}");
-        assert_eq!(scan(&secret, &p), vec![], "{path}");
+        assert_eq!(scan(&secret, &p, SecretRules::default()), vec![], "{path}");
     }
     // a rule's own path allowlist skips that rule only
-    let p = path_profile("node/@octokit/auth-token/README.md");
-    assert!(!scan(&secret, &p).iter().any(|f| f.rule_id == "github-pat"));
+    let p = path_profile("node/@octokit/auth-token/README.md", SecretRules::default());
+    assert!(
+        !scan(&secret, &p, SecretRules::default())
+            .iter()
+            .any(|f| f.rule_id == "github-pat")
+    );
     assert!(
         scan_plain(&secret)
             .iter()
             .any(|f| f.rule_id == "github-pat")
     );
     // a rule on a path alone reports the file
-    let p = path_profile("certs/client.p12");
-    let found = path_findings(&p);
+    let p = path_profile("certs/client.p12", SecretRules::default());
+    let found = path_findings(&p, SecretRules::default());
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].rule_id, "pkcs12-file");
-    assert!(path_findings(&path_profile("src/main.rs")).is_empty());
+    assert!(
+        path_findings(
+            &path_profile("src/main.rs", SecretRules::default()),
+            SecretRules::default()
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -161,4 +171,133 @@ fn fingerprints_follow_the_rule_path_and_line_not_the_line_number() {
     assert_eq!(moved.fingerprint, a.fingerprint, "moving the line keeps it");
     assert_ne!(other.fingerprint, a.fingerprint, "another file changes it");
     assert!(!fp.contains(&line[8..20]), "never the value");
+}
+
+fn scan_with(rules: SecretRules, text: &str) -> Vec<(String, u64)> {
+    scan(text, &path_profile("app.cfg", rules), rules)
+        .into_iter()
+        .map(|f| (f.rule_id, f.line))
+        .collect()
+}
+
+#[test]
+fn a_configuration_of_ones_own_replaces_or_extends_the_defaults() {
+    let aws = "key = AKIAZ7VRSUMGHEZQMEWA\n";
+    let own = SecretRules::from_gitleaks_toml(
+        "[[rules]]\nid = \"internal-token\"\nregex = '''itk_[a-z0-9]{20}'''\nkeywords = [\"itk_\"]\n",
+    )
+    .expect("compiles");
+    assert_eq!(own.len(), 1);
+    assert_ne!(own.key(), SecretRules::default().key());
+    let text = format!("{aws}token = itk_{}\n", "a1b2c3d4e5f6g7h8i9j0");
+    assert_eq!(scan_with(own, &text), [("internal-token".to_owned(), 2)]);
+    // extended: the defaults stay, less the disabled
+    let extended = SecretRules::from_gitleaks_toml(
+        "[extend]\nuseDefault = true\ndisabledRules = [\"generic-api-key\"]\n[[rules]]\nid = \"internal-token\"\nregex = '''itk_[a-z0-9]{20}'''\n",
+    )
+    .expect("compiles");
+    assert_eq!(extended.len(), SecretRules::default().len());
+    assert_eq!(
+        scan_with(extended, &text),
+        [
+            ("aws-access-token".to_owned(), 1),
+            ("internal-token".to_owned(), 2)
+        ]
+    );
+    let disabled = SecretRules::from_gitleaks_toml(
+        "[extend]\nuseDefault = true\ndisabledRules = [\"aws-access-token\", \"generic-api-key\"]\n",
+    )
+    .expect("compiles");
+    assert!(scan_with(disabled, &text).is_empty());
+    // a global allowlist for one rule only
+    let targeted = SecretRules::from_gitleaks_toml(
+        "[extend]\nuseDefault = true\ndisabledRules = [\"generic-api-key\"]\n[[allowlists]]\ntargetRules = [\"aws-access-token\"]\nregexes = ['''^AKIAZ7''']\n",
+    )
+    .expect("compiles");
+    assert!(scan_with(targeted, &text).is_empty());
+}
+
+#[test]
+fn composite_rules_report_only_near_their_requirements() {
+    let rules = SecretRules::from_gitleaks_toml(
+        r#"
+[[rules]]
+id = "password"
+regex = '''password\s*=\s*"([^"]+)"'''
+keywords = ["password"]
+[[rules.required]]
+id = "user"
+withinLines = 2
+[[rules.required]]
+id = "host"
+
+[[rules]]
+id = "user"
+regex = '''user\s*=\s*"[^"]+"'''
+keywords = ["user"]
+skipReport = true
+
+[[rules]]
+id = "host"
+regex = '''host\s*=\s*"[^"]+"'''
+keywords = ["not-in-the-file"]
+skipReport = true
+
+[[rules]]
+id = "column"
+regex = '''KEY-[0-9]{4}'''
+[[rules.required]]
+id = "marker"
+withinColumns = 5
+
+[[rules]]
+id = "marker"
+regex = '''<m>'''
+skipReport = true
+"#,
+    )
+    .expect("compiles");
+    let text = "host = \"db\"\nuser = \"a\"\npassword = \"near-the-user\"\n\n\n\npassword = \"far-from-it\"\n<m> KEY-1234\nxxxxxxxxxxxx KEY-5678\n";
+    // the required host rule runs though its keywords are not in the file (gitleaks
+    // prefilters only the rules it reports); skipReport rules never report alone
+    assert_eq!(
+        scan_with(rules, text),
+        [("password".to_owned(), 3), ("column".to_owned(), 8)]
+    );
+    // without the host anywhere, no password stands
+    assert_eq!(
+        scan_with(rules, &text.replace("host", "hast")),
+        [("column".to_owned(), 8)]
+    );
+}
+
+#[test]
+fn configurations_that_would_not_work_are_refused_naming_why() {
+    for (toml, want) in [
+        ("[[rules]\n", "not a gitleaks configuration"),
+        ("[[rules]]\nregex = 'x'\n", "a rule has no id"),
+        (
+            "[[rules]]\nid = \"x\"\n",
+            "rule \"x\" has neither a regex nor a path",
+        ),
+        (
+            "[[rules]]\nid = \"x\"\nregex = '''(unclosed'''\n",
+            "rule \"x\": its regex does not compile",
+        ),
+        (
+            "[[rules]]\nid = \"x\"\nregex = 'a'\n[[rules.allowlists]]\npaths = ['''[''']\n",
+            "rule \"x\": an allowlist path does not compile",
+        ),
+        (
+            "[[rules]]\nid = \"x\"\nregex = 'a'\n[[rules.required]]\nid = \"y\"\n",
+            "rule \"x\" requires rule \"y\"",
+        ),
+        (
+            "[extend]\npath = \"/etc/other.toml\"\n",
+            "[extend] path is not supported",
+        ),
+    ] {
+        let e = SecretRules::from_gitleaks_toml(toml).expect_err(toml);
+        assert!(e.to_string().starts_with(want), "{toml}: {e}");
+    }
 }
