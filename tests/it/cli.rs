@@ -116,13 +116,7 @@ fn json_logs_end_in_a_json_error_and_human_logs_in_a_file_have_no_colour() {
     assert_eq!(last["fields"]["exit_code"], 2, "{last}");
 
     // a daemon's human logs, written to a pipe (as to a file): plain text
-    let out = Command::new(workspace_bin("tributary-consumer"))
-        .args(["run", "--brokers", "127.0.0.1:1"])
-        .args(["--cache-dir", "/tmp/tributary-it-cli/content"])
-        .args(["--git-cache-dir", "/tmp/tributary-it-cli/git"])
-        .args(["--analysis-cache-dir", "/tmp/tributary-it-cli/analysis"])
-        .output()
-        .expect("consumer runs");
+    let out = unreachable_consumer(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("WARN"), "some log lines: {stderr}");
@@ -572,15 +566,7 @@ fn a_secrets_configuration_that_does_not_compile_refuses_the_start() {
         "[[rules]]\nid = \"team-token\"\nregex = '''(unclosed'''\n[[rules]]\nid = \"x\"\nregex = 'sk_live_hunter2'\n",
     )
     .expect("write");
-    let out = Command::new(workspace_bin("tributary-consumer"))
-        .args(["run", "--brokers", "127.0.0.1:1"])
-        .arg("--secrets-config")
-        .arg(&config)
-        .args(["--cache-dir", "/tmp/tributary-it-cli/content"])
-        .args(["--git-cache-dir", "/tmp/tributary-it-cli/git"])
-        .args(["--analysis-cache-dir", "/tmp/tributary-it-cli/analysis"])
-        .output()
-        .expect("consumer runs");
+    let out = unreachable_consumer(&["--secrets-config", config.to_str().expect("utf-8")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("secrets configuration"), "{stderr}");
@@ -589,4 +575,16 @@ fn a_secrets_configuration_that_does_not_compile_refuses_the_start() {
         "{stderr}"
     );
     assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// `tributary-consumer run` with `extra` flags against a broker nobody listens on.
+fn unreachable_consumer(extra: &[&str]) -> std::process::Output {
+    Command::new(workspace_bin("tributary-consumer"))
+        .args(["run", "--brokers", "127.0.0.1:1"])
+        .args(extra)
+        .args(["--cache-dir", "/tmp/tributary-it-cli/content"])
+        .args(["--git-cache-dir", "/tmp/tributary-it-cli/git"])
+        .args(["--analysis-cache-dir", "/tmp/tributary-it-cli/analysis"])
+        .output()
+        .expect("consumer runs")
 }

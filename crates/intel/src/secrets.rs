@@ -68,11 +68,11 @@ pub enum SecretsConfigError {
 struct TomlConfig {
     extend: Option<TomlExtend>,
     #[serde(default)]
-    rules: Vec<TomlRule>,
+    rules: Vec<RuleData>,
     /// before gitleaks 8.25: one global allowlist
-    allowlist: Option<TomlAllowlist>,
+    allowlist: Option<AllowlistData>,
     #[serde(default)]
-    allowlists: Vec<TomlAllowlist>,
+    allowlists: Vec<AllowlistData>,
 }
 
 #[derive(Deserialize)]
@@ -86,56 +86,6 @@ struct TomlExtend {
     disabled_rules: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TomlRule {
-    #[serde(default)]
-    id: String,
-    regex: Option<String>,
-    #[serde(default)]
-    secret_group: usize,
-    #[serde(default)]
-    entropy: f64,
-    #[serde(default)]
-    keywords: Vec<String>,
-    path: Option<String>,
-    #[serde(default)]
-    skip_report: bool,
-    allowlist: Option<TomlAllowlist>,
-    #[serde(default)]
-    allowlists: Vec<TomlAllowlist>,
-    #[serde(default)]
-    required: Vec<RequiredData>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct TomlAllowlist {
-    condition: Option<String>,
-    regex_target: Option<String>,
-    #[serde(default)]
-    regexes: Vec<String>,
-    #[serde(default)]
-    paths: Vec<String>,
-    #[serde(default)]
-    stopwords: Vec<String>,
-    /// a global allowlist for these rules only (gitleaks 8.25)
-    #[serde(default)]
-    target_rules: Vec<String>,
-}
-
-impl From<TomlAllowlist> for AllowlistData {
-    fn from(a: TomlAllowlist) -> Self {
-        AllowlistData {
-            condition: a.condition,
-            regex_target: a.regex_target,
-            regexes: a.regexes,
-            paths: a.paths,
-            stopwords: a.stopwords,
-        }
-    }
-}
-
 #[derive(Deserialize, Clone)]
 #[serde(rename_all = "camelCase")]
 struct RequiredData {
@@ -144,9 +94,11 @@ struct RequiredData {
     within_columns: Option<u64>,
 }
 
+/// A rule as gitleaks' configuration writes it (and `data/gitleaks.json` keeps it).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RuleData {
+    #[serde(default)]
     id: String,
     regex: Option<String>,
     #[serde(default)]
@@ -158,13 +110,15 @@ struct RuleData {
     path: Option<String>,
     #[serde(default)]
     allowlists: Vec<AllowlistData>,
+    /// before gitleaks 8.25: one allowlist
+    allowlist: Option<AllowlistData>,
     #[serde(default)]
     skip_report: bool,
     #[serde(default)]
     required: Vec<RequiredData>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(rename_all = "camelCase")]
 struct AllowlistData {
     condition: Option<String>,
@@ -175,6 +129,9 @@ struct AllowlistData {
     paths: Vec<String>,
     #[serde(default)]
     stopwords: Vec<String>,
+    /// a global allowlist for these rules only (gitleaks 8.25)
+    #[serde(default)]
+    target_rules: Vec<String>,
 }
 
 /// What an allowlist's regexes are tested against.
@@ -397,14 +354,7 @@ fn compile(
         // a global allowlist for some rules is theirs
         for t in &targets {
             if let Some(&i) = index.get(t.as_str()) {
-                let copy = AllowlistData {
-                    condition: a.condition.clone(),
-                    regex_target: a.regex_target.clone(),
-                    regexes: a.regexes.clone(),
-                    paths: a.paths.clone(),
-                    stopwords: a.stopwords.clone(),
-                };
-                let compiled = allowlist(t, copy)?;
+                let compiled = allowlist(t, a.clone())?;
                 rules[i].allowlists.push(compiled);
             }
         }
@@ -505,21 +455,8 @@ impl SecretRules {
             return Err(SecretsConfigError::TooMany);
         }
         let defaults = data.len();
-        for r in config.rules {
-            let mut allowlists: Vec<AllowlistData> =
-                r.allowlists.into_iter().map(Into::into).collect();
-            allowlists.extend(r.allowlist.map(Into::into));
-            let rule = RuleData {
-                id: r.id,
-                regex: r.regex,
-                secret_group: r.secret_group,
-                entropy: r.entropy,
-                keywords: r.keywords,
-                path: r.path,
-                allowlists,
-                skip_report: r.skip_report,
-                required: r.required,
-            };
+        for mut rule in config.rules {
+            rule.allowlists.extend(rule.allowlist.take());
             match data
                 .iter()
                 .position(|d| d.id == rule.id && !rule.id.is_empty())
@@ -551,7 +488,7 @@ impl SecretRules {
         }
         for a in config.allowlist.into_iter().chain(config.allowlists) {
             let targets = a.target_rules.clone();
-            global.push((a.into(), targets));
+            global.push((a, targets));
         }
         let digest = hex(&Sha256::digest(text.as_bytes()));
         let compiled = compile(digest[..16].to_owned(), data, global)?;
