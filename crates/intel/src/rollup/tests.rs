@@ -236,10 +236,25 @@ fn the_report_escapes_repository_strings_and_shows_the_numbers() {
         fingerprint: None,
         acknowledged: false,
     }];
+    // with history and unique lines, the churn table and the unique-lines line show it
+    evil.history = Some(tributary_events::v2::FileHistory {
+        commits: 3,
+        window_days: 90,
+        last_commit: None,
+        last_changed_at: None,
+    });
+    evil.unique_lines = Some(tributary_events::intelligence::UniqueLines {
+        count: 12,
+        sample: String::new(),
+        sample_bits: None,
+    });
     let mut r = run(1);
     r.project = "p\"><img src=x onerror=alert(1)>".into();
     let s = summarise(&r, &[evil], 0, true, OffsetDateTime::now_utc());
     let html = crate::report::html(&s);
+    assert!(html.contains("id=\"churn\""), "churn table");
+    assert!(html.contains("<td class=\"n\">21</td>"), "7 × 3 commits");
+    assert!(html.contains("id=\"unique-lines\""));
     assert!(!html.contains("<script>alert"), "path not escaped");
     assert!(!html.contains("<img src=x"), "project not escaped");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;.rs"));
