@@ -97,16 +97,18 @@ async fn reads_blobs_of_a_commit_refuses_symlinks_and_reports_missing_paths() {
 /// last release that changed it, and the last commit that did.
 #[test]
 fn history_folded_release_by_release_equals_git_log() {
-    use tributary_publisher::history::{History, HistoryRequest};
+    use tributary_publisher::history::{History, HistoryRequest, HistorySettings};
     let work = tempfile::tempdir().expect("tempdir");
     let repo = work.path().join("sync");
     std::fs::create_dir_all(&repo).expect("mkdir");
     git(&repo, &["init", "-q", "-b", "main"]);
     let state = work.path().join("history");
     let request = HistoryRequest {
-        window_days: 365,
-        max_commits: 10_000,
-        dir: Some(state.clone()),
+        settings: HistorySettings {
+            window_days: 365,
+            max_commits: 10_000,
+            dir: Some(state.clone()),
+        },
         key: "sync\nrepo\nmain".into(),
     };
     let mut folded = None;

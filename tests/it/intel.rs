@@ -11,37 +11,47 @@ use serde_json::Value;
 use tributary_events::RelPath;
 use tributary_intel::analyse;
 
-/// Files under `root` whose names end with one of `exts`, at most `max`, spread evenly
-/// over the sorted list (deterministic), none over 512 KiB, no symlinks.
-fn corpus(root: &Path, exts: &[&str], max: usize) -> Vec<PathBuf> {
+/// Regular files under `roots` (links not followed) that `keep` accepts, sorted.
+fn files_under(roots: &[PathBuf], keep: impl Fn(&std::fs::DirEntry) -> bool) -> Vec<PathBuf> {
     let mut all = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
+    let mut stack = roots.to_vec();
     while let Some(dir) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&dir) else {
             continue;
         };
         for e in rd.flatten() {
             let Ok(ft) = e.file_type() else { continue };
-            let p = e.path();
             if ft.is_dir() {
-                stack.push(p);
-            } else if ft.is_file()
-                && exts.iter().any(|x| p.to_string_lossy().ends_with(x))
-                && e.metadata().is_ok_and(|m| m.len() <= 512 * 1024)
-            {
-                all.push(p);
+                stack.push(e.path());
+            } else if ft.is_file() && keep(&e) {
+                all.push(e.path());
             }
         }
     }
     all.sort();
+    all
+}
+
+/// At most `max` of `all`, spread evenly over it (deterministic).
+fn spread(all: Vec<PathBuf>, max: usize) -> Vec<PathBuf> {
+    let step = all.len().div_ceil(max).max(1);
+    all.into_iter().step_by(step).collect()
+}
+
+/// Files under `root` whose names end with one of `exts`, at most `max`, spread evenly
+/// over the sorted list (deterministic), none over 512 KiB, no symlinks.
+fn corpus(root: &Path, exts: &[&str], max: usize) -> Vec<PathBuf> {
+    let all = files_under(&[root.to_path_buf()], |e| {
+        exts.iter().any(|x| e.path().to_string_lossy().ends_with(x))
+            && e.metadata().is_ok_and(|m| m.len() <= 512 * 1024)
+    });
     assert!(
         !all.is_empty(),
         "no {exts:?} files under {}: the corpus this test reads is missing \
          (deploy/local/services install sets the machine up)",
         root.display()
     );
-    let step = all.len().div_ceil(max).max(1);
-    all.into_iter().step_by(step).collect()
+    spread(all, max)
 }
 
 use tributary_tests::run as output;
@@ -1589,24 +1599,10 @@ fn generated_flags_and_their_reasons_follow_gos_convention_on_its_source_tree() 
 
 /// Files named `name` under `root`, at most `max`, spread over the sorted list.
 fn named(root: &Path, name: &str, max: usize) -> Vec<PathBuf> {
-    let mut all = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                stack.push(e.path());
-            } else if ft.is_file() && e.file_name() == name {
-                all.push(e.path());
-            }
-        }
-    }
-    all.sort();
-    let step = all.len().div_ceil(max).max(1);
-    all.into_iter().step_by(step).collect()
+    spread(
+        files_under(&[root.to_path_buf()], |e| e.file_name() == name),
+        max,
+    )
 }
 
 type Entries = std::collections::BTreeSet<(String, String, Option<bool>)>;
@@ -2213,19 +2209,7 @@ fn unique_lines_equal_sccs_rule_and_the_project_estimate_holds() {
     let python = std::env::var("TRIBUTARY_PEERS_PYTHON")
         .expect("TRIBUTARY_PEERS_PYTHON (eval \"$(deploy/local/services env)\")");
     let src = go_root().join("src");
-    let mut files = Vec::new();
-    let mut stack = vec![src.join("net"), src.join("crypto")];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).expect("read_dir").flatten() {
-            let ft = e.file_type().expect("type");
-            if ft.is_dir() {
-                stack.push(e.path());
-            } else if ft.is_file() {
-                files.push(e.path());
-            }
-        }
-    }
-    files.sort();
+    let files = files_under(&[src.join("net"), src.join("crypto")], |_| true);
     let script = r#"
 import sys, json
 counts = []
@@ -2276,12 +2260,12 @@ print(json.dumps({"counts": counts}))
     }
     let e = project.estimate().expect("files");
     let exact = exact_union.len() as f64;
-    let error = (e.unique_lines as f64 - exact).abs() / exact;
+    let error = (e.estimate as f64 - exact).abs() / exact;
     println!(
         "{} files ({binary} binary), unique lines per file equal; project: estimate {} vs exact {exact} \
          ({:.2} % off, standard error {:.2} %), DRYness {:.3}",
         files.len(),
-        e.unique_lines,
+        e.estimate,
         error * 100.0,
         e.relative_standard_error * 100.0,
         e.dryness

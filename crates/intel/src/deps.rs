@@ -357,21 +357,23 @@ fn npm_purl(name: &str, version: Option<&str>) -> String {
     }
 }
 
+/// npm's tables of dependencies by name, as `package.json` has them (JSON values) and
+/// pnpm's importers (YAML values; pnpm writes no peer table there).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct PackageJsonFile {
-    #[serde(default)]
-    dependencies: BTreeMap<String, serde_json::Value>,
-    #[serde(default)]
-    dev_dependencies: BTreeMap<String, serde_json::Value>,
-    #[serde(default)]
-    optional_dependencies: BTreeMap<String, serde_json::Value>,
-    #[serde(default)]
-    peer_dependencies: BTreeMap<String, serde_json::Value>,
+struct NpmTables<V> {
+    #[serde(default = "BTreeMap::new")]
+    dependencies: BTreeMap<String, V>,
+    #[serde(default = "BTreeMap::new")]
+    dev_dependencies: BTreeMap<String, V>,
+    #[serde(default = "BTreeMap::new")]
+    optional_dependencies: BTreeMap<String, V>,
+    #[serde(default = "BTreeMap::new")]
+    peer_dependencies: BTreeMap<String, V>,
 }
 
 fn package_json(text: &str) -> Result<Vec<Dependency>, String> {
-    let p: PackageJsonFile = json_doc(text, "package.json")?;
+    let p: NpmTables<serde_json::Value> = json_doc(text, "package.json")?;
     Ok(manifest_entries(
         [
             (&p.dependencies, "runtime"),
@@ -646,23 +648,12 @@ struct PnpmLockFile {
     lockfile_version: Option<serde_norway::Value>,
     /// v6+: the workspace's projects, `.` the root
     #[serde(default)]
-    importers: BTreeMap<String, PnpmImporter>,
+    importers: BTreeMap<String, NpmTables<serde_norway::Value>>,
     /// v5 (and v6 without a workspace): the root's tables at the top
     #[serde(flatten)]
-    root: PnpmImporter,
+    root: NpmTables<serde_norway::Value>,
     #[serde(default)]
     packages: BTreeMap<String, PnpmPackage>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct PnpmImporter {
-    #[serde(default)]
-    dependencies: BTreeMap<String, serde_norway::Value>,
-    #[serde(default)]
-    dev_dependencies: BTreeMap<String, serde_norway::Value>,
-    #[serde(default)]
-    optional_dependencies: BTreeMap<String, serde_norway::Value>,
 }
 
 #[derive(Deserialize, Default)]

@@ -134,7 +134,7 @@ pub fn fold(
         if whole <= 0.0 {
             0.0
         } else {
-            ((part / whole) * 10_000.0).round() / 10_000.0
+            crate::rollup::four_places(part / whole)
         }
     };
     let (files, bytes) = (p.totals.files as f64, p.totals.bytes as f64);

@@ -90,11 +90,8 @@ pub struct Rollup {
     by_content: HashMap<tributary_events::Sha256Hex, Copies>,
     /// The union of the documents' unique-line samples (bounded: `uniq::MAX_SAMPLE`).
     unique_lines: crate::uniq::ProjectLines,
-    samples_refused: u64,
-    /// Files with history: (window days, files, changed, changes), and the current
-    /// churn hotspots (bounded like `hot`).
-    churn: Option<(u32, u64, u64, u64)>,
-    churn_hot: Vec<ChurnHotspot>,
+    /// Files with history, counted, with the current churn hotspots (bounded like `hot`).
+    churn: Option<Churn>,
 }
 
 #[derive(Debug)]
@@ -102,6 +99,11 @@ struct Copies {
     size: u64,
     files: u64,
     paths: Vec<String>,
+}
+
+/// A share or rate as summaries give it: four decimal places.
+pub(crate) fn four_places(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
 }
 
 /// Hotspot order: the most complex first, then the largest, then by path.
@@ -165,11 +167,7 @@ impl Rollup {
             }
         }
         if let Some(u) = &d.unique_lines {
-            let bits = u.sample_bits.unwrap_or(crate::uniq::SAMPLE_BITS);
-            match crate::uniq::decode_sample(&u.sample, bits) {
-                Ok(sample) => self.unique_lines.add(d.lines.total(), &sample, bits),
-                Err(_) => self.samples_refused += 1,
-            }
+            self.unique_lines.add_document(d.lines.total(), u);
         }
         let file_cc = d.complexity.as_ref().map_or(0, |c| c.cyclomatic);
         self.cyclomatic += file_cc;
@@ -270,22 +268,25 @@ impl Rollup {
             }
         }
         if let Some(h) = &d.history {
-            let c = self.churn.get_or_insert((h.window_days, 0, 0, 0));
-            c.1 += 1;
-            c.2 += u64::from(h.commits > 0);
-            c.3 += u64::from(h.commits);
+            let c = self.churn.get_or_insert_with(|| Churn {
+                window_days: h.window_days,
+                ..Churn::default()
+            });
+            c.files += 1;
+            c.files_changed += u64::from(h.commits > 0);
+            c.file_changes += u64::from(h.commits);
             let score = file_cc.saturating_mul(u64::from(h.commits));
             if risky && score > 0 {
-                self.churn_hot.push(ChurnHotspot {
+                c.hotspots.push(ChurnHotspot {
                     path: d.path.to_string(),
                     commits: h.commits,
                     cyclomatic: file_cc,
                     score,
                     last_commit: h.last_commit.clone(),
                 });
-                if self.churn_hot.len() >= 4 * HOTSPOTS {
-                    self.churn_hot.sort_by(hotter_churn);
-                    self.churn_hot.truncate(HOTSPOTS);
+                if c.hotspots.len() >= 4 * HOTSPOTS {
+                    c.hotspots.sort_by(hotter_churn);
+                    c.hotspots.truncate(HOTSPOTS);
                 }
             }
         }
@@ -350,7 +351,7 @@ impl Rollup {
             if whole == 0 {
                 0.0
             } else {
-                ((part as f64 / whole as f64) * 10_000.0).round() / 10_000.0
+                four_places(part as f64 / whole as f64)
             }
         };
         let shares = Shares {
@@ -361,28 +362,15 @@ impl Rollup {
         };
         let duplicates = duplicates(self.by_content);
         let unique_lines = self.unique_lines.estimate().map(|e| ProjectUniqueLines {
-            estimate: e.unique_lines,
-            relative_standard_error: (e.relative_standard_error * 10_000.0).round() / 10_000.0,
-            lines: e.lines,
-            dryness: (e.dryness * 10_000.0).round() / 10_000.0,
-            sample_rate: e.sample_rate,
-            files: e.files,
-            samples_refused: self.samples_refused,
+            relative_standard_error: four_places(e.relative_standard_error),
+            dryness: four_places(e.dryness),
+            ..e
         });
-        let churn = self
-            .churn
-            .map(|(window_days, files, files_changed, file_changes)| {
-                let mut hotspots = self.churn_hot;
-                hotspots.sort_by(hotter_churn);
-                hotspots.truncate(HOTSPOTS);
-                Churn {
-                    window_days,
-                    files,
-                    files_changed,
-                    file_changes,
-                    hotspots,
-                }
-            });
+        let churn = self.churn.map(|mut c| {
+            c.hotspots.sort_by(hotter_churn);
+            c.hotspots.truncate(HOTSPOTS);
+            c
+        });
         ProjectSummary {
             schema_version: INTELLIGENCE_SCHEMA_VERSION.to_owned(),
             doc_type: DOC_TYPE_PROJECT_SUMMARY.to_owned(),

@@ -238,12 +238,17 @@ fn build_path(pattern: &str) -> Result<regex::Regex, regex::Error> {
         .build()
 }
 
-fn allowlist(rule: &str, a: AllowlistData) -> Result<Allowlist, SecretsConfigError> {
-    let bad = |what, e: regex::Error| SecretsConfigError::Regex {
-        rule: rule.to_owned(),
+/// A configuration's regex that does not compile, named by rule and place.
+fn bad_regex(rule: &str, what: &'static str) -> impl FnOnce(regex::Error) -> SecretsConfigError {
+    let rule = rule.to_owned();
+    move |e| SecretsConfigError::Regex {
+        rule,
         what,
         message: e.to_string(),
-    };
+    }
+}
+
+fn allowlist(rule: &str, a: AllowlistData) -> Result<Allowlist, SecretsConfigError> {
     Ok(Allowlist {
         and: a
             .condition
@@ -257,12 +262,12 @@ fn allowlist(rule: &str, a: AllowlistData) -> Result<Allowlist, SecretsConfigErr
         regexes: a
             .regexes
             .iter()
-            .map(|r| build(r).map_err(|e| bad("an allowlist regex", e)))
+            .map(|r| build(r).map_err(bad_regex(rule, "an allowlist regex")))
             .collect::<Result<_, _>>()?,
         paths: a
             .paths
             .iter()
-            .map(|p| build_path(p).map_err(|e| bad("an allowlist path", e)))
+            .map(|p| build_path(p).map_err(bad_regex(rule, "an allowlist path")))
             .collect::<Result<_, _>>()?,
         stopwords: a.stopwords.iter().map(|w| w.to_lowercase()).collect(),
     })
@@ -296,11 +301,6 @@ fn compile(
             keywords.push(k.to_lowercase());
             keyword_rule.push(i);
         }
-        let bad = |what, e: regex::Error| SecretsConfigError::Regex {
-            rule: r.id.clone(),
-            what,
-            message: e.to_string(),
-        };
         let required = r
             .required
             .iter()
@@ -324,7 +324,7 @@ fn compile(
                 .as_deref()
                 .map(build)
                 .transpose()
-                .map_err(|e| bad("its regex", e))?,
+                .map_err(bad_regex(&r.id, "its regex"))?,
             secret_group: r.secret_group,
             entropy: r.entropy,
             has_keywords: !r.keywords.is_empty(),
@@ -333,7 +333,7 @@ fn compile(
                 .as_deref()
                 .map(build_path)
                 .transpose()
-                .map_err(|e| bad("its path", e))?,
+                .map_err(bad_regex(&r.id, "its path"))?,
             allowlists: Vec::new(),
             skip_report: r.skip_report,
             required,
@@ -659,32 +659,35 @@ pub fn scan(text: &str, profile: &PathProfile, set: SecretRules) -> Vec<SecretFi
         rules: r,
         bytes,
         profile,
-        runs,
         line_starts: Vec::new(),
-        found: std::collections::HashMap::new(),
     };
+    // a composite's requirements, found once each when first needed: they run whatever
+    // their keywords (gitleaks prefilters only the rules it reports)
+    let mut required: std::collections::HashMap<usize, Vec<Found>> =
+        std::collections::HashMap::new();
     let mut out: Vec<SecretFinding> = Vec::new();
     for (i, rule) in r.rules.iter().enumerate() {
-        if rule.skip_report || rule.regex.is_none() {
+        if rule.skip_report || rule.regex.is_none() || !runs[i] {
             continue;
         }
-        // the keyword prefilter picks the rules that run; a composite's requirements
-        // run whatever their keywords (gitleaks prefilters only the rules it reports)
-        let found = scanner.rule(i, true);
-        for f in found.iter() {
+        for f in scanner.find(i) {
             // composite: each required rule has a finding near this one
             let stands = rule.required.iter().all(|q| {
-                scanner.rule(q.rule, false).iter().any(|g| {
-                    q.within_lines.is_none_or(|n| f.line.abs_diff(g.line) <= n)
-                        && q.within_columns
-                            .is_none_or(|n| f.column.abs_diff(g.column) <= n)
-                })
+                required
+                    .entry(q.rule)
+                    .or_insert_with(|| scanner.find(q.rule))
+                    .iter()
+                    .any(|g| {
+                        q.within_lines.is_none_or(|n| f.line.abs_diff(g.line) <= n)
+                            && q.within_columns
+                                .is_none_or(|n| f.column.abs_diff(g.column) <= n)
+                    })
             });
             if stands && !out.iter().any(|o| o.line == f.line && o.rule_id == rule.id) {
                 out.push(SecretFinding {
                     rule_id: rule.id.clone(),
                     line: f.line,
-                    fingerprint: Some(f.line_hash.clone()),
+                    fingerprint: Some(f.line_hash),
                     acknowledged: false,
                 });
             }
@@ -694,32 +697,16 @@ pub fn scan(text: &str, profile: &PathProfile, set: SecretRules) -> Vec<SecretFi
     out
 }
 
-/// One file's scan: each rule's findings made once, when first asked for (a
-/// composite's requirements are asked for by each rule that needs them).
+/// One file's scan: its rules' findings, with where lines start.
 struct Scanner<'a> {
     rules: &'a Rules,
     bytes: &'a [u8],
     profile: &'a PathProfile,
-    runs: Vec<bool>,
     /// where lines start, found once the first match needs it (most files have none)
     line_starts: Vec<usize>,
-    found: std::collections::HashMap<usize, std::rc::Rc<Vec<Found>>>,
 }
 
 impl Scanner<'_> {
-    /// Rule `i`'s findings; none when `prefiltered` and its keywords are not in the file.
-    fn rule(&mut self, i: usize, prefiltered: bool) -> std::rc::Rc<Vec<Found>> {
-        if prefiltered && !self.runs[i] {
-            return std::rc::Rc::default();
-        }
-        if let Some(f) = self.found.get(&i) {
-            return f.clone();
-        }
-        let f = std::rc::Rc::new(self.find(i));
-        self.found.insert(i, f.clone());
-        f
-    }
-
     /// Rule `i`'s findings, as gitleaks' detectRule makes them.
     fn find(&mut self, i: usize) -> Vec<Found> {
         let (r, bytes, profile) = (self.rules, self.bytes, self.profile);

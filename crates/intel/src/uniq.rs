@@ -25,6 +25,7 @@
 use std::collections::HashSet;
 
 use base64::Engine as _;
+use tributary_events::intelligence::{ProjectUniqueLines, UniqueLines};
 use twox_hash::XxHash3_64;
 
 /// One line in `2^SAMPLE_BITS` (by hash) is kept in a document's sample.
@@ -138,23 +139,21 @@ pub struct ProjectLines {
     /// Physical lines of the files folded (DRYness's denominator).
     lines: u64,
     files: u64,
-}
-
-/// The estimate: unique lines across the project and DRYness (unique ÷ all lines).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
-    pub unique_lines: u64,
-    pub lines: u64,
-    /// `unique_lines / lines`, 0 when there are no lines.
-    pub dryness: f64,
-    /// The estimate's relative standard error.
-    pub relative_standard_error: f64,
-    /// One line in this many (by hash) is in the sample.
-    pub sample_rate: u64,
-    pub files: u64,
+    /// Documents whose sample was refused.
+    refused: u64,
 }
 
 impl ProjectLines {
+    /// Adds one document's file: its physical line count and its unique lines; a
+    /// sample [`decode_sample`] refuses is counted, not folded.
+    pub fn add_document(&mut self, lines: u64, unique: &UniqueLines) {
+        let bits = unique.sample_bits.unwrap_or(SAMPLE_BITS);
+        match decode_sample(&unique.sample, bits) {
+            Ok(sample) => self.add(lines, &sample, bits),
+            Err(_) => self.refused += 1,
+        }
+    }
+
     /// Adds one file: its physical line count and its sample, taken at `bits`.
     pub fn add(&mut self, lines: u64, sample: &[u64], bits: u32) {
         self.lines += lines;
@@ -174,15 +173,17 @@ impl ProjectLines {
         }
     }
 
-    /// `None` before any file was added.
-    pub fn estimate(&self) -> Option<Estimate> {
+    /// The estimate: unique lines across the project, DRYness (unique ÷ all lines, 0
+    /// without lines) and the relative standard error; `None` before any file was
+    /// added.
+    pub fn estimate(&self) -> Option<ProjectUniqueLines> {
         if self.files == 0 {
             return None;
         }
         let rate = 1u64 << (SAMPLE_BITS + self.extra_bits);
         let unique = self.union.len() as u64 * rate;
-        Some(Estimate {
-            unique_lines: unique,
+        Some(ProjectUniqueLines {
+            estimate: unique,
             lines: self.lines,
             dryness: if self.lines == 0 {
                 0.0
@@ -196,6 +197,7 @@ impl ProjectLines {
             },
             sample_rate: rate,
             files: self.files,
+            samples_refused: self.refused,
         })
     }
 }

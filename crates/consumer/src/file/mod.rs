@@ -320,39 +320,27 @@ impl Processor {
         };
         // The same file seen before (this project, this path, these bytes, these
         // analysers): its document is rebuilt from what was kept, nothing is fetched.
+        let subject = Subject {
+            path: spec.path,
+            checksum: body.checksum,
+            linguist: spec.linguist,
+            history: spec.history,
+        };
         if let Some((kept, elapsed)) = seen.kept {
-            return self.recalled(
-                &ev.project,
-                (spec.path, spec.history),
-                body.checksum,
-                kept,
-                source,
-                elapsed,
-            );
+            return self.recalled(&ev.project, subject, kept, source, elapsed);
         }
         let t = Instant::now();
         let (bytes, tier) = self
             .resolver
-            .resolve(&body.content, &body.checksum, &spec.path, creds)
+            .resolve(&body.content, &body.checksum, &subject.path, creds)
             .await?;
         let resolved = Resolved {
             bytes,
             tier,
             resolve_us: t.elapsed().as_micros() as u64,
         };
-        self.document(
-            &ev.project,
-            Subject {
-                path: spec.path,
-                checksum: body.checksum,
-                linguist: spec.linguist,
-                history: spec.history,
-            },
-            resolved,
-            source,
-            seen.key,
-        )
-        .await
+        self.document(&ev.project, subject, resolved, source, seen.key)
+            .await
     }
 
     async fn process_v1(&self, ev: &V1Event, src: &SourceRecord) -> Result<Vec<Output>, String> {
@@ -503,17 +491,16 @@ impl Processor {
             cpu_us: Some((cpu.max(0.0) * 1e6) as u64),
             resolved_from: Some(resolved.tier.as_str().to_owned()),
         };
-        let mut doc = file_document(project, path, checksum, analysis, source, timing);
-        doc.history = history;
-        self.output(doc)
+        self.output(file_document(
+            project, path, checksum, history, analysis, source, timing,
+        ))
     }
 
     /// A document rebuilt from a file's kept analysis: this event's source, no resolve.
     fn recalled(
         &self,
         project: &str,
-        (path, history): (RelPath, Option<tributary_events::v2::FileHistory>),
-        checksum: Sha256Hex,
+        subject: Subject,
         kept: Recalled,
         source: DocSource,
         elapsed: std::time::Duration,
@@ -529,9 +516,15 @@ impl Processor {
             cpu_us: None,
             resolved_from: Some("recalled".to_owned()),
         };
-        let mut doc = file_document(project, path, checksum, kept, source, timing);
-        doc.history = history;
-        self.output(doc)
+        let Subject {
+            path,
+            checksum,
+            history,
+            ..
+        } = subject;
+        self.output(file_document(
+            project, path, checksum, history, kept, source, timing,
+        ))
     }
 
     /// A document as the record to produce.
@@ -565,6 +558,7 @@ fn file_document(
     project: &str,
     path: RelPath,
     checksum: Sha256Hex,
+    history: Option<tributary_events::v2::FileHistory>,
     analysis: Recalled,
     source: DocSource,
     timing: Timing,
@@ -589,7 +583,7 @@ fn file_document(
         flag_reasons: analysis.flag_reasons,
         dependencies: analysis.dependencies,
         unique_lines: analysis.unique_lines,
-        history: None,
+        history,
         diagnostics: analysis.diagnostics,
         truncated: Vec::new(),
         source,

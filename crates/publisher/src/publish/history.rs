@@ -12,7 +12,7 @@
 //! files the window did not touch, never past `max_commits` commits. A shallow clone
 //! (remote sources are fetched at depth 1) has no history: its files carry none.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -28,12 +28,8 @@ const STATE_VERSION: u32 = 1;
 /// What a run asks of the history.
 #[derive(Debug, Clone)]
 pub struct HistoryRequest {
-    pub window_days: u32,
-    /// Commits read at most in one run.
-    pub max_commits: usize,
-    /// Where the fold is kept between runs, by `key`; `None`: not kept.
-    pub dir: Option<PathBuf>,
-    /// The project, repository and ref the fold belongs to.
+    pub settings: HistorySettings,
+    /// The project, repository and ref the fold belongs to (its name in `dir`).
     pub key: String,
 }
 
@@ -41,9 +37,7 @@ impl HistoryRequest {
     /// `None` when history is off.
     pub fn for_run(settings: &Settings, target: &RunTarget) -> Option<Self> {
         (settings.history.window_days > 0).then(|| HistoryRequest {
-            window_days: settings.history.window_days,
-            max_commits: settings.history.max_commits,
-            dir: settings.history.dir.clone(),
+            settings: settings.history.clone(),
             key: format!(
                 "{}\n{}\n{}",
                 target.project,
@@ -54,7 +48,7 @@ impl HistoryRequest {
     }
 
     fn file(&self) -> Option<PathBuf> {
-        let dir = self.dir.as_ref()?;
+        let dir = self.settings.dir.as_ref()?;
         let id = hex::encode(sha2::Sha256::digest(self.key.as_bytes()));
         Some(dir.join(format!("{}.json", &id[..32])))
     }
@@ -65,18 +59,10 @@ impl HistoryRequest {
 pub struct HistorySettings {
     /// 0: no history.
     pub window_days: u32,
+    /// Commits read at most in one run.
     pub max_commits: usize,
+    /// Where folds are kept between runs; `None`: not kept.
     pub dir: Option<PathBuf>,
-}
-
-impl Default for HistorySettings {
-    fn default() -> Self {
-        Self {
-            window_days: 90,
-            max_commits: 20_000,
-            dir: None,
-        }
-    }
 }
 
 /// One path's fold.
@@ -96,7 +82,7 @@ struct State {
     window_days: u32,
     /// The commit the fold reached.
     tip: String,
-    paths: BTreeMap<String, PathState>,
+    paths: HashMap<String, PathState>,
 }
 
 /// The files' histories at one commit.
@@ -146,7 +132,7 @@ fn read_state(request: &HistoryRequest) -> Option<State> {
         Ok(s)
             if s.version == STATE_VERSION
                 && s.key == request.key
-                && s.window_days == request.window_days =>
+                && s.window_days == request.settings.window_days =>
         {
             Some(s)
         }
@@ -216,7 +202,7 @@ fn fold(
         return Ok(None);
     }
     let head = repo.find_commit(commit)?;
-    let since = head.time().seconds() - i64::from(request.window_days) * 86_400;
+    let since = head.time().seconds() - i64::from(request.settings.window_days) * 86_400;
     // the kept fold, when it reached this commit or one of its ancestors
     let kept = read_state(request).and_then(|s| {
         let tip = git2::Oid::from_str(&s.tip).ok()?;
@@ -225,9 +211,7 @@ fn fold(
     });
     let incremental = kept.is_some();
     let kept_tip = kept.as_ref().map(|(tip, _)| *tip);
-    let mut paths: HashMap<String, PathState> = kept
-        .map(|(_, s)| s.paths.into_iter().collect())
-        .unwrap_or_default();
+    let mut paths: HashMap<String, PathState> = kept.map(|(_, s)| s.paths).unwrap_or_default();
     let mut walk = repo.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
     walk.push(commit)?;
@@ -249,7 +233,7 @@ fn fold(
     // new commits come newest first: the first to change a path is its last commit
     let mut seen_now: HashSet<String> = HashSet::new();
     for (read, oid) in walk.enumerate() {
-        if read >= request.max_commits {
+        if read >= request.settings.max_commits {
             tracing::warn!(
                 commits = read,
                 "history: the walk stopped at its bound; older changes are not counted"
@@ -265,7 +249,7 @@ fn fold(
             let state = paths.entry(path.clone()).or_default();
             if seen_now.insert(path.clone()) {
                 // this run's newest change wins over the kept one
-                state.last = Some((oid_string(&c), t));
+                state.last = Some((c.id().to_string(), t));
                 unknown.remove(&path);
             }
             if t >= since {
@@ -278,24 +262,18 @@ fn fold(
         s.times.retain(|t| *t >= since);
     }
     paths.retain(|_, s| s.last.is_some() || !s.times.is_empty());
-    write_state(
-        request,
-        &State {
-            version: STATE_VERSION,
-            key: request.key.clone(),
-            window_days: request.window_days,
-            tip: commit.to_string(),
-            paths: paths.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        },
-    );
-    Ok(Some(History {
-        window_days: request.window_days,
+    let state = State {
+        version: STATE_VERSION,
+        key: request.key.clone(),
+        window_days: request.settings.window_days,
+        tip: commit.to_string(),
         paths,
+    };
+    write_state(request, &state);
+    Ok(Some(History {
+        window_days: request.settings.window_days,
+        paths: state.paths,
     }))
-}
-
-fn oid_string(c: &git2::Commit<'_>) -> String {
-    c.id().to_string()
 }
 
 #[cfg(test)]

@@ -68,9 +68,11 @@ fn repository(dir: &Path) {
 
 fn request(window_days: u32, dir: Option<&Path>) -> HistoryRequest {
     HistoryRequest {
-        window_days,
-        max_commits: 10_000,
-        dir: dir.map(Path::to_path_buf),
+        settings: HistorySettings {
+            window_days,
+            max_commits: 10_000,
+            dir: dir.map(Path::to_path_buf),
+        },
         key: "p\nrepo\nmain".into(),
     }
 }
